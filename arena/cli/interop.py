@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -18,7 +19,12 @@ _IMPORT_FORMATS = ["fastchat", "arena-hard", "alpaca-eval", "llmuses", "chatbot-
               "default the most common generator_1; fastchat/llmuses: rate as pairwise-baseline).")
 @click.option("--bootstrap", default=1000, show_default=True, type=click.IntRange(0), help="Bootstrap rounds.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Bootstrap seed.")
-def import_command(fmt: str, src: Path, dest: Path, baseline: str | None, bootstrap: int, seed: int) -> None:
+@click.option("--map", "mapping", metavar="OURS=THEIRS,...", default=None,
+              help="Table formats (chatbot-arena): our column <- theirs, e.g. model_a=left,model_b=right.")
+@click.option("--winner-labels", metavar="THEIRS=OURS,...", default=None,
+              help="Table formats: their winner label -> ours, e.g. left=model_a,right=model_b,tie=tie.")
+def import_command(fmt: str, src: Path, dest: Path, baseline: str | None, bootstrap: int, seed: int,
+                   mapping: str | None, winner_labels: str | None) -> None:
     """Import another tool's answers and verdicts (SRC: a file or the folder it writes) as a run dir.
 
     \b
@@ -27,22 +33,36 @@ def import_command(fmt: str, src: Path, dest: Path, baseline: str | None, bootst
       arena-hard     question.jsonl, model_answer/, model_judgment/<judge>/
       alpaca-eval    model_outputs.json + annotations.json (folder or the annotations file)
       llmuses        llmuses/evalscope arena answers, reviews, battle.jsonl (alias: evalscope)
-      chatbot-arena  battle logs or aggregated pair counts (JSON, JSONL, CSV)
+      chatbot-arena  battle logs or aggregated pair counts (JSON, JSONL, CSV, TSV, parquet); other tools'
+                     tables with --map/--winner-labels, e.g. LLMFAO's crowd CSV:
+                     --map model_a=left,model_b=right --winner-labels left=model_a,right=model_b,tie=tie
     """
     from arena.interop import import_run
     from arena.judging.bias import format_report
     from arena.report import print_leaderboard
+    from arena.tables import parse_mapping
 
-    options = {"baseline": baseline} if baseline is not None else {}
-    if options and fmt in ("chatbot-arena", "lmsys"):
+    options: dict[str, Any] = {"baseline": baseline} if baseline is not None else {}
+    table_format = fmt in ("chatbot-arena", "lmsys")
+    if options and table_format:
         raise click.UsageError("--baseline does not apply to chatbot-arena battles")
+    columns, labels = parse_mapping(mapping, "--map"), parse_mapping(winner_labels, "--winner-labels")
+    if (columns or labels) and not table_format:
+        raise click.UsageError(f"--map/--winner-labels apply to table-shaped formats (chatbot-arena), not {fmt}")
+    if columns or labels:
+        options.update(columns=columns, winner_labels=labels)
     result = import_run(fmt, src, dest, bootstrap=bootstrap, seed=seed, **options)
     counts = result.imported.counts()
     click.echo(f"imported {fmt} from {src}: {counts['questions']} questions, {counts['answers']} answers of "
                f"{counts['models_with_answers']} models, {counts['judgments']} judgments "
-               f"({counts['failed_judgments']} failed), {counts['battles']} battles")
+               f"({counts['failed_judgments']} failed), {counts['battles']} battle rows"
+               + (f" standing for {counts['battles_counted']} battles"
+                  if counts["battles_counted"] != counts["battles"] else ""))
     for note in result.imported.notes:
         click.echo(f"note: {note}", err=True)
+    if result.leaderboard is not None:
+        for warning in result.leaderboard.warnings:
+            click.echo(f"warning: {warning}", err=True)
     if result.report:
         click.echo(format_report(result.report))
     if result.leaderboard is not None:

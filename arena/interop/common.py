@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import shutil
+import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +30,20 @@ from arena.records import Answer, Battle, Judgment, Mode, Question, now_iso
 from arena.store import JsonlStore, read_jsonl, write_json_atomic
 
 log = logging.getLogger(__name__)
+
+class CountedBattle(Battle):
+    """A battle row that stands for ``count`` identical battles (aggregated data such as pair counts).
+
+    ``count`` is what ``n`` identical rows mean for every rater (fit, bootstrap and the battles/wins
+    columns); ``weight`` stays a per-battle weight. :class:`~arena.records.Battle` has no ``count`` field,
+    so imported aggregated rows use this subclass and keep ``count`` in ``battles.jsonl``. ``question_id``
+    may be None: the source had none, and every battle (a row of count n: n battles) is then its own
+    resampling unit, exactly as ``arena rate`` treats a file without question ids.
+    """
+
+    question_id: str | None = None  # type: ignore[assignment]
+    count: float = 1.0
+
 
 VERDICT_OF_WINNER = {"model_a": "A>B", "model_b": "B>A", "tie": "A=B", "tie (bothbad)": "A=B"}
 """Position verdict of a winner label (the strength of a verdict is not in winner labels)."""
@@ -75,7 +92,31 @@ class ImportedRun:
             judged = single_battles([j for j in self.judgments if j.model_b is None], by_key)
         self.battles = judged + self.battles
         self._judged = []
+        self.drop_self_pairs()
         return self
+
+    def drop_self_pairs(self) -> int:
+        """Drop battles and judgments where a model meets itself (no information about any rating).
+
+        alpaca_eval result trees include the baseline judged against itself, for example. Adds one note
+        counting the games (a weighted game may be two battle rows), rows and judgments dropped, per model;
+        returns the number of games dropped.
+        """
+        selfish = [b for b in self.battles if b.model_a == b.model_b]
+        dropped_j = sum(1 for j in self.judgments if j.model_b is not None and j.model_a == j.model_b)
+        if not selfish and not dropped_j:
+            return 0
+        games: dict[str, set[str]] = {}
+        for n, b in enumerate(selfish):
+            games.setdefault(b.model_a, set()).add(b.key or f"row {n}")
+        self.battles = [b for b in self.battles if b.model_a != b.model_b]
+        self.judgments = [j for j in self.judgments if j.model_b is None or j.model_a != j.model_b]
+        n_games = sum(len(v) for v in games.values())
+        who = ", ".join(f"{m} x{len(v)}" for m, v in sorted(games.items()))
+        self.notes.append(f"dropped {n_games} self-pair games ({len(selfish)} battle rows, {dropped_j} judgments) "
+                          "where a model meets itself" + (f": {who}" if who else ""))
+        self.summary["self_pairs_dropped"] = n_games
+        return n_games
 
     # ------------------------------------------------------------------ building blocks for importers
 
@@ -185,7 +226,7 @@ class ImportedRun:
     def answers_by_key(self) -> dict[str, Answer]:
         return {a.key: a for per in self.answers.values() for a in per.values()}
 
-    def counts(self) -> dict[str, int]:
+    def counts(self) -> dict[str, int | float]:
         return {
             "questions": len(self.questions),
             "models_with_answers": len(self.answers),
@@ -193,8 +234,13 @@ class ImportedRun:
             "judgments": len(self.judgments),
             "failed_judgments": sum(1 for j in self.judgments if j.error is not None),
             "battles": len(self.battles),
+            "battles_counted": _num(sum(getattr(b, "count", 1.0) for b in self.battles)),
             "scores": len(self.scores),
         }
+
+
+def _num(x: float) -> int | float:
+    return int(round(x)) if abs(x - round(x)) < 1e-9 else float(x)
 
 
 # ---------------------------------------------------------------------------------------------- writing
@@ -213,9 +259,47 @@ class ImportResult:
 def write_run(run: ImportedRun, dest: Path, *, bootstrap: int = 1000, seed: int = 0) -> ImportResult:
     """Write an imported run as an arena run dir (see the module docstring for the files).
 
+    Everything is written into a temporary sibling folder and renamed to ``dest`` at the end, so an error
+    midway leaves ``dest`` absent or as it was (never half a run). When ``dest`` already exists with other
+    files (not a run), the new files are moved into it only after all of them were written.
+
     Raises:
         UserError: ``dest`` already holds a run (the files would mix); choose an empty folder.
     """
+    dest = Path(dest)
+    if dest.exists() and not dest.is_dir():
+        raise UserError(f"{dest}: is a file; give a folder for the imported run")
+    if dest.exists() and any((dest / name).exists() for name in ("battles.jsonl", "judgments.jsonl", "answers")):
+        raise UserError(f"{dest}: already holds a run (battles/judgments/answers); import into an empty folder")
+    if not run.battles and not run.scores:
+        raise DataError(f"{run.source}: no judged battle or score found to import; is this a {run.fmt} folder/file?")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.importing-", dir=dest.parent))
+    try:
+        result = _write_files(run, tmp, bootstrap=bootstrap, seed=seed)
+        _move_into_place(tmp, dest)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    result.run_dir = dest
+    return result
+
+
+def _move_into_place(tmp: Path, dest: Path) -> None:
+    """Rename ``tmp`` to ``dest`` (absent or empty), or move its entries into an existing ``dest``."""
+    if not dest.exists() or not any(dest.iterdir()):
+        os.replace(tmp, dest)
+        return
+    for entry in sorted(tmp.iterdir()):
+        os.replace(entry, dest / entry.name)
+
+
+def battle_rows(run: ImportedRun) -> list[dict[str, Any]]:
+    """The battles as ``battles.jsonl`` rows (``count`` kept for aggregated rows)."""
+    return [b.model_dump() for b in run.battles]
+
+
+def _write_files(run: ImportedRun, dest: Path, *, bootstrap: int, seed: int) -> ImportResult:
     import pandas as pd
 
     from arena.judging.bias import judge_report
@@ -223,12 +307,6 @@ def write_run(run: ImportedRun, dest: Path, *, bootstrap: int = 1000, seed: int 
     from arena.rating import RatingSettings, battles_frame, compute_leaderboard
     from arena.report import write_leaderboard_files
 
-    dest = Path(dest)
-    if dest.exists() and any((dest / name).exists() for name in ("battles.jsonl", "judgments.jsonl", "answers")):
-        raise UserError(f"{dest}: already holds a run (battles/judgments/answers); import into an empty folder")
-    if not run.battles and not run.scores:
-        raise DataError(f"{run.source}: no judged battle or score found to import; is this a {run.fmt} folder/file?")
-    dest.mkdir(parents=True, exist_ok=True)
     if run.questions:
         JsonlStore(dest / "questions.jsonl", Question, key_field="question_id").rewrite(run.questions.values())
     for model, per in run.answers.items():
@@ -238,7 +316,9 @@ def write_run(run: ImportedRun, dest: Path, *, bootstrap: int = 1000, seed: int 
     if run.judgments:
         JsonlStore(dest / "judgments.jsonl", Judgment).rewrite(run.judgments)
     # Battles are not keyed uniquely (a weighted preference may give two rows per game): write them all.
-    (dest / "battles.jsonl").write_text("".join(b.model_dump_json() + "\n" for b in run.battles), encoding="utf-8")
+    rows = battle_rows(run)
+    (dest / "battles.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                                        encoding="utf-8")
     report: dict[str, Any] = {}
     if run.judgments:
         report = judge_report(run.judgments, run.answers_by_key())
@@ -246,7 +326,7 @@ def write_run(run: ImportedRun, dest: Path, *, bootstrap: int = 1000, seed: int 
     settings = RatingSettings.model_validate({"bootstrap": bootstrap, "seed": seed, "strong_weight": run.strong_weight})
     scores = pd.DataFrame(run.scores) if run.scores else None
     baseline = run.baseline if run.mode == "pairwise-baseline" and run.battles else None
-    leaderboard = compute_leaderboard(battles_frame(run.battles), settings, baseline=baseline, scores=scores)
+    leaderboard = compute_leaderboard(battles_frame(rows), settings, baseline=baseline, scores=scores)
     write_leaderboard_files(leaderboard, dest)
     manifest = {
         "name": f"import-{run.fmt}",
@@ -268,13 +348,24 @@ def write_run(run: ImportedRun, dest: Path, *, bootstrap: int = 1000, seed: int 
 
 
 def read_json_records(path: Path) -> list[tuple[str, dict[str, Any]]]:
-    """Records of a JSON array file or a JSONL file, each with its ``file:line`` (JSON: ``file:[index]``)."""
+    """Records of a JSON array file or a JSONL file, each with its ``file:line`` (JSON: ``file:[index]``).
+
+    Raises:
+        DataError: a missing or non-UTF-8 file, a CSV/TSV table (by suffix or content) where JSON is
+            expected, broken JSON (``file:line``), or an array item that is not an object.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
     except UnicodeDecodeError:
         raise DataError(f"{path}: not UTF-8 text; re-save the file as UTF-8") from None
+    head = text.lstrip()[:1]
+    if path.suffix.lower() in (".csv", ".tsv") or (head and head not in "[{"):
+        kind = "TSV" if path.suffix.lower() == ".tsv" or "\t" in text.split("\n", 1)[0] else "CSV"
+        raise DataError(f"{path}: looks like a {kind} table, but this format reads JSON (a JSON array or JSONL); "
+                        "give the tool's .json/.jsonl file, or import a battle table with "
+                        "'arena import chatbot-arena FILE DEST --map ... --winner-labels ...'")
     if text.lstrip().startswith("["):
         try:
             data = json.loads(text)

@@ -66,10 +66,10 @@ def test_chatbot_arena_logs_and_counts(tmp_path: Path) -> None:
 
 def test_chatbot_arena_bad_rows(tmp_path: Path) -> None:
     bad = write_jsonl(tmp_path / "b.jsonl", [{"model_a": "x", "model_b": "y", "winner": "left"}])
-    with pytest.raises(DataError, match=r"b.jsonl:1: unknown winner 'left'"):
+    with pytest.raises(DataError, match=r"b.jsonl: row 1: unknown winner 'left'.*--winner-labels"):
         import_run("chatbot-arena", bad, tmp_path / "run")
     bad = write_jsonl(tmp_path / "c.jsonl", [{"model_a": "x", "winner": "tie"}])
-    with pytest.raises(DataError, match=r"c.jsonl:1: missing 'model_b'"):
+    with pytest.raises(DataError, match=r"c.jsonl: missing column\(s\) model_b .*--map"):
         import_run("chatbot-arena", bad, tmp_path / "run")
 
 
