@@ -17,7 +17,7 @@ def test_wheel_ships_registry_and_configs(tmp_path: Path) -> None:
     pytest.importorskip("hatchling")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(tmp_path), str(ROOT)],
                    check=True, capture_output=True)
-    (wheel,) = tmp_path.glob("arena-*.whl")
+    (wheel,) = tmp_path.glob("arena_judge-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in ["arena/_data/registry/questions/mt_bench/question.jsonl",
                    "arena/_data/registry/judges/mt-bench/judge.yaml",
