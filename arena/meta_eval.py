@@ -1,7 +1,13 @@
 """Meta-evaluation: how well does a judge agree with human labels, and with itself when the answers swap?
 
-Input is a labelled pair set in LLMBar's format: a JSON list (or JSONL) of ``{"input", "output_1",
-"output_2", "label"}`` with ``label`` 1 or 2 (the better output). Two ways to score it:
+Input is a labelled pair set (a JSON list or JSONL) in one of two formats, told apart by their keys:
+
+- LLMBar's: ``{"input", "output_1", "output_2", "label"}`` with ``label`` 1 or 2 (the better output);
+- Auto-J's (GAIR-NLP/auto-j ``testdata_pairwise.jsonl``): ``{"prompt", "response 1", "response 2",
+  "label"}`` with ``label`` 0 (response 1 better), 1 (response 2 better) or 2 (a tie); ``scenario`` is kept
+  as the pair's category.
+
+Two ways to score it:
 
 - :func:`run_meta_eval` runs a configured arena judge on every pair in both orders (through the same
   :class:`~arena.judging.judge.Judge`, reviewer and judgment cache as ``arena run``; the fake judge works
@@ -12,8 +18,20 @@ Input is a labelled pair set in LLMBar's format: a JSON list (or JSONL) of ``{"i
 
 The statistics are LLMBar's: accuracy with output 1 shown first (``correct_False``) and swapped
 (``correct_True``), their average, the share correct in both orders, the share with the same verdict in
-both orders (``equal``, order agreement) and Cohen's kappa between the two orders (``kappa_agreement``).
-A tie or a failed verdict counts as wrong.
+both orders (``equal``, order agreement), Cohen's kappa between the two orders (``kappa_agreement``) and
+between verdict and label in each order (``kappa_False``, ``kappa_True``, ``kappa_average``).
+
+Conventions (also written into the statistics under ``conventions``):
+
+- a failed verdict (nothing parsed) counts as wrong, as in LLMBar: every share is over all ``n`` pairs;
+- a verdict is correct when it equals the label, so a tie verdict is correct on a tie label and wrong on
+  a 1/2 label;
+- ``kappa_False`` / ``kappa_True`` are computed exactly as LLMBar's ``evaluate.py`` does, to reproduce its
+  published numbers: the verdict is encoded 1 for "1" and 0 for anything else (2, tie, failed) and compared
+  with the integer label 1/2, so a correct "2" never counts as agreement and these kappas stay low (0.27
+  for GPT-4 at 95% accuracy on LLMBar Natural). They are None when a label is a tie (LLMBar has none).
+  ``kappa_label_False`` / ``kappa_label_True`` / ``kappa_label_average`` are the plain Cohen's kappa of
+  verdict against label over the categories 1, 2, tie, with a failed verdict as its own category.
 """
 
 from __future__ import annotations
@@ -29,15 +47,27 @@ from arena.errors import ConfigError, DataError, UserError
 Winner = str
 """``"1"``, ``"2"``, ``"tie"``, or ``None`` for a failed verdict."""
 
+LABELS: tuple[str, ...] = ("1", "2", "tie")
+AUTOJ_LABELS: dict[int, str] = {0: "1", 1: "2", 2: "tie"}
+"""Auto-J's label -> ours: 0 = response 1 better, 1 = response 2 better, 2 = tie."""
+
+CONVENTIONS: tuple[str, ...] = (
+    "failed verdicts count as wrong (LLMBar's convention: shares are over all pairs)",
+    "a tie verdict is correct only on a tie label",
+    "kappa_False/kappa_True: LLMBar's evaluate.py encoding (verdict '1' -> 1, anything else -> 0, vs label 1/2); "
+    "kappa_label_*: Cohen's kappa of verdict vs label over 1/2/tie, a failed verdict its own category",
+)
+
 
 @dataclass(frozen=True)
 class LabelledPair:
-    """One instruction, two outputs and the index (1 or 2) of the better one."""
+    """One instruction, two outputs and the better one: ``"1"``, ``"2"`` or ``"tie"``."""
 
     input: str
     output_1: str
     output_2: str
-    label: int
+    label: Winner
+    category: str = "general"
 
 
 def _records(path: Path) -> list[tuple[str, dict[str, Any]]]:
@@ -47,16 +77,39 @@ def _records(path: Path) -> list[tuple[str, dict[str, Any]]]:
 
 
 def _pair(where: str, obj: dict[str, Any]) -> LabelledPair:
+    if "response 1" in obj or "response 2" in obj or "prompt" in obj:
+        return _autoj_pair(where, obj)
     missing = [k for k in ("input", "output_1", "output_2", "label") if k not in obj]
     if missing:
-        raise DataError(f"{where}: missing {', '.join(missing)}; a labelled pair needs input, output_1, output_2, label")
-    try:
-        label = int(obj["label"])
-    except (TypeError, ValueError):
-        label = 0
+        raise DataError(f"{where}: missing {', '.join(missing)}; a labelled pair needs input, output_1, output_2, label "
+                        "(LLMBar) or prompt, 'response 1', 'response 2', label (Auto-J)")
+    label = _int_or_none(obj["label"])
     if label not in (1, 2):
         raise DataError(f"{where}: label {obj['label']!r} must be 1 or 2 (the better output)")
-    return LabelledPair(str(obj["input"]), str(obj["output_1"]), str(obj["output_2"]), label)
+    return LabelledPair(str(obj["input"]), str(obj["output_1"]), str(obj["output_2"]), str(label))
+
+
+def _autoj_pair(where: str, obj: dict[str, Any]) -> LabelledPair:
+    missing = [k for k in ("prompt", "response 1", "response 2", "label") if k not in obj]
+    if missing:
+        raise DataError(f"{where}: missing {', '.join(repr(k) for k in missing)}; an Auto-J pair needs prompt, "
+                        "'response 1', 'response 2', label")
+    label = _int_or_none(obj["label"])
+    if label not in AUTOJ_LABELS:
+        raise DataError(f"{where}: label {obj['label']!r} must be 0, 1 or 2 (Auto-J: response 1 better, "
+                        "response 2 better, tie)")
+    return LabelledPair(str(obj["prompt"]), str(obj["response 1"]), str(obj["response 2"]), AUTOJ_LABELS[label],
+                        category=str(obj.get("scenario") or "general"))
+
+
+def _int_or_none(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return int(number) if number.is_integer() else None
 
 
 def read_pairs(path: str | Path) -> list[LabelledPair]:
@@ -99,6 +152,7 @@ def read_verdicts(path: str | Path) -> tuple[list[LabelledPair], list[Winner | N
 
 
 def _cohen_kappa(a: Sequence[Any], b: Sequence[Any]) -> float | None:
+    """Unweighted Cohen's kappa of two label sequences (as ``sklearn.metrics.cohen_kappa_score``)."""
     n = len(a)
     if n == 0:
         return None
@@ -108,25 +162,46 @@ def _cohen_kappa(a: Sequence[Any], b: Sequence[Any]) -> float | None:
     return None if expected == 1 else (observed - expected) / (1 - expected)
 
 
+def _llmbar_code(verdict: Winner | None) -> int:
+    # LLMBar's evaluate.py: `int(output) if output in ("0", "1") else 0`.
+    return int(verdict) if verdict in ("0", "1") else 0
+
+
+def _mean(x: float | None, y: float | None) -> float | None:
+    return None if x is None or y is None else (x + y) / 2
+
+
 def score_verdicts(
     pairs: Sequence[LabelledPair], first: Sequence[Winner | None], second: Sequence[Winner | None]
 ) -> dict[str, Any]:
-    """LLMBar's statistics of a judge's verdicts in both orders against the labels.
+    """LLMBar's statistics of a judge's verdicts in both orders against the labels (see the module notes).
 
     Returns:
         ``n``; ``correct_False`` / ``correct_True`` (accuracy in each order: output 1 first / swapped);
         ``correct_average``; ``correct_both``; ``equal`` (order agreement); ``kappa_agreement`` (Cohen's
-        kappa between the two orders); ``ties`` and ``failures`` per order; and the counts behind each share.
+        kappa between the two orders); ``kappa_False`` / ``kappa_True`` / ``kappa_average`` (verdict vs
+        label, LLMBar's encoding) and ``kappa_label_*`` (verdict vs label over 1/2/tie/failed); ``labels``
+        (count per label); ``ties`` and ``failures`` per order; the counts behind each share; and the
+        ``conventions`` used.
     """
     if not len(pairs) == len(first) == len(second):
         raise UserError("score_verdicts: pairs and both verdict lists must have the same length")
     n = len(pairs)
-    labels = [str(p.label) for p in pairs]
+    if n == 0:
+        raise UserError("score_verdicts: no pairs to score")
+    labels = [p.label for p in pairs]
     c1 = [w == lab for w, lab in zip(first, labels, strict=True)]
     c2 = [w == lab for w, lab in zip(second, labels, strict=True)]
     both = sum(x and y for x, y in zip(c1, c2, strict=True))
     equal = sum(x == y and x is not None for x, y in zip(first, second, strict=True))
-    kappa = _cohen_kappa([str(w) for w in first], [str(w) for w in second])
+    codes1, codes2 = [_llmbar_code(w) for w in first], [_llmbar_code(w) for w in second]
+    kappa = _cohen_kappa(codes1, codes2)
+    has_tie_label = "tie" in labels
+    int_labels = [int(lab) for lab in labels] if not has_tie_label else []
+    k1 = None if has_tie_label else _cohen_kappa(codes1, int_labels)
+    k2 = None if has_tie_label else _cohen_kappa(codes2, int_labels)
+    plain1 = _cohen_kappa([w or "failed" for w in first], labels)
+    plain2 = _cohen_kappa([w or "failed" for w in second], labels)
     return {
         "n": n,
         "correct_False": sum(c1) / n,
@@ -135,9 +210,17 @@ def score_verdicts(
         "correct_both": both / n,
         "equal": equal / n,
         "kappa_agreement": kappa,
+        "kappa_False": k1,
+        "kappa_True": k2,
+        "kappa_average": _mean(k1, k2),
+        "kappa_label_False": plain1,
+        "kappa_label_True": plain2,
+        "kappa_label_average": _mean(plain1, plain2),
         "counts": {"correct_False": sum(c1), "correct_True": sum(c2), "correct_both": both, "equal": equal},
+        "labels": {lab: labels.count(lab) for lab in LABELS},
         "ties": {"False": sum(w == "tie" for w in first), "True": sum(w == "tie" for w in second)},
         "failures": {"False": sum(w is None for w in first), "True": sum(w is None for w in second)},
+        "conventions": list(CONVENTIONS),
     }
 
 
@@ -150,7 +233,8 @@ def llmbar_statistics(stats: dict[str, Any]) -> dict[str, Any]:
 
     return {"correct_False": frac("correct_False"), "correct_True": frac("correct_True"),
             "correct_average": f"{100 * stats['correct_average']:.1f}%", "correct_both": frac("correct_both"),
-            "equal": frac("equal"), "kappa_agreement": stats["kappa_agreement"]}
+            "equal": frac("equal"), "kappa_False": stats["kappa_False"], "kappa_True": stats["kappa_True"],
+            "kappa_average": stats["kappa_average"], "kappa_agreement": stats["kappa_agreement"]}
 
 
 # ---------------------------------------------------------------------------------------------- running a judge
@@ -209,7 +293,7 @@ def run_meta_eval(
     questions: list[Question] = []
     answers: dict[str, dict[str, Answer]] = {"output_1": {}, "output_2": {}}
     for i, p in enumerate(pairs, start=1):
-        q = Question(question_id=str(i), turns=[p.input])
+        q = Question(question_id=str(i), turns=[p.input], category=p.category)
         questions.append(q)
         for name, text in (("output_1", p.output_1), ("output_2", p.output_2)):
             answers[name][q.question_id] = Answer(key=content_key([q.content_key, name, text]),
@@ -242,16 +326,25 @@ def write_report(stats: dict[str, Any], path: str | Path) -> None:
     Path(path).write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
 
 
+def _k(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
 def format_stats(stats: dict[str, Any]) -> str:
-    """A few lines for the terminal."""
+    """A few lines for the terminal, ending with the conventions used."""
     c, n = stats["counts"], stats["n"]
-    kappa = stats["kappa_agreement"]
+    labels = stats.get("labels", {})
     return (
-        f"pairs {n}: accuracy output-1-first {c['correct_False']}/{n} ({100 * stats['correct_False']:.1f}%), "
-        f"swapped {c['correct_True']}/{n} ({100 * stats['correct_True']:.1f}%), "
+        f"pairs {n} (labels: {labels.get('1', 0)} first better, {labels.get('2', 0)} second better, "
+        f"{labels.get('tie', 0)} ties): accuracy output-1-first {c['correct_False']}/{n} "
+        f"({100 * stats['correct_False']:.1f}%), swapped {c['correct_True']}/{n} ({100 * stats['correct_True']:.1f}%), "
         f"average {100 * stats['correct_average']:.1f}%\n"
         f"correct in both orders {c['correct_both']}/{n} ({100 * stats['correct_both']:.1f}%); "
         f"same verdict in both orders {c['equal']}/{n} ({100 * stats['equal']:.1f}%); "
-        f"kappa between orders {'n/a' if kappa is None else f'{kappa:.3f}'}; "
-        f"ties {stats['ties']['False']}+{stats['ties']['True']}, failures {stats['failures']['False']}+{stats['failures']['True']}"
+        f"kappa between orders {_k(stats['kappa_agreement'])}; "
+        f"ties {stats['ties']['False']}+{stats['ties']['True']}, failures {stats['failures']['False']}+{stats['failures']['True']}\n"
+        f"kappa verdict vs label: {_k(stats['kappa_label_False'])} / {_k(stats['kappa_label_True'])} "
+        f"(average {_k(stats['kappa_label_average'])}); LLMBar-encoded {_k(stats['kappa_False'])} / "
+        f"{_k(stats['kappa_True'])} (average {_k(stats['kappa_average'])})\n"
+        + "".join(f"convention: {line}\n" for line in stats.get("conventions", [])).rstrip("\n")
     )
