@@ -1,0 +1,95 @@
+"""Self-pairs, single-mode scores and refusals, through the API and the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from arena.errors import DataError
+from arena.rating import battles_frame, compute_leaderboard
+from tests.invariance.conftest import (
+    ENTRY_POINTS,
+    RefusedError,
+    api_rows,
+    assert_same_rows,
+    cli,
+    invert,
+    permutation,
+    settings_for,
+    shuffle,
+    write_battles,
+)
+
+
+@pytest.mark.parametrize("entry", ["api", "rate", "import", "viz"])
+def test_self_pairs_are_dropped_and_counted(entry: str, synthetic: pd.DataFrame, tmp_path: Path) -> None:
+    settings = settings_for("bt", 50)
+    want = api_rows(synthetic, settings, None, tmp_path)
+    selfish = pd.concat([synthetic, pd.DataFrame([{"question_id": "q0", "model_a": "m1", "model_b": "m1",
+                                                   "winner": "model_a"}] * 3)], ignore_index=True)
+    got = ENTRY_POINTS[entry](shuffle(selfish, 4), settings, None, tmp_path)
+    assert_same_rows(got, want, label=f"self-pairs/{entry}")
+
+
+def test_self_pair_warning_counts_them(synthetic: pd.DataFrame) -> None:
+    selfish = pd.concat([synthetic, pd.DataFrame([{"model_a": "m1", "model_b": "m1", "winner": "tie"}] * 3)],
+                        ignore_index=True)
+    result = compute_leaderboard(battles_frame(selfish.to_dict(orient="records")), settings_for("bt", 0))
+    assert any("3" in w and "self" in w.lower() for w in result.warnings), result.warnings
+
+
+def test_self_pairs_in_arena_rate_warn_and_exit_0(synthetic: pd.DataFrame, tmp_path: Path) -> None:
+    selfish = pd.concat([synthetic, pd.DataFrame([{"model_a": "m2", "model_b": "m2", "winner": "tie"}] * 2)],
+                        ignore_index=True)
+    code, out = cli(["rate", str(write_battles(selfish, tmp_path / "b.jsonl")), "--bootstrap", "0"])
+    assert code == 0, out
+    assert "2" in out and "self" in out.lower()
+
+
+def scores_frame(seed: int = 0, n_models: int = 4, n_questions: int = 12) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = [{"question_id": f"q{q}", "model": f"s{k}", "turn": 1 + q % 2, "category": "math" if q % 3 else "writing",
+             "score": float(np.clip(round(3 + 1.5 * k + rng.normal(0, 2)), 1, 10))}
+            for k in range(n_models) for q in range(n_questions)]
+    return pd.DataFrame(rows)
+
+
+def single_rows(scores: pd.DataFrame, rounds: int = 100) -> list[dict]:
+    empty = battles_frame([])
+    return compute_leaderboard(empty, settings_for("bt", rounds), scores=scores).rows
+
+
+def test_single_mode_ordered_by_mean_score_and_order_free() -> None:
+    scores = scores_frame()
+    rows = single_rows(scores)
+    means = scores.groupby("model")["score"].mean()
+    assert [r["model"] for r in rows] == list(means.sort_values(ascending=False, kind="stable").index)
+    for r in rows:
+        assert r["score"] == pytest.approx(means[r["model"]])
+    assert_same_rows(single_rows(shuffle(scores, 2)), rows, label="single/shuffled")
+    names = {m: m for m in scores["model"]}
+    mapping = permutation(pd.DataFrame({"model_a": list(names), "model_b": list(names)}))
+    renamed = scores.assign(model=scores["model"].map(mapping))
+    assert_same_rows(single_rows(renamed), rows, invert(mapping), label="single/renamed")
+
+
+@pytest.mark.parametrize("entry", ["api", "rate"])
+def test_a_weight_that_is_not_a_number_is_refused_in_one_line(entry: str, synthetic: pd.DataFrame, tmp_path: Path) -> None:
+    bad = synthetic.assign(weight="heavy")
+    with pytest.raises((RefusedError, DataError)) as info:
+        ENTRY_POINTS[entry](bad, settings_for("bt", 0), None, tmp_path)
+    assert "weight" in str(info.value) and str(info.value).strip().count("\n") == 0
+
+
+def test_weights_are_frequency_weights_in_counts(synthetic: pd.DataFrame, tmp_path: Path) -> None:
+    """A row of weight w counts as w battles in battles/wins/losses/ties (W + L + T = battles)."""
+    from tests.invariance.conftest import to_weights
+
+    rows = api_rows(to_weights(synthetic), settings_for("bt", 0), None, tmp_path)
+    for r in rows:
+        assert r["wins"] + r["losses"] + r["ties"] == r["battles"]
+    played = pd.concat([synthetic["model_a"], synthetic["model_b"]]).value_counts()
+    assert {r["model"]: r["battles"] for r in rows} == played.to_dict()

@@ -1,0 +1,147 @@
+"""One table: representation x entry point x method, each compared with the API on plain rows.
+
+Bradley-Terry (both resampling units), style control and pairwise-baseline win rates must give the same
+ratings, intervals, ranks and battle counts for every representation through every entry point. Elo depends on
+row order (documented): it must follow renamed models and swapped sides exactly, and for counts and weights
+either honour them (same battle counts) or refuse in one line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from arena.errors import DataError
+from tests.invariance.conftest import (
+    DEFAULTS_ONLY,
+    ENTRY_POINTS,
+    REPRESENTATIONS,
+    RefusedError,
+    api_rows,
+    assert_same_rows,
+    by_model,
+    settings_for,
+    shuffle,
+)
+
+ROUNDS = 100
+BASELINE = "m0"
+
+ORDER_FREE = ["bt", "bt-battle", "style", "baseline"]
+RELABELLED = {"permuted-names", "renamed"}
+POINT_FIELDS = ("rating", "battles", "wins", "losses", "ties")
+
+
+def method_settings(method: str) -> tuple[Any, str | None]:
+    if method == "bt-battle":
+        return settings_for("bt", ROUNDS, resample="battle"), None
+    if method == "baseline":
+        return settings_for("bt", ROUNDS), BASELINE
+    return settings_for(method, ROUNDS), None
+
+
+def cases() -> list[Any]:
+    out = []
+    for method in ORDER_FREE:
+        for entry in ENTRY_POINTS:
+            if entry in DEFAULTS_ONLY and method != "bt":
+                continue
+            for rep in REPRESENTATIONS:
+                if entry == "api" and rep == "rows":
+                    continue  # the reference itself
+                out.append(pytest.param(method, entry, rep, id=f"{method}-{entry}-{rep}"))
+    return out
+
+
+def dataset(method: str, request: pytest.FixtureRequest) -> pd.DataFrame:
+    return request.getfixturevalue("synthetic_style" if method == "style" else "synthetic")
+
+
+@pytest.mark.parametrize(("method", "entry", "rep"), cases())
+def test_order_free_methods_agree(method: str, entry: str, rep: str, request: pytest.FixtureRequest,
+                                  tmp_path: Path) -> None:
+    frame = dataset(method, request)
+    settings, baseline = method_settings(method)
+    want = api_rows(frame, settings, baseline, tmp_path)
+    new, back = REPRESENTATIONS[rep](frame)
+    base = baseline if baseline is None else {v: k for k, v in back.items()}.get(baseline, baseline)
+    got = ENTRY_POINTS[entry](new, settings, base, tmp_path)
+    if method == "bt-battle" and rep in RELABELLED:
+        # Resampling single battles is one multinomial over (pair, outcome) cells ordered by model index, so
+        # a relabelling permutes which cell gets which draw: the point fit and the counts are exact, the
+        # interval only equal in distribution (same width up to Monte-Carlo noise).
+        assert_same_rows(got, want, back, fields=POINT_FIELDS, label=f"{method}/{entry}/{rep}")
+        widths = {m: r["ci_high"] - r["ci_low"] for m, r in by_model(got, back).items()}
+        for m, r in by_model(want).items():
+            assert widths[m] == pytest.approx(r["ci_high"] - r["ci_low"], rel=0.35), m
+        return
+    assert_same_rows(got, want, back, label=f"{method}/{entry}/{rep}")
+
+
+@pytest.mark.parametrize("entry", list(ENTRY_POINTS))
+@pytest.mark.parametrize("rep", ["rows", "counts", "weights", "shuffled", "renamed", "swapped"])
+def test_llmfao_crowd_votes_bt(entry: str, rep: str, llmfao: pd.DataFrame, tmp_path: Path) -> None:
+    """Real data: 3,000 LLMFAO crowd votes over many models, Bradley-Terry with a 50-round bootstrap."""
+    settings = settings_for("bt", 50)
+    want = api_rows(llmfao, settings, None, tmp_path)
+    new, back = REPRESENTATIONS[rep](llmfao)
+    got = ENTRY_POINTS[entry](new, settings, None, tmp_path)
+    assert_same_rows(got, want, back, label=f"llmfao/{entry}/{rep}")
+
+
+# ------------------------------------------------------------------------------------------------- Elo
+
+
+@pytest.mark.parametrize("entry", ["api", "rate"])
+@pytest.mark.parametrize("rep", ["permuted-names", "renamed", "swapped"])
+def test_elo_follows_names_and_sides(entry: str, rep: str, synthetic: pd.DataFrame, tmp_path: Path) -> None:
+    settings = settings_for("elo", ROUNDS)
+    want = api_rows(synthetic, settings, None, tmp_path)
+    new, back = REPRESENTATIONS[rep](synthetic)
+    got = ENTRY_POINTS[entry](new, settings, None, tmp_path)
+    assert_same_rows(got, want, back, label=f"elo/{entry}/{rep}")
+
+
+def test_elo_depends_on_row_order_as_documented(synthetic: pd.DataFrame, tmp_path: Path) -> None:
+    """Elo is sequential: the same rows in another order give other point ratings, the same counts."""
+    settings = settings_for("elo", 0)
+    a = by_model(api_rows(synthetic, settings, None, tmp_path))
+    b = by_model(api_rows(shuffle(synthetic), settings, None, tmp_path))
+    assert any(abs(a[m]["rating"] - b[m]["rating"]) > 1e-6 for m in a)
+    assert all(a[m][c] == b[m][c] for m in a for c in ("battles", "wins", "losses", "ties"))
+    again = by_model(api_rows(synthetic, settings, None, tmp_path))
+    assert all(a[m]["rating"] == again[m]["rating"] for m in a)
+
+
+@pytest.mark.parametrize("entry", ["api", "rate"])
+@pytest.mark.parametrize("rep", ["counts", "weights"])
+def test_elo_honours_or_refuses_aggregated_rows(entry: str, rep: str, synthetic: pd.DataFrame, tmp_path: Path) -> None:
+    settings = settings_for("elo", ROUNDS)
+    want = api_rows(synthetic, settings, None, tmp_path)
+    new, _ = REPRESENTATIONS[rep](synthetic)
+    try:
+        got = ENTRY_POINTS[entry](new, settings, None, tmp_path)
+    except (DataError, RefusedError) as exc:
+        assert str(exc).strip().count("\n") == 0, f"refusal is not one line: {exc}"
+        return
+    assert_same_rows(got, want, fields=("battles", "wins", "losses", "ties"), label=f"elo/{entry}/{rep}")
+    # A unit count or weight changes nothing: the same sequential updates in the same order.
+    ones = synthetic.assign(**{rep[:-1]: 1})
+    assert_same_rows(ENTRY_POINTS[entry](ones, settings, None, tmp_path), want, label=f"elo/{entry}/{rep}=1")
+
+
+@pytest.mark.parametrize("entry", ["api", "rate"])
+def test_elo_count_is_expanded_like_rows(entry: str, tmp_path: Path) -> None:
+    """A count-n row is n identical battles (any expansion order gives the same): Elo equals Elo on the n rows."""
+    rows = pd.DataFrame([{"model_a": "x", "model_b": "y", "winner": "model_a", "question_id": "q"}] * 5)
+    counted = pd.DataFrame([{"model_a": "x", "model_b": "y", "winner": "model_a", "question_id": "q", "count": 5}])
+    settings = settings_for("elo", 0)
+    want = api_rows(rows, settings, None, tmp_path)
+    try:
+        got = ENTRY_POINTS[entry](counted, settings, None, tmp_path)
+    except (DataError, RefusedError):
+        return
+    assert_same_rows(got, want, label=f"elo/{entry}/count-expansion")
