@@ -83,10 +83,6 @@ TABLE_COLUMNS: tuple[str, ...] = (
 )
 """Columns of :attr:`RunData.table`, one row per judged battle (one judge call, or one battle row)."""
 
-DEFAULT_BOOTSTRAP = 100
-"""Bootstrap rounds when the browser has to compute a leaderboard itself (small: it must be quick)."""
-
-
 @dataclass
 class RunData:
     """One loaded source: the raw frames, the files' JSON documents, the battle table and notes.
@@ -126,6 +122,9 @@ class RunData:
         judge = ((self.manifest or {}).get("config") or {}).get("judge") or {}
         if judge.get("mode"):
             return str(judge["mode"])
+        imported = (self.manifest or {}).get("imported") or {}
+        if imported.get("mode"):  # a run dir written by ``arena import``
+            return str(imported["mode"])
         if not self.judgments.empty and "mode" in self.judgments.columns:
             return str(self.judgments["mode"].iloc[0])
         return "pairwise"
@@ -133,7 +132,7 @@ class RunData:
     @property
     def baseline(self) -> str | None:
         """The baseline model of a pairwise-baseline run."""
-        judge = ((self.manifest or {}).get("config") or {}).get("judge") or {}
+        judge = ((self.manifest or {}).get("config") or {}).get("judge") or (self.manifest or {}).get("imported") or {}
         return judge.get("baseline") if self.mode == "pairwise-baseline" else None
 
 
@@ -322,6 +321,9 @@ def _load_run_dir(root: Path) -> RunData:
     notes: list[str] = []
     data = _blank(str(root), "run", notes)
     data.manifest = _read_json(root / "manifest.json", notes)
+    _, _, problem = settings_from_manifest(data.manifest)
+    if problem is not None:
+        notes.append(problem)
     lb = _read_json(root / "leaderboard.json", notes)
     if isinstance(lb, dict):  # the full LeaderboardResult document
         data.leaderboard, data.leaderboard_extras = lb.get("rows"), lb.get("extras") or {}
@@ -678,19 +680,63 @@ def _num_or_none(x: Any) -> float | None:
 # ------------------------------------------------------------------------------------------- leaderboard
 
 
-def rating_settings(data: RunData, bootstrap: int | None = None) -> Any:
-    """The run's rating settings (manifest config, seeded as the pipeline seeds them), bootstrap capped."""
+def settings_from_manifest(manifest: dict[str, Any] | None) -> tuple[Any, str, str | None]:
+    """The rating settings a run was rated with, as the pipeline or ``arena import`` used them.
+
+    A pipeline run keeps them under ``config.rating`` (seed: ``config.seed`` when unset, as the pipeline
+    seeds them), an imported run under ``rating``. With neither, they are ``arena rate``'s defaults
+    (:class:`~arena.rating.RatingSettings`: Bradley-Terry, 1000 bootstrap rounds, seed 0), so the browser
+    gives the same numbers as ``arena rate`` on the same file.
+
+    Returns:
+        ``(settings, where, problem)``: the settings, where they came from, and a line saying why the
+        manifest's settings could not be used (None when they could).
+    """
+    from pydantic import ValidationError
+
     from arena.rating import RatingSettings
 
-    cfg = (data.manifest or {}).get("config") or {}
+    m = manifest or {}
+    cfg = m.get("config") or {}
+    if isinstance(cfg, dict) and cfg.get("rating") is not None:
+        raw, where, seed = cfg.get("rating"), "manifest.json config.rating", cfg.get("seed", m.get("seed"))
+    elif m.get("rating") is not None:
+        raw, where, seed = m.get("rating"), "manifest.json rating", m.get("seed")
+    else:
+        return RatingSettings(seed=0), "arena rate's defaults", None
     try:
-        settings = RatingSettings(**(cfg.get("rating") or {}))
-    except Exception:  # a manifest from another version: rate with defaults rather than fail
-        settings = RatingSettings.model_validate({})
+        settings = RatingSettings.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(x) for x in err["loc"])
+        problem = (f"{where}: {loc or 'rating'}: {err['msg']} (written by another arena version?); the ratings "
+                   "computed here use arena rate's defaults instead (bt, 1000 bootstrap rounds, seed 0)")
+        return RatingSettings(seed=0), "arena rate's defaults (the manifest's settings do not validate)", problem
     if settings.seed is None:
-        settings = settings.model_copy(update={"seed": int(cfg.get("seed") or 0)})
-    rounds = DEFAULT_BOOTSTRAP if bootstrap is None else bootstrap
-    return settings.model_copy(update={"bootstrap": min(settings.bootstrap, rounds)})
+        try:
+            settings = settings.model_copy(update={"seed": int(seed or 0)})
+        except (TypeError, ValueError):
+            settings = settings.model_copy(update={"seed": 0})
+    return settings, where, None
+
+
+def rating_settings(data: RunData, bootstrap: int | None = None) -> Any:
+    """The source's rating settings (see :func:`settings_from_manifest`); ``bootstrap`` overrides the rounds."""
+    settings, _, _ = settings_from_manifest(data.manifest)
+    if bootstrap is not None:
+        settings = settings.model_copy(update={"bootstrap": bootstrap})
+    return settings
+
+
+def describe_settings(settings: Any) -> str:
+    """One line naming the settings a leaderboard was computed with."""
+    text = f"{settings.method}, {settings.bootstrap} bootstrap rounds, resample {settings.resample}, " \
+           f"ties {settings.ties}, seed {settings.seed}"
+    if settings.style_control:
+        text += ", style control"
+    if settings.anchor is not None:
+        text += f", anchor {settings.anchor.model}={settings.anchor.rating:g}"
+    return text
 
 
 def _scores_frame(data: RunData) -> pd.DataFrame | None:
@@ -710,7 +756,9 @@ def leaderboard_rows(data: RunData, category: str | None = None, bootstrap: int 
     """Leaderboard rows for the whole source or one category.
 
     ``leaderboard.json`` is used as written when it exists (whole source); otherwise the rows are computed from
-    the battles with :func:`arena.rating.compute_leaderboard` and a small bootstrap (:data:`DEFAULT_BOOTSTRAP`).
+    the battles with :func:`arena.rating.compute_leaderboard` and the source's settings
+    (:func:`rating_settings`: the run's own, else ``arena rate``'s defaults), so they equal what the pipeline
+    or ``arena rate`` writes for the same battles. ``bootstrap`` overrides the number of rounds.
 
     Returns:
         ``(rows, warnings, how)``: rows best first, the rater's warnings, and a line saying where they came from.
@@ -734,12 +782,10 @@ def leaderboard_rows(data: RunData, category: str | None = None, bootstrap: int 
     baseline = data.baseline
     if baseline is not None and not battles.empty and baseline not in set(battles["model_a"]) | set(battles["model_b"]):
         baseline = None
-    if data.mode == "single" and scores is not None:
-        battles = battles.iloc[0:0]
     result = compute_leaderboard(battles, settings, baseline=baseline, scores=scores)
-    how = f"computed here from {len(battles):,} battles ({result.method}, {settings.bootstrap} bootstrap rounds)"
-    if data.mode == "single" and scores is not None:
-        how = f"computed here from {len(scores):,} single-answer scores ({settings.bootstrap} bootstrap rounds)"
+    _, where, _ = settings_from_manifest(data.manifest)
+    what = f"{len(battles):,} battles" + (f" and {len(scores):,} single-answer scores" if scores is not None else "")
+    how = f"computed here from {what} ({describe_settings(settings)}; settings: {where})"
     return pd.DataFrame(result.rows), list(result.warnings), how
 
 
@@ -820,35 +866,36 @@ def ratings_chart_frame(rows: pd.DataFrame) -> pd.DataFrame:
 def matchup_frames(data: RunData, ratings: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """Battle counts, observed and predicted win rates as long frames ``model, opponent, value``.
 
-    Observed win rates count a tie as half a win; predicted ones are Bradley-Terry probabilities from the
+    Counts and observed win rates (a tie is half a win) are the rater's own matrices
+    (:func:`arena.rating.compute_leaderboard` extras, without a bootstrap), so they count battles exactly as
+    the leaderboard's ``battles`` column does; predicted ones are Bradley-Terry probabilities from the
     leaderboard ratings (``ratings``: rows with ``model, rating``; default: :func:`leaderboard_rows`).
     """
-    from arena.rating import count_matrix, encode, predicted_win_rate, win_matrix, win_rate_matrix
+    from arena.rating import compute_leaderboard, predicted_win_rate
 
     if data.battles.empty:
         return {}
-    enc = encode(data.battles)
-    n = enc.n_items
-    wins = win_matrix(n, (enc.a, enc.b, enc.outcome), enc.count, tie_weight=0.5)
+    settings = rating_settings(data, bootstrap=0)
+    extras = compute_leaderboard(data.battles, settings.model_copy(update={"style_control": False})).extras
+    models = [str(m) for m in extras["models"]]
     if ratings is None:
         ratings, _, _ = leaderboard_rows(data)
     by_model = dict(zip(ratings["model"], ratings["rating"], strict=False)) if not ratings.empty else {}
-    r = np.array([by_model.get(m, np.nan) for m in enc.models], dtype=float)
-    settings = rating_settings(data)
+    r = np.array([by_model.get(m, np.nan) for m in models], dtype=float)
     scale = settings.elo.scale if settings.method == "elo" else settings.scale
     mats = {
-        "battles": count_matrix(n, enc.a, enc.b, enc.count),
-        "observed win rate": win_rate_matrix(wins),
+        "battles": extras["battle_counts"],
+        "observed win rate": extras["observed_win_rate"],
         "predicted win rate": predicted_win_rate(r, scale=scale, base=settings.elo.base),
     }
-    order = [m for m in ratings["model"] if m in enc.models] if not ratings.empty else enc.models
-    order += [m for m in enc.models if m not in order]
+    order = [m for m in ratings["model"] if m in models] if not ratings.empty else list(models)
+    order += [m for m in models if m not in order]
     out = {}
     for name, mat in mats.items():
         mat = np.array(mat, dtype=float)
         if name != "battles":
             np.fill_diagonal(mat, np.nan)
-        wide = pd.DataFrame(mat, index=enc.models, columns=enc.models).loc[order, order]
+        wide = pd.DataFrame(mat, index=models, columns=models).loc[order, order]
         long = wide.rename_axis(index="model", columns="opponent").stack(future_stack=True).rename("value").reset_index()
         out[name] = long
     return out

@@ -181,3 +181,54 @@ def test_partial_and_broken_sources(run_dir: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("model_a,model_b,winner\nx,y,left\n")
     assert "unknown winner" in vd.load_source(bad).notes[0]
+
+
+def test_bare_file_rated_as_arena_rate_rates_it(run_dir: Path, tmp_path: Path) -> None:
+    """Same file, same (default) settings: the browser's rows equal ``arena rate --format json``'s, 1000 rounds."""
+    from click.testing import CliRunner
+
+    from arena.cli import cli
+
+    path = tmp_path / "battles.jsonl"
+    shutil.copy(run_dir / "battles.jsonl", path)
+    out = tmp_path / "lb.json"
+    result = CliRunner().invoke(cli, ["rate", str(path), "--format", "json", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    want = {r["model"]: r for r in json.loads(out.read_text())}
+    rows, _, how = vd.leaderboard_rows(vd.load_source(path))
+    assert "1000 bootstrap rounds" in how and "seed 0" in how and "arena rate's defaults" in how
+    assert list(rows["model"]) == list(want)
+    for r in rows.to_dict(orient="records"):
+        for col in ("rating", "ci_low", "ci_high", "rank", "rank_high", "battles", "wins", "losses", "ties"):
+            assert r[col] == pytest.approx(want[r["model"]][col], abs=1e-6), (r["model"], col)
+
+
+def test_run_settings_come_from_the_manifest(run_dir: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy, symlinks=True)
+    (copy / "leaderboard.json").unlink()
+    data = vd.load_source(copy)
+    settings = vd.rating_settings(data)
+    assert (settings.bootstrap, settings.seed) == (20, 0)  # the fixture's rating block and config seed
+    rows, _, how = vd.leaderboard_rows(data)
+    assert "20 bootstrap rounds" in how and "config.rating" in how
+    want = json.loads((run_dir / "leaderboard.json").read_text())
+    assert list(rows["model"]) == [r["model"] for r in want]
+    for col in ("rating", "ci_low", "ci_high", "battles"):
+        assert rows[col].tolist() == pytest.approx([r[col] for r in want], abs=1e-6), col
+
+
+@pytest.mark.parametrize("bad", [{"bootstrap": -5}, {"method": "glicko"}, {"unknown_key": 1}])
+def test_invalid_manifest_settings_are_a_note_not_silence(run_dir: Path, tmp_path: Path, bad: dict) -> None:
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy, symlinks=True)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["config"]["rating"].update(bad)
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    data = vd.load_source(copy)
+    key = next(iter(bad))
+    assert any(n.startswith("manifest.json config.rating") and key in n and "arena rate's defaults" in n
+               for n in data.notes), data.notes
+    assert vd.rating_settings(data).bootstrap == 1000
+    _, _, how = vd.leaderboard_rows(data, "math", bootstrap=5)
+    assert "do not validate" in how
