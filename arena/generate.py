@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 
 from arena import __version__
 from arena.config import ModelConfig
-from arena.keys import content_key
+from arena.keys import content_key, seed_from
 from arena.providers.base import Conversation, Provider, provider_class
 from arena.records import Answer, Question
 from arena.store import JsonlStore
@@ -26,10 +26,17 @@ from arena.store import JsonlStore
 log = logging.getLogger(__name__)
 
 
-def model_spec(cfg: ModelConfig, seed: int) -> dict[str, Any]:
-    """Everything about a candidate that determines its answers (and so their keys)."""
+def model_spec(cfg: ModelConfig, seed: int, name: str) -> dict[str, Any]:
+    """Everything about a candidate that determines its answers (and so their keys), and whose they are.
+
+    The display ``name`` is part of the spec: two models never share an answer key (nor, through it, a
+    judgment key), even when their settings are equal or their pre-generated texts are byte-identical
+    (FastChat's MT-Bench files have 7 such collisions). Renaming a model therefore re-answers and
+    re-judges it.
+    """
     generation = cfg.generation.model_copy(update={"seed": cfg.generation.seed if cfg.generation.seed is not None else seed})
     spec: dict[str, Any] = {
+        "name": name,
         "provider": cfg.provider,
         "model": cfg.model,
         "system_prompt": cfg.system_prompt,
@@ -44,11 +51,11 @@ def model_spec(cfg: ModelConfig, seed: int) -> dict[str, Any]:
 
 
 def answer_key(question: Question, spec: dict[str, Any], turns: Sequence[str] | None = None) -> str:
-    """Content key of one answer: the question's id and turns plus the model spec (not its display name).
+    """Content key of one answer: the question's id and turns plus the model spec (which names the model).
 
     Pre-generated answers (``provider: answers``) are determined by their text, not by sampling settings, so
-    their ``turns`` are part of the key: two models read from two files never share keys, and an edited
-    answer is judged again while unchanged ones keep their judgments.
+    their ``turns`` are part of the key: an edited answer is judged again while unchanged ones keep their
+    judgments. The spec's ``name`` keeps two models apart even when their texts are identical.
     """
     # The file path of an `answers` provider is where the text comes from, not what it is; keep keys
     # stable when a run dir or answer file moves.
@@ -71,11 +78,17 @@ def answers_path(run_dir: Path, model: str) -> Path:
     return run_dir / "answers" / f"{safe}.jsonl"
 
 
-def make_provider(cfg: ModelConfig, seed: int) -> Any:
+def fake_seed(cfg: ModelConfig, seed: int, name: str) -> int:
+    """The ``fake`` provider's seed: ``fake.seed`` if set, else one drawn from the run seed and the model's
+    name, so two fake candidates with different names give different answers."""
+    return cfg.fake.seed if cfg.fake.seed is not None else seed_from("fake-candidate", seed, name)
+
+
+def make_provider(cfg: ModelConfig, seed: int, name: str) -> Any:
     """Instantiate the provider a model config names (imported lazily)."""
     cls = provider_class(cfg.provider)
     if cfg.provider == "fake":
-        return cls(script=cfg.fake.script, seed=cfg.fake.seed if cfg.fake.seed is not None else seed,
+        return cls(script=cfg.fake.script, seed=fake_seed(cfg, seed, name),
                    min_words=cfg.fake.min_words, max_words=cfg.fake.max_words, latency_s=cfg.fake.latency_s)
     if cfg.provider == "answers":
         return cls(file=cfg.file, model_id=cfg.answer_model_id)
@@ -144,16 +157,16 @@ def generate_answers(
     run_dir: Path,
     *,
     seed: int,
-    provider_factory: Callable[[ModelConfig, int], Any] = make_provider,
+    provider_factory: Callable[[ModelConfig, int, str], Any] = make_provider,
     all_question_ids: set[str] | None = None,
     progress: bool = True,
 ) -> GenerateStats:
     """Answer every question not yet answered by this model spec; returns what was done."""
-    spec = model_spec(cfg, seed)
+    spec = model_spec(cfg, seed, name)
     store = JsonlStore(answers_path(run_dir, name), Answer)
     stats = GenerateStats(model=name, total=len(questions))
     todo = []
-    answers_source = provider_factory(cfg, seed) if cfg.provider == "answers" else None
+    answers_source = provider_factory(cfg, seed, name) if cfg.provider == "answers" else None
     keys = expected_keys(questions, spec, answers_source)
     for q in questions:
         existing = store.get(keys[q.question_id])
@@ -164,7 +177,7 @@ def generate_answers(
     if not todo:
         return stats
     start = time.perf_counter()
-    provider = answers_source if answers_source is not None else provider_factory(cfg, seed)
+    provider = answers_source if answers_source is not None else provider_factory(cfg, seed, name)
     if cfg.provider == "answers":
         stats.missing = provider.check_questions({q.question_id for q in todo}, all_question_ids)
         records = []
@@ -196,9 +209,9 @@ def generate_answers(
 
 def load_answers(run_dir: Path, name: str, questions: Sequence[Question], cfg: ModelConfig, seed: int) -> dict[str, Answer]:
     """This model's usable answers (no error) to ``questions``, by question id."""
-    spec = model_spec(cfg, seed)
+    spec = model_spec(cfg, seed, name)
     store = JsonlStore(answers_path(run_dir, name), Answer)
-    keys = expected_keys(questions, spec, make_provider(cfg, seed) if cfg.provider == "answers" else None)
+    keys = expected_keys(questions, spec, make_provider(cfg, seed, name) if cfg.provider == "answers" else None)
     out: dict[str, Answer] = {}
     for q in questions:
         a = store.get(keys[q.question_id])

@@ -13,6 +13,7 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from arena.errors import DataError
 from arena.keys import content_key, seed_from
 from arena.records import Answer, Mode, Question
 
@@ -43,6 +44,27 @@ class Plan:
     """Human-readable reasons for games that could not be planned (a missing answer, say)."""
 
 
+def check_distinct_answers(answers: Mapping[str, Mapping[str, Answer]]) -> None:
+    """Refuse answers of two models (or two questions) that share a key.
+
+    Judgments are keyed by answer keys: two answers with one key would share one judgment, so one model's
+    games would be credited to the other (or, in single mode, a model would play itself).
+
+    Raises:
+        DataError: naming both models, the questions and the key, before any judge call is made.
+    """
+    owner: dict[str, tuple[str, str]] = {}
+    for model, by_question in answers.items():
+        for qid, answer in by_question.items():
+            seen = owner.setdefault(answer.key, (model, qid))
+            if seen != (model, qid):
+                raise DataError(
+                    f"answer key {answer.key} belongs to both '{seen[0]}' (question {seen[1]}) and '{model}' "
+                    f"(question {qid}); an answer's key must name its model: regenerate these answers "
+                    "(`arena generate`) instead of copying answer files between models"
+                )
+
+
 def _pairs(models: Sequence[str], mode: Mode, baseline: str | None) -> list[tuple[str, str]]:
     if mode == "pairwise-all":
         return list(itertools.combinations(sorted(models), 2))
@@ -71,7 +93,11 @@ def plan_games(
         baseline: the reference model of ``pairwise-baseline``.
         both_orders: judge each pair in both positions.
         seed: mixed into the content seed of the one-order draw.
+
+    Raises:
+        DataError: two answers share a key (see :func:`check_distinct_answers`).
     """
+    check_distinct_answers(answers)
     models = list(answers)
     games: list[Game] = []
     skipped: list[str] = []
