@@ -26,6 +26,8 @@ sys.path.insert(0, str(ROOT))
 
 PAGES = ["views/leaderboard.py", "views/matchups.py", "views/battles.py", "views/judge.py", "views/single.py"]
 VERDICTS = np.array(["A>>B", "A>B", "A=B", "B>A", "B>>A"])
+ROUNDS = 1000
+"""Bootstrap rounds of the synthetic run: the product default (``arena rate`` and a config without ``rating``)."""
 WORDS = ["the", "model", "answer", "question", "careful", "result", "evidence", "option", "context", "reading"]
 
 
@@ -88,7 +90,7 @@ def build_run(root: Path, n_battles: int, n_models: int, n_questions: int, seed:
         fh.writelines(j.model_dump_json() + "\n" for j in judgments)
     with (root / "battles.jsonl").open("w") as fh:
         fh.writelines(json.dumps(r) + "\n" for r in rows)
-    settings = RatingSettings(bootstrap=100, seed=0)
+    settings = RatingSettings(bootstrap=ROUNDS, seed=0)
     write_leaderboard_files(compute_leaderboard(battles_frame(rows), settings), root)
     write_json_atomic(root / "judge_report.json", judge_report(judgments, answers))
     write_json_atomic(root / "manifest.json", {
@@ -96,7 +98,7 @@ def build_run(root: Path, n_battles: int, n_models: int, n_questions: int, seed:
         "finished": "synthetic", "cost_usd": 0.0, "prompts": {"set": "mt-bench"},
         "config": {"questions": {"file": str(root / "questions.jsonl")}, "seed": 0,
                    "judge": {"provider": "fake", "mode": "pairwise-all", "prompts": "mt-bench"},
-                   "rating": {"bootstrap": 100}},
+                   "rating": {"bootstrap": ROUNDS}},
     })
     return root
 
@@ -130,6 +132,23 @@ def time_pages(run_dir: Path, repeats: int = 2) -> list[tuple[str, list[float]]]
             if at.exception:
                 raise SystemExit(f"{page}: {at.exception[0].value}")
         out.append((page, times))
+    return out
+
+
+def time_recompute(run_dir: Path) -> list[tuple[str, float]]:
+    """Seconds the browser spends rating on its own, with the run's settings (1000 bootstrap rounds)."""
+    from arena import viz_data as vd
+
+    data = vd.load_source(run_dir)
+    data.leaderboard = None  # as if leaderboard.json were missing: rate the whole source here
+    out = []
+    for label, category in [("leaderboard, whole source", None), ("leaderboard, one category", "math")]:
+        t0 = time.perf_counter()
+        rows, _, how = vd.leaderboard_rows(data, category)
+        out.append((f"{label} ({len(rows)} models; {how.split('(')[1].split(';')[0]})", time.perf_counter() - t0))
+    t0 = time.perf_counter()
+    vd.matchup_frames(data, rows)
+    out.append(("matchup matrices", time.perf_counter() - t0))
     return out
 
 
@@ -172,6 +191,9 @@ def main() -> None:
     t0 = time.perf_counter()
     data = vd.load_source(run_dir)
     print(f"viz_data.load_source alone, outside Streamlit: {time.perf_counter() - t0:.2f}s ({len(data.table):,} rows)")
+    print("\nrating in the browser (viz_data, outside Streamlit):")
+    for label, seconds in time_recompute(run_dir):
+        print(f"  {label:<70}{seconds:>7.2f}s")
     print(f"load average at the end: {load_average()}")
 
 
