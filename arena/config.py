@@ -10,7 +10,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from arena.errors import ConfigError, did_you_mean
 from arena.providers.base import GenerationSettings
@@ -135,6 +143,9 @@ class JudgeConfig(_Strict):
     max_answer_chars: int = Field(16000, ge=100)
     """Answers longer than this are truncated for the judge, with a note in the judgment."""
     prices: Prices | None = None
+    """USD per million tokens; the dry run prints the cost of a real run from them."""
+    expected_output_tokens: int | None = Field(None, ge=0)
+    """Tokens a judge call is assumed to write, for the dry-run estimate; default: the prompt set's value."""
     fake: FakeOptions = Field(default_factory=FakeOptions)
 
     @model_validator(mode="after")
@@ -176,6 +187,21 @@ class ArenaConfig(_Strict):
     @property
     def enabled_models(self) -> dict[str, ModelConfig]:
         return {m: c for m, c in self.models.items() if c.enable}
+
+    # Where the config came from, for error messages that name file:line (set by the loader).
+    _source: Path | None = PrivateAttr(None)
+    _yaml_root: Any = PrivateAttr(None)
+
+    def where(self, *loc: str) -> str:
+        """``file:line`` of the key path ``loc`` (e.g. ``"models", "a", "file"``) in the config file.
+
+        The line is that of the deepest key present in the file (a default value points at its parent);
+        ``file`` alone when the line is unknown, ``config`` for a config built in Python.
+        """
+        if self._source is None:
+            return "config"
+        line = _line_of(self._yaml_root, loc)
+        return f"{self._source}:{line}" if line else str(self._source)
 
 
 # ---------------------------------------------------------------------------------------------- loading
@@ -277,7 +303,9 @@ def config_from_dict(data: Any, path: Path, root: yaml.Node | None = None) -> Ar
         cfg = ArenaConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_format_error(path, root, exc.errors()[0])) from None
-    return _resolve_paths(cfg, path.resolve().parent)
+    cfg = _resolve_paths(cfg, path.resolve().parent)
+    cfg._source, cfg._yaml_root = path, root
+    return cfg
 
 
 def _resolve_paths(cfg: ArenaConfig, base: Path) -> ArenaConfig:

@@ -19,11 +19,12 @@ from arena.config import ArenaConfig, JudgeConfig
 from arena.generate import GenerateStats, generate_answers, load_answers
 from arena.judging.battles import build_battles
 from arena.judging.bias import judge_report
+from arena.judging.estimate import SpendEstimate, estimate_spend
 from arena.judging.fake import make_fake_judge
 from arena.judging.judge import Judge
 from arena.judging.plan import Plan, plan_games
 from arena.judging.prompts import load_prompt_set
-from arena.judging.reviewer import ReviewStats, estimate_tokens, judgments_path, pending_games, review
+from arena.judging.reviewer import ReviewStats, judgments_path, pending_games, review
 from arena.providers.base import provider_class
 from arena.questions import load_all_questions, select
 from arena.records import Answer, Battle, Judgment, Question, now_iso
@@ -44,8 +45,8 @@ class RunResult:
     games: int = 0
     skipped_games: list[str] = field(default_factory=list)
     review: ReviewStats | None = None
-    real_calls_pending: int = 0
-    real_tokens_estimate: int = 0
+    estimate: SpendEstimate | None = None
+    """Dry run: what the real judge would spend on the games it has not judged yet."""
     leaderboard: Any = None
     report: dict[str, Any] = field(default_factory=dict)
     battles: int = 0
@@ -112,7 +113,11 @@ def make_judge_provider(cfg: ArenaConfig, judge: Judge) -> Any:
 
 
 def plan_run(cfg: ArenaConfig, questions: list[Question]) -> tuple[Plan, dict[str, Answer]]:
-    """Games of the config's mode over the answers on disk; also every answer by key."""
+    """Games of the config's mode over the answers on disk; also every answer by key.
+
+    Raises:
+        DataError: two models' answers share a key (checked before any judge call).
+    """
     per_model = {name: load_answers(cfg.work_dir, name, questions, m, cfg.seed) for name, m in cfg.enabled_models.items()}
     plan = plan_games(questions, per_model, cfg.judge.mode, baseline=cfg.judge.baseline,
                       both_orders=cfg.judge.both_orders, seed=cfg.seed)
@@ -138,12 +143,10 @@ def run_judge(cfg: ArenaConfig, questions: list[Question] | None = None, *, dry_
         write_questions(run_dir, questions)
     plan, answers = plan_run(cfg, questions)
     result = RunResult(run_dir=run_dir, questions=len(questions), games=len(plan.games), skipped_games=plan.skipped)
-    real_judge = make_judge(cfg)
     if dry_run:
+        real_judge = make_judge(cfg)
         store = JsonlStore(judgments_path(cfg.work_dir), Judgment)
-        pending = pending_games(plan.games, real_judge, store, retry_errors)
-        result.real_calls_pending = len(pending)
-        result.real_tokens_estimate = estimate_tokens(pending, real_judge)
+        result.estimate = estimate_spend(pending_games(plan.games, real_judge, store, retry_errors), real_judge, cfg.judge)
     judge = make_judge(cfg, fake=dry_run)
     provider = make_judge_provider(cfg, judge)
     jc = cfg.judge
@@ -163,7 +166,8 @@ def rate_run(cfg: ArenaConfig, run_dir: Path, judge: Judge, plan: Plan, answers:
     battles = build_battles(judgments, answers, cfg.rating.strong_weight)
     JsonlStore(run_dir / "battles.jsonl", Battle).rewrite(battles)
     result.battles = len(battles)
-    prices = cfg.judge.prices
+    # Prices are the real judge's: the fake judge (a dry run's rehearsal) costs nothing.
+    prices = cfg.judge.prices if judge.spec["provider"] != "fake" else None
     result.report = judge_report(judgments, answers, price_in_per_1m=prices.input_per_1m if prices else 0.0,
                                  price_out_per_1m=prices.output_per_1m if prices else 0.0)
     write_json_atomic(run_dir / "judge_report.json", result.report)
@@ -195,13 +199,12 @@ def write_manifest(cfg: ArenaConfig, result: RunResult, *, config_path: str, sta
     if result.review is not None:
         stages["review"] = asdict(result.review) | {"error_kinds": dict(result.review.error_kinds),
                                                     "fault_kinds": dict(result.review.fault_kinds)}
-    if dry_run:
-        stages["real_judge_calls_pending"] = result.real_calls_pending
-        stages["real_judge_prompt_tokens_estimate"] = result.real_tokens_estimate
     manifest = build_manifest(cfg, config_path=config_path, started=started, finished=now_iso(), dry_run=dry_run,
                               prompt_hashes={f"{prompts.name}@{prompts.version}/{n}": h for n, h in prompts.hashes.items()},
                               stages=stages)
     manifest["cost_usd"] = result.report.get("cost_usd")
+    if result.estimate is not None:
+        manifest["estimate"] = asdict(result.estimate)
     write_json_atomic(result.run_dir / "manifest.json", manifest)
 
 

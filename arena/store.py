@@ -172,14 +172,18 @@ class RunLock:
     """Exclusive lock on a run dir (``.arena.lock``) held for the life of a run.
 
     Uses ``flock``, which the kernel drops when the holder dies, so a lock left by a killed process is
-    taken over without any manual cleanup; the file records pid and host for the error message.
+    taken over without any manual cleanup; the file records pid and host for the error message. A work
+    dir the lock created is removed on release when the run wrote nothing into it.
     """
 
     def __init__(self, run_dir: Path) -> None:
         self.path = Path(run_dir) / ".arena.lock"
         self._fh: Any = None
+        self._created: list[Path] = []
 
     def acquire(self) -> None:
+        # Folders this lock creates, deepest first: removed again on release if the run wrote nothing.
+        self._created = [d for d in [self.path.parent, *self.path.parent.parents] if not d.exists()]
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fh = self.path.open("a+", encoding="utf-8")
         try:
@@ -214,6 +218,16 @@ class RunLock:
                 fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
             self._fh.close()
             self._fh = None
+            self._remove_if_unused()
+
+    def _remove_if_unused(self) -> None:
+        """A run that failed before writing anything leaves no work dir behind (only if this lock made it)."""
+        if not self._created or any(p != self.path for p in self.path.parent.iterdir()):
+            return
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+            for folder in self._created:
+                folder.rmdir()
 
     def __enter__(self) -> RunLock:
         self.acquire()

@@ -1,4 +1,5 @@
-"""Every case in tests/data/bad/: exit 2, one line naming the file, nothing written over."""
+"""Every case in tests/data/bad/: exit 2, one line naming the file, nothing written over, no work dir left;
+``arena validate`` catches every pipeline case with the same message, before any work."""
 
 from __future__ import annotations
 
@@ -21,13 +22,32 @@ def _digest(folder: Path) -> dict[str, str]:
             for p in folder.rglob("*") if p.is_file() and p.name not in ("cmd", "expect")}
 
 
+UNSET_KEY = "ARENA_BAD_INPUT_UNSET_KEY"
+"""The API key variable the missing-key cases name; never set."""
+
+
+def _validate_args(args: list[str]) -> list[str] | None:
+    """``arena validate`` for a pipeline command line (``None`` for other commands)."""
+    if args[0] not in ("run", "generate", "judge"):
+        return None
+    return ["validate", "-c", args[args.index("-c") + 1], *(["--dry-run"] if "--dry-run" in args else [])]
+
+
+@pytest.mark.parametrize("validate", [False, True], ids=["as-given", "validate"])
 @pytest.mark.parametrize("case", CASES)
-def test_bad_input(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_input(case: str, validate: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                   monkeypatch: pytest.MonkeyPatch) -> None:
     work = tmp_path / case
     shutil.copytree(CASES_DIR / case, work)
     before = _digest(work)
     monkeypatch.chdir(work)
+    monkeypatch.delenv(UNSET_KEY, raising=False)
     args = shlex.split((work / "cmd").read_text())
+    if validate:
+        found = _validate_args(args)
+        if found is None:
+            pytest.skip("not a pipeline command")
+        args = found
     with pytest.raises(SystemExit) as info:
         main(args)
     err = capsys.readouterr().err
@@ -37,5 +57,5 @@ def test_bad_input(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert expected in err, err
     after = _digest(work)
     assert {k: v for k, v in after.items() if k in before} == before  # inputs untouched
-    assert not (work / "run" / "judgments.jsonl").exists()
+    assert not (work / "run").exists(), "a run that failed its checks leaves no work dir"
     assert os.environ.get("ARENA_DEBUG") is None

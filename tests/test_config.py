@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from arena.checks import check_config
+from arena.cli import main
 from arena.config import load_config
-from arena.errors import ConfigError
+from arena.errors import ConfigError, UserError
 
 BASE = """
 name: t
@@ -67,3 +69,65 @@ def test_bad_configs_give_one_line_errors(tmp_path: Path, label: str, text: str,
 def test_missing_config_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="config file not found"):
         load_config(tmp_path / "nope.yaml")
+
+
+# ---------------------------------------------------------------------------------- check before spending
+
+REMOTE_JUDGE = BASE.replace(
+    "judge: {provider: fake, mode: pairwise-all}",
+    "judge:\n  provider: openai\n  model: gpt-4o\n  base_url: https://judge.example.invalid/v1\n"
+    "  api_key_env: ARENA_TEST_UNSET_KEY\n  mode: pairwise-all")
+
+
+@pytest.fixture
+def no_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ARENA_TEST_UNSET_KEY", raising=False)
+
+
+def test_judge_key_is_checked_except_in_a_dry_run(tmp_path: Path, no_key: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = load_config(write(tmp_path, REMOTE_JUDGE))
+    with pytest.raises(UserError) as info:
+        check_config(cfg)
+    assert str(info.value) == (f"{tmp_path / 'cfg.yaml'}:11: key 'judge.api_key_env': ARENA_TEST_UNSET_KEY is not set in "
+                               "the environment; export it or set api_key_env (a server that needs no key, off "
+                               "loopback: export a dummy value)")
+    check_config(cfg, dry_run=True)  # the fake judge needs no key
+    check_config(cfg, judge=False)  # nor does `arena generate`
+    monkeypatch.setenv("ARENA_TEST_UNSET_KEY", "sk-dummy-for-the-test")
+    check_config(cfg)
+
+
+def test_loopback_endpoint_needs_no_key(tmp_path: Path, no_key: None) -> None:
+    # The same rule as the provider's: a local server without --api-key works without a key.
+    check_config(load_config(write(tmp_path, REMOTE_JUDGE.replace("https://judge.example.invalid/v1", "http://127.0.0.1:9/v1"))))
+
+
+def test_candidate_key_is_checked_even_in_a_dry_run(tmp_path: Path, no_key: None) -> None:
+    text = BASE.replace("b: {provider: fake}", "b: {provider: openai, model: m, base_url: 'https://x.invalid/v1', "
+                                                 "api_key_env: ARENA_TEST_UNSET_KEY}")
+    cfg = load_config(write(tmp_path, text))
+    with pytest.raises(UserError, match=r"cfg.yaml:6: key 'models.b.api_key_env': ARENA_TEST_UNSET_KEY is not set"):
+        check_config(cfg, dry_run=True)
+    check_config(cfg, generate=False)  # `arena judge` reads the answers on disk: no candidate is called
+
+
+def test_unknown_preset_and_missing_file_name_the_line(tmp_path: Path) -> None:
+    text = BASE.replace("b: {provider: fake}", "b: {provider: transformers, model: smollm2-135m-instrct}")
+    with pytest.raises(UserError, match=r"cfg.yaml:6: key 'models.b.model': unknown model preset 'smollm2-135m-instrct'. "
+                                        r"Did you mean 'smollm2-135m-instruct'\?"):
+        check_config(load_config(write(tmp_path, text)))
+    text = BASE.replace("b: {provider: fake}", "b:\n    provider: answers\n    file: gone/b.jsonl")
+    with pytest.raises(UserError, match=r"cfg.yaml:8: key 'models.b.file': .*gone/b.jsonl does not exist"):
+        check_config(load_config(write(tmp_path, text)))
+
+
+def test_cli_checks_before_creating_the_work_dir(tmp_path: Path, no_key: None, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, REMOTE_JUDGE + "work_dir: out/run\n")
+    for args in (["validate", "-c", str(path)], ["run", "-q", "-c", str(path)], ["judge", "-q", "-c", str(path)]):
+        with pytest.raises(SystemExit) as info:
+            main(args)
+        assert info.value.code == 2
+        assert "key 'judge.api_key_env': ARENA_TEST_UNSET_KEY is not set" in capsys.readouterr().err
+        assert not (tmp_path / "out").exists()
+    main(["validate", "--dry-run", "-c", str(path)])  # returns: exit 0
+    assert ": ok (2 models" in capsys.readouterr().out

@@ -6,12 +6,15 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from arena.cli import main
 from arena.config import load_config
+from arena.judging.prompts import load_prompt_set
 from arena.pipeline import run
+from tests.helpers.openai_stub import fixed
 
 CONFIG = """
 name: e2e
@@ -48,7 +51,9 @@ def test_dry_run_writes_every_file_and_second_run_does_nothing(tmp_path: Path, c
     assert cli("run", "-q", "--dry-run", "-c", str(path)) == 0
     out = capsys.readouterr().out
     # 4 questions x 2 turns x 3 pairs x 2 orders
-    assert "a real run would make 48 judge calls" in out
+    assert "a real run would make 48 judge calls to gpt-4o" in out
+    assert "no prices set: add judge.prices to get a cost" in out and "$" not in out
+    assert "rehearsal with the fake judge: judge calls 48" in out
     work = tmp_path / "run"
     run_dir = work / "dry-run"
     for name in ["battles.jsonl", "judgments.jsonl", "leaderboard.json", "leaderboard.csv", "leaderboard.md",
@@ -72,7 +77,14 @@ def test_dry_run_writes_every_file_and_second_run_does_nothing(tmp_path: Path, c
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["dry_run"] and manifest["seed"] == 7
     assert manifest["versions"]["arena"] and "mt-bench@1/pair-v2" in manifest["prompts"]["hashes"]
-    assert manifest["stages"]["real_judge_calls_pending"] == 48
+    estimate = manifest["estimate"]
+    assert estimate["judge_calls"] == 48 and estimate["cost_usd"] is None
+    # The rehearsal counts the same prompts the same way as the estimate: one token figure, not two.
+    assert estimate["prompt_tokens"] == report["prompt_tokens"] > 0
+    assert estimate["output_tokens_per_call"] == load_prompt_set("mt-bench").spec.expected_output_tokens
+    assert estimate["output_tokens"] == 48 * estimate["output_tokens_per_call"]
+    assert f"sending about {estimate['prompt_tokens']:,} prompt tokens" in out
+    assert manifest["cost_usd"] == 0  # the fake judge spent nothing
 
     before = {p: p.stat().st_mtime_ns for p in (work / "answers").iterdir()}
     judgments_before = (run_dir / "judgments.jsonl").read_text()
@@ -129,3 +141,37 @@ def test_import_and_help_do_not_import_torch() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "clean" in out.stdout
+
+
+@pytest.mark.parametrize(("override", "per_call"), [(300, 300), (5000, 1024)])  # capped at max_new_tokens
+def test_dry_run_estimate_prices_the_real_judge(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                override: int, per_call: int) -> None:
+    path = write_config(tmp_path, judge="openai", model="gpt-4o")
+    path.write_text(path.read_text().replace(
+        "prompts: mt-bench}",
+        f"prompts: mt-bench, expected_output_tokens: {override}, prices: {{input_per_1m: 2.5, output_per_1m: 10}}}}"))
+    assert cli("run", "-q", "--dry-run", "-c", str(path)) == 0
+    out = capsys.readouterr().out
+    manifest = json.loads((tmp_path / "run" / "dry-run" / "manifest.json").read_text())
+    est = manifest["estimate"]
+    assert est["judge_calls"] == 48 and est["output_tokens_per_call"] == per_call
+    expected_cost = est["prompt_tokens"] * 2.5 / 1e6 + 48 * per_call * 10 / 1e6
+    assert est["cost_usd"] == pytest.approx(expected_cost, abs=1e-6)
+    assert out.count("$") == 3  # one cost, and the two prices it comes from
+    assert f"cost about ${expected_cost:,.4f} at judge.prices ($2.5 in, $10 out per 1M tokens)" in out
+    report = json.loads((tmp_path / "run" / "dry-run" / "judge_report.json").read_text())
+    assert report["cost_usd"] == 0 and manifest["cost_usd"] == 0  # the rehearsal is free
+
+
+def test_dry_run_estimate_counts_only_what_a_real_run_still_needs(tmp_path: Path, stub_server: Any) -> None:
+    # A real run (judge on a loopback stub) judged the first three questions; the estimate covers the fourth.
+    server = stub_server(fixed("Both fine. [[C]]"))
+    path = write_config(tmp_path, judge="openai", model="stub-judge")
+    path.write_text(path.read_text().replace("model: stub-judge,", f'model: stub-judge, base_url: "{server.url}",'))
+    first = load_config(path)
+    first.questions.limit = 3
+    real = run(first, progress=False)
+    assert real.review is not None and real.review.judged == 3 * 2 * 3 * 2 and real.review.errors == 0
+    result = run(load_config(path), dry_run=True, progress=False)
+    assert result.estimate is not None and result.estimate.judge_calls == 1 * 2 * 3 * 2
+    assert len(server.requests) == 3 * 2 * 3 * 2  # the dry run sent nothing

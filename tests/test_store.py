@@ -101,3 +101,20 @@ def test_stale_lock_of_killed_process_is_taken_over(tmp_path: Path) -> None:
     assert "pid" in (tmp_path / ".arena.lock").read_text()  # the dead holder left its note behind
     with RunLock(tmp_path):
         assert str(__import__("os").getpid()) in (tmp_path / ".arena.lock").read_text()
+
+
+def test_lock_removes_the_work_dir_it_created_when_nothing_was_written(tmp_path: Path) -> None:
+    work = tmp_path / "outputs" / "run"
+    with pytest.raises(RuntimeError), RunLock(work):
+        assert work.is_dir()
+        raise RuntimeError("the run failed before writing anything")
+    assert not (tmp_path / "outputs").exists()
+    with RunLock(work):
+        (work / "answers.jsonl").write_text("{}\n")
+    assert (work / "answers.jsonl").is_file()  # written work is kept
+
+
+def test_lock_keeps_a_work_dir_it_did_not_create(tmp_path: Path) -> None:
+    with RunLock(tmp_path):
+        pass
+    assert tmp_path.is_dir()

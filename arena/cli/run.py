@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 from rich.console import Console
 
+from arena.checks import check_config
 from arena.config import ArenaConfig, load_config
 from arena.store import RunLock
 
@@ -25,8 +26,9 @@ def _console() -> Console:
     return Console(stderr=False, highlight=False, soft_wrap=True)
 
 
-def _print_summary(result: RunResult, console: Console, dry_run: bool) -> None:
+def _print_summary(result: RunResult, console: Console, cfg: ArenaConfig, dry_run: bool) -> None:
     from arena.judging.bias import format_report
+    from arena.judging.estimate import format_estimate
 
     for g in result.generation:
         line = f"generate {g.model}: {g.generated} new answers, {g.done_before} already on disk"
@@ -42,11 +44,11 @@ def _print_summary(result: RunResult, console: Console, dry_run: bool) -> None:
         if r.errors:
             console.print("  failed: " + ", ".join(f"{k} x{v}" for k, v in sorted(r.error_kinds.items()))
                           + "; run `arena judge -c CONFIG --retry-errors` to ask again for those only")
-    if dry_run:
-        console.print(f"[bold]dry run[/bold]: a real run would make {result.real_calls_pending} judge calls, "
-                      f"sending about {result.real_tokens_estimate:,} prompt tokens (estimate: 4 characters a token)")
+    if dry_run and result.estimate is not None:
+        console.print(f"[bold]dry run[/bold]: {format_estimate(result.estimate, cfg.judge)}")
     if result.report:
-        console.print(format_report(result.report))
+        report = format_report(result.report)
+        console.print(f"rehearsal with the fake judge: {report}" if dry_run else report)
     if result.leaderboard is not None:
         from arena.report import print_leaderboard
 
@@ -60,46 +62,29 @@ def _print_summary(result: RunResult, console: Console, dry_run: bool) -> None:
 @_config_option
 @click.option("--dry-run", is_flag=True,
               help="Candidates answer; a seeded fake judge replaces the real one (no network call). "
-                   "Reports how many judge calls and tokens a real run would spend. Output goes to WORK_DIR/dry-run.")
+                   "Estimates the judge calls, tokens and cost of a real run. Output goes to WORK_DIR/dry-run.")
 @_quiet
 def run_command(config_path: Path, dry_run: bool, quiet: bool) -> None:
     """Run the whole arena: generate answers, judge, rate, write the run dir."""
     from arena.pipeline import run
 
     cfg = load_config(config_path)
+    check_config(cfg, dry_run=dry_run)
     console = _console()
     with RunLock(cfg.work_dir):
         result = run(cfg, dry_run=dry_run, config_path=str(config_path), progress=not quiet)
-    _print_summary(result, console, dry_run)
+    _print_summary(result, console, cfg, dry_run)
 
 
 @click.command("validate")
 @_config_option
-def validate_command(config_path: Path) -> None:
-    """Check a config (keys, types, files, presets, prompt set) without running anything."""
+@click.option("--dry-run", is_flag=True, help="Check for a dry run: the judge's API key and weights are not needed.")
+def validate_command(config_path: Path, dry_run: bool) -> None:
+    """Check a config (keys, types, files, presets, API keys, prompt set) without running anything."""
     cfg = load_config(config_path)
-    _deep_checks(cfg)
+    check_config(cfg, dry_run=dry_run)
     click.echo(f"{config_path}: ok ({len(cfg.enabled_models)} models, mode {cfg.judge.mode}, "
                f"prompts {cfg.judge.prompts}, work_dir {cfg.work_dir})")
-
-
-def _deep_checks(cfg: ArenaConfig) -> None:
-    """What the schema cannot see: question set, model presets, prompt set, answer files."""
-    from arena.pipeline import load_run_questions, make_judge
-    from arena.presets import resolve_model
-
-    load_run_questions(cfg)
-    for name, m in cfg.enabled_models.items():
-        if m.provider == "transformers" and m.model:
-            try:
-                resolve_model(m.model)
-            except Exception as exc:
-                raise type(exc)(f"models.{name}.model: {exc}") from None
-        if m.provider == "answers" and m.file is not None and not m.file.is_file():
-            raise click.UsageError(f"models.{name}.file: {m.file} does not exist; fix the path (relative to the config)")
-    if cfg.judge.provider == "transformers" and cfg.judge.model:
-        resolve_model(cfg.judge.model)
-    make_judge(cfg)
 
 
 @click.command("generate")
@@ -110,6 +95,7 @@ def generate_command(config_path: Path, quiet: bool) -> None:
     from arena.pipeline import run_generate
 
     cfg = load_config(config_path)
+    check_config(cfg, judge=False)
     with RunLock(cfg.work_dir):
         _, stats = run_generate(cfg, progress=not quiet)
     for g in stats:
@@ -126,9 +112,10 @@ def judge_command(config_path: Path, retry_errors: bool, dry_run: bool, quiet: b
     from arena.pipeline import run_judge
 
     cfg = load_config(config_path)
+    check_config(cfg, generate=False, dry_run=dry_run)
     with RunLock(cfg.work_dir):
         result = run_judge(cfg, dry_run=dry_run, retry_errors=retry_errors, progress=not quiet)
-    _print_summary(result, _console(), dry_run)
+    _print_summary(result, _console(), cfg, dry_run)
 
 
 commands = {"run": run_command, "validate": validate_command, "generate": generate_command, "judge": judge_command}

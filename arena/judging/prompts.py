@@ -49,6 +49,8 @@ class JudgeSetSpec(BaseModel):
     """Categories whose reference answer is shown to the judge (FastChat: math, reasoning, coding)."""
     prompts: dict[Kind, PromptRoles]
     parsers: dict[Kind, str]
+    expected_output_tokens: int | None = Field(None, ge=0)
+    """Tokens a judge call is assumed to write, for the dry-run cost estimate (say in a comment how it was measured)."""
 
 
 @dataclass(frozen=True)

@@ -143,11 +143,3 @@ def review(
         stats.seconds = time.perf_counter() - start
     return stats
 
-
-def estimate_tokens(games: Sequence[Game], judge: Judge) -> int:
-    """Approximate prompt tokens a real judge would be sent (about 4 characters a token)."""
-    chars = 0
-    for g in games:
-        conv, _, _ = judge.render(g)
-        chars += sum(len(m["content"]) for m in conv)
-    return chars // 4

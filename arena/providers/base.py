@@ -38,6 +38,24 @@ class GenerationSettings(BaseModel):
         return self.temperature == 0.0
 
 
+CHARS_PER_TOKEN = 4
+"""Characters per token assumed where no tokenizer is at hand (English text with GPT-style BPE tokenizers)."""
+
+
+def approx_tokens(text: str) -> int:
+    """Token count of ``text`` estimated from its length (``CHARS_PER_TOKEN`` characters a token, rounded up).
+
+    The one estimator of the package: the dry-run cost estimate and the fake provider's counts use it, so a
+    rehearsal with the fake judge and the estimate for the real judge count the same prompts the same way.
+    """
+    return -(-len(text) // CHARS_PER_TOKEN)
+
+
+def approx_conversation_tokens(conversation: Conversation) -> int:
+    """:func:`approx_tokens` summed over the messages of a conversation."""
+    return sum(approx_tokens(m["content"]) for m in conversation)
+
+
 @dataclass
 class Completion:
     """One generated reply."""

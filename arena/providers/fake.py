@@ -6,6 +6,9 @@ Three ways to answer, in order of precedence:
 - ``fn``: a function ``(conversation, rng) -> str``.
 - otherwise seeded random text whose content depends only on the seed and the conversation, so the
   same prompt gets the same reply whatever the batch or the order.
+
+Token counts are estimated from text length (:func:`~arena.providers.base.approx_tokens`), the same way the
+dry-run estimate counts a real judge's prompts.
 """
 
 from __future__ import annotations
@@ -16,7 +19,14 @@ from collections.abc import Callable, Sequence
 
 from arena.errors import ProviderError
 from arena.keys import seed_from
-from arena.providers.base import Completion, Conversation, GenerationSettings
+from arena.providers.base import (
+    CHARS_PER_TOKEN,
+    Completion,
+    Conversation,
+    GenerationSettings,
+    approx_conversation_tokens,
+    approx_tokens,
+)
 
 _WORDS = (
     "the answer depends on context and a careful reading of the question shows that several factors matter "
@@ -25,10 +35,6 @@ _WORDS = (
 ).split()
 
 Responder = Callable[[Conversation, random.Random], str]
-
-
-def _count_tokens(text: str) -> int:
-    return max(1, len(text.split())) if text else 0
 
 
 def random_text(rng: random.Random, min_words: int, max_words: int) -> str:
@@ -90,17 +96,17 @@ class FakeProvider:
             if self.latency_s:
                 time.sleep(self.latency_s)
             text = self._reply(conv, settings)
-            words = text.split()
-            if len(words) > settings.max_new_tokens:
-                text = " ".join(words[: settings.max_new_tokens])
+            finish = "stop"
+            if approx_tokens(text) > settings.max_new_tokens:  # as a real model stops at its token budget
+                text, finish = text[: settings.max_new_tokens * CHARS_PER_TOKEN], "length"
             self.calls += 1
             out.append(
                 Completion(
                     text=text,
-                    prompt_tokens=sum(_count_tokens(m["content"]) for m in conv),
-                    completion_tokens=_count_tokens(text),
+                    prompt_tokens=approx_conversation_tokens(conv),
+                    completion_tokens=approx_tokens(text),
                     latency_s=time.perf_counter() - start,
-                    finish_reason="stop",
+                    finish_reason=finish,
                 )
             )
         return out

@@ -66,6 +66,23 @@ def is_loopback(url: str) -> bool:
         return False
 
 
+def resolve_base_urls(base_url: str | Sequence[str] | None) -> list[str]:
+    """The URLs a config's ``base_url`` means: itself, else ``$OPENAI_BASE_URL``, else OpenAI's API."""
+    if base_url is None:
+        base_url = os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
+    return [u.rstrip("/") for u in ([base_url] if isinstance(base_url, str) else list(base_url))]
+
+
+def api_key_missing(base_url: str | Sequence[str] | None, api_key_env: str) -> bool:
+    """True when a key is needed and ``$api_key_env`` is unset or empty.
+
+    A key is needed unless every URL is on loopback (a local server without ``--api-key``); for a local
+    server reached by another address, export a dummy value.
+    """
+    urls = resolve_base_urls(base_url)
+    return not os.environ.get(api_key_env) and not (urls and all(is_loopback(u) for u in urls))
+
+
 def _chat_url(base_url: str) -> str:
     base = base_url.rstrip("/")
     if base.endswith("/chat/completions"):
@@ -151,19 +168,18 @@ class OpenAIProvider:
             raise UserError(f"concurrency must be at least 1, got {concurrency}")
         if timeout_s <= 0:
             raise UserError(f"timeout_s must be positive, got {timeout_s}")
-        if base_url is None:
-            base_url = os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
-        urls = [base_url] if isinstance(base_url, str) else list(base_url)
+        urls = resolve_base_urls(base_url)
         if not urls:
             raise UserError("base_url is an empty list; give at least one OpenAI-compatible URL")
         self.model = model
-        self.base_urls = [u.rstrip("/") for u in urls]
+        self.base_urls = urls
         self.api_key_env = api_key_env
         key = os.environ.get(api_key_env) or None
         self.local = all(is_loopback(u) for u in self.base_urls)
-        if key is None and not self.local:
+        if api_key_missing(urls, api_key_env):
             raise UserError(
-                f"No {api_key_env} defined in the environment; export it or set judge.api_key_env"
+                f"{api_key_env} is not set in the environment; export it or set api_key_env "
+                "(a local server reached by a non-loopback address needs a dummy value)"
             )
         self._api_key = key
         self.concurrency = concurrency

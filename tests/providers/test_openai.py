@@ -189,7 +189,7 @@ def test_key_from_env_never_in_errors(stub_server, monkeypatch) -> None:
 
 def test_missing_key_remote_is_a_user_error(monkeypatch) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    with pytest.raises(UserError, match="No OPENAI_API_KEY defined in the environment; export it or set judge.api_key_env"):
+    with pytest.raises(UserError, match="OPENAI_API_KEY is not set in the environment; export it or set api_key_env"):
         OpenAIProvider("gpt-4o", base_url="https://api.openai.com/v1")
 
 

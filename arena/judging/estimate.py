@@ -1,0 +1,86 @@
+"""What a real judge would spend on the pending games: calls, tokens in and out, dollars.
+
+One estimate, printed by ``--dry-run`` and stored in the manifest. Prompt tokens are counted on the
+conversations the real judge would be sent (rendered by its own prompt set), with the package's one token
+estimator (:func:`~arena.providers.base.approx_tokens`). Output tokens cannot be counted before the judge
+writes them: each call is assumed to write ``judge.expected_output_tokens``, else the prompt set's
+``expected_output_tokens`` (measured on published judgments, see its ``judge.yaml``), never more than
+``judge.generation.max_new_tokens``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from arena.config import JudgeConfig
+from arena.judging.judge import Judge
+from arena.judging.plan import Game
+from arena.providers.base import CHARS_PER_TOKEN, approx_conversation_tokens
+
+
+@dataclass(frozen=True)
+class SpendEstimate:
+    """What the real judge would spend on the games still to judge.
+
+    Attributes:
+        judge: the judge model that would be called.
+        judge_calls: calls a real run would make (games with no judgment on disk).
+        prompt_tokens: estimated tokens sent, summed over those calls.
+        output_tokens_per_call: assumed tokens the judge writes per call.
+        output_tokens_from: where that assumption comes from (a config key or a prompt set file).
+        output_tokens: ``judge_calls * output_tokens_per_call``.
+        cost_usd: from ``judge.prices``; ``None`` when no prices are set.
+    """
+
+    judge: str
+    judge_calls: int
+    prompt_tokens: int
+    output_tokens_per_call: int
+    output_tokens_from: str
+    output_tokens: int
+    cost_usd: float | None
+
+
+def expected_output_tokens(jc: JudgeConfig, judge: Judge) -> tuple[int, str]:
+    """Tokens a judge call is assumed to write, and where the number comes from.
+
+    ``judge.expected_output_tokens`` wins over the prompt set's value; a set without one falls back to
+    ``judge.generation.max_new_tokens`` (an upper bound). The result never exceeds ``max_new_tokens``.
+    """
+    cap = jc.generation.max_new_tokens
+    if jc.expected_output_tokens is not None:
+        value, source = jc.expected_output_tokens, "judge.expected_output_tokens"
+    elif judge.prompts.spec.expected_output_tokens is not None:
+        value, source = judge.prompts.spec.expected_output_tokens, f"prompt set {judge.prompts.name}"
+    else:
+        return cap, "judge.generation.max_new_tokens (an upper bound: set judge.expected_output_tokens)"
+    if value > cap:
+        return cap, f"{source}, capped at judge.generation.max_new_tokens"
+    return value, source
+
+
+def estimate_spend(games: Sequence[Game], judge: Judge, jc: JudgeConfig) -> SpendEstimate:
+    """The estimate for ``games`` judged by ``judge`` (the real judge, not the fake one)."""
+    prompt_tokens = sum(approx_conversation_tokens(judge.render(g)[0]) for g in games)
+    per_call, source = expected_output_tokens(jc, judge)
+    output_tokens = per_call * len(games)
+    cost = None
+    if jc.prices is not None:
+        cost = round(prompt_tokens * jc.prices.input_per_1m / 1e6 + output_tokens * jc.prices.output_per_1m / 1e6, 6)
+    return SpendEstimate(judge=judge.judge_id, judge_calls=len(games), prompt_tokens=prompt_tokens,
+                         output_tokens_per_call=per_call, output_tokens_from=source, output_tokens=output_tokens,
+                         cost_usd=cost)
+
+
+def format_estimate(estimate: SpendEstimate, jc: JudgeConfig) -> str:
+    """One line: calls, tokens in and out, and the cost or how to get one."""
+    if estimate.cost_usd is None or jc.prices is None:
+        cost = "no prices set: add judge.prices to get a cost"
+    else:
+        cost = (f"cost about ${estimate.cost_usd:,.4f} at judge.prices (${jc.prices.input_per_1m:g} in, "
+                f"${jc.prices.output_per_1m:g} out per 1M tokens)")
+    return (f"a real run would make {estimate.judge_calls} judge calls to {estimate.judge}, sending about "
+            f"{estimate.prompt_tokens:,} prompt tokens ({CHARS_PER_TOKEN} characters a token) and receiving about "
+            f"{estimate.output_tokens:,} output tokens ({estimate.output_tokens_per_call} a call, from "
+            f"{estimate.output_tokens_from}); {cost}")
