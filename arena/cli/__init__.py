@@ -29,6 +29,7 @@ _COMMANDS = {
     "import": "arena.cli.interop",
     "export": "arena.cli.interop",
     "meta-eval": "arena.cli.meta_eval",
+    "compare": "arena.cli.compare",
 }
 
 

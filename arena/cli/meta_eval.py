@@ -20,7 +20,9 @@ import click
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def command(src: Path, config_path: Path | None, verdicts: bool, work_dir: Path | None, limit: int | None,
             out: Path | None, quiet: bool) -> None:
-    """Score a judge on a labelled pair set (LLMBar format: input, output_1, output_2, label).
+    """Score a judge on a labelled pair set: LLMBar's (input, output_1, output_2, label 1/2) or Auto-J's
+    (prompt, "response 1", "response 2", label 0/1/2 = first/second/tie). A tie verdict is correct on a tie
+    label; a failed verdict counts as wrong (LLMBar's convention); the output names the conventions.
 
     \b
     arena meta-eval pairs.json -c configs/arena.yaml     # run the config's judge in both orders

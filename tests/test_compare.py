@@ -1,0 +1,130 @@
+"""``arena compare`` on real data: LLMFAO crowd votes against evalica's golden Bradley-Terry scores, a
+leaderboard against itself and against its reverse, and one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from arena.cli import main
+from arena.compare import Side, agreement, board_from_table, compare, format_comparison, load_side
+from arena.errors import DataError
+
+LLMFAO = Path(__file__).resolve().parent / "data" / "llmfao"
+CROWD = LLMFAO / "crowd-comparisons.csv"
+GOLDEN = LLMFAO / "evalica_llmfao-golden.csv"
+MAP = ["--map", "model_a=left,model_b=right", "--winner-labels", "left=model_a,right=model_b,tie=tie"]
+
+
+@pytest.fixture(scope="module")
+def crowd_board(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("board") / "leaderboard.json"
+    main(["rate", str(CROWD), *MAP, "--bootstrap", "50", "--format", "json", "--out", str(out)])
+    return out
+
+
+def _reversed(path: Path, dest: Path) -> Path:
+    rows = json.loads(path.read_text(encoding="utf-8"))
+    n = len(rows)
+    flipped = [{"model": r["model"], "rating": -r["rating"], "ci_low": -r["ci_high"], "ci_high": -r["ci_low"],
+                "rank": n + 1 - r["rank"]} for r in rows]
+    dest.write_text(json.dumps(flipped), encoding="utf-8")
+    return dest
+
+
+def test_compare_with_itself_is_one(crowd_board: Path) -> None:
+    side = load_side(crowd_board)
+    result = compare(side, side)
+    assert result["models"] == 59 and result["bootstrap"] is None
+    for kind in ("rating", "rank"):
+        for value in result["correlations"][kind].values():
+            assert value == pytest.approx(1.0)
+    ag = result["agreement"]
+    assert ag["agreement"] == 1.0 and ag["same_order"] == ag["pairs_separated_by_b"] > 0
+    assert ag["separability_a"] == ag["separability_b"]
+
+
+def test_reversed_leaderboard_is_minus_one(crowd_board: Path, tmp_path: Path) -> None:
+    result = compare(load_side(crowd_board), load_side(_reversed(crowd_board, tmp_path / "rev.json")))
+    for kind in ("rating", "rank"):
+        for value in result["correlations"][kind].values():
+            assert value == pytest.approx(-1.0)
+    ag = result["agreement"]
+    assert ag["agreement"] == -1.0 and ag["opposite_order"] == ag["pairs_separated_by_b"] > 0
+
+
+def test_agreement_counts_by_hand() -> None:
+    # B separates m1>m2 (no overlap) and m1>m3; m2/m3 overlap in B. A: m1>m2 separated, m1/m3 overlap.
+    b = board_from_table(pd.DataFrame({"model": ["m1", "m2", "m3"], "rating": [10.0, 0.0, 1.0],
+                                       "ci_low": [9.0, -1.0, -1.0], "ci_high": [11.0, 1.0, 3.0]}), "b")
+    a = board_from_table(pd.DataFrame({"model": ["m1", "m2", "m3"], "rating": [5.0, 0.0, 4.0],
+                                       "ci_low": [4.0, -1.0, 2.0], "ci_high": [6.0, 1.0, 6.0]}), "a")
+    ag = agreement(a, b)
+    assert (ag["same_order"], ag["opposite_order"], ag["not_separated_by_a"]) == (1, 0, 1)
+    assert ag["agreement"] == 0.5 and ag["separability_b"] == pytest.approx(2 / 3)
+    # A separates m2<m3 too, but B does not: that pair is not counted.
+    assert ag["separability_a"] == pytest.approx(2 / 3)
+
+
+def test_cli_crowd_votes_against_golden_scores(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """No script needed: the crowd CSV is mapped and rated, the golden file filtered to its BT column."""
+    main(["compare", str(CROWD), str(GOLDEN), "--where", "algorithm=bradley_terry", *MAP,
+          "--bootstrap", "20", "--seed", "1", "--format", "json", "--out", str(tmp_path / "c.json")])
+    result = json.loads((tmp_path / "c.json").read_text())
+    assert result["models"] == 59 and not result["only_in_a"] and not result["only_in_b"]
+    # The golden scores are Bradley-Terry on the same votes: the order is the same.
+    assert result["correlations"]["rating"]["spearman"] == pytest.approx(1.0, abs=1e-9)
+    assert result["correlations"]["rating"]["kendall"] == pytest.approx(1.0, abs=1e-9)
+    ag = result["agreement"]
+    assert ag["opposite_order"] == 0 and ag["separability_b"] == 1.0  # scores without intervals separate all
+    assert ag["agreement"] == pytest.approx(ag["separability_a"])
+    boot = result["bootstrap"]
+    assert boot["rounds"] == 20 and boot["resampled"] == [str(CROWD)]
+    low, high = boot["intervals"]["rating"]["spearman"]
+    assert 0.8 < low <= high <= 1.0
+    main(["compare", str(CROWD), str(GOLDEN), "--where", "algorithm=bradley_terry", *MAP, "--bootstrap", "5"])
+    table = capsys.readouterr().out
+    assert "spearman of ratings" in table and "agreement (A with B's separated pairs)" in table
+
+
+def test_same_seed_same_intervals_and_md(crowd_board: Path) -> None:
+    from arena.rating import RatingSettings
+
+    settings = RatingSettings(bootstrap=20, seed=0)
+    cols, labels = {"model_a": "left", "model_b": "right"}, {"left": "model_a", "right": "model_b", "tie": "tie"}
+    a = load_side(CROWD, columns=cols, winner_labels=labels, settings=settings)
+    b = load_side(crowd_board)
+    one, two = compare(a, b, bootstrap=10, seed=5), compare(a, b, bootstrap=10, seed=5)
+    assert one["bootstrap"] == two["bootstrap"]
+    md = format_comparison(one, "md")
+    assert "| spearman of ratings |" in md and "95% CI (10 rounds)" in md
+
+
+def test_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    few = tmp_path / "few.csv"
+    few.write_text("model,rating\nGPT 4,1\nsomething else,2\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as exc:
+        main(["compare", str(few), str(GOLDEN), "--where", "algorithm=bradley_terry"])
+    err = capsys.readouterr().err.strip()
+    assert exc.value.code == 2 and err.count("\n") == 0 and "share 1 model(s)" in err
+    with pytest.raises(SystemExit) as exc:
+        main(["compare", str(GOLDEN), str(GOLDEN)])
+    err = capsys.readouterr().err.strip()
+    assert exc.value.code == 2 and err.count("\n") == 0 and "--where algorithm=bradley_terry" in err
+    with pytest.raises(SystemExit) as exc:
+        main(["compare", str(CROWD), str(GOLDEN)])
+    err = capsys.readouterr().err.strip()
+    assert exc.value.code == 2 and err.count("\n") == 0 and "not a leaderboard" in err
+    with pytest.raises(DataError, match="no leaderboard.json"):
+        load_side(tmp_path)
+
+
+def test_side_from_run_dir(tmp_path: Path, crowd_board: Path) -> None:
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "leaderboard.json").write_text(crowd_board.read_text(encoding="utf-8"), encoding="utf-8")
+    side: Side = load_side(run)
+    assert len(side.board) == 59 and side.battles is None
