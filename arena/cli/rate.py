@@ -2,57 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import click
-import pandas as pd
 
-from arena.errors import DataError, UserError
+from arena.errors import UserError
+from arena.tables import parse_mapping, read_battles
 
-
-def read_battles(path: Path) -> pd.DataFrame:
-    """Read battles from JSONL, a JSON array, CSV or parquet, keeping file order.
-
-    Needs ``model_a, model_b, winner``; ``question_id`` (resampling unit), ``weight`` and ``count``
-    (aggregated rows) are optional.
-    """
-    from arena.rating.frame import validate_frame
-
-    if not path.exists():
-        raise DataError(f"{path}: file not found")
-    suffix = path.suffix.lower()
-    if suffix in (".jsonl", ".json", ".ndjson"):
-        frame = _read_json(path)
-    elif suffix in (".csv", ".tsv"):
-        try:
-            frame = pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
-        except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-            raise DataError(f"{path}: cannot read as CSV ({str(exc).splitlines()[0]})") from None
-    elif suffix in (".parquet", ".pq"):
-        try:
-            frame = pd.read_parquet(path)
-        except ImportError:
-            raise UserError("reading parquet needs pyarrow: pip install pyarrow") from None
-        except Exception as exc:  # pyarrow raises its own error types for a broken file
-            raise DataError(f"{path}: cannot read as parquet ({str(exc).splitlines()[0]})") from None
-    else:
-        raise UserError(f"{path}: unknown battles format {suffix!r}; use .jsonl, .json, .csv or .parquet")
-    return validate_frame(frame, where=str(path))
-
-
-def _read_json(path: Path) -> pd.DataFrame:
-    text = path.read_text(encoding="utf-8")
-    if text.lstrip().startswith("["):
-        try:
-            rows = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
-        return pd.DataFrame(rows)
-    from arena.store import read_jsonl
-
-    return pd.DataFrame([obj for _, obj in read_jsonl(path)])
+__all__ = ["command", "read_battles"]
 
 
 def _parse_anchor(value: str | None) -> dict[str, Any] | None:
@@ -74,9 +32,18 @@ def _parse_anchor(value: str | None) -> dict[str, Any] | None:
     type=click.Choice(["bt", "elo"]),
     default="bt",
     show_default=True,
-    help="Bradley-Terry MLE (order-free) or online Elo in file order.",
+    help="Bradley-Terry MLE (order-free) or online Elo (order-dependent, see --elo-order).",
 )
 @click.option("--k", "k", type=float, default=4.0, show_default=True, help="Elo K factor.")
+@click.option(
+    "--elo-order",
+    type=click.Choice(["auto", "file", "shuffle"]),
+    default="auto",
+    show_default=True,
+    help="Elo battle order. file: rows in file order, a row of count n as n consecutive battles; "
+    "shuffle: that sequence shuffled with --seed; auto: file when every row is one battle, else shuffle "
+    "(an aggregated file keeps no battle order).",
+)
 @click.option(
     "--bootstrap",
     type=click.IntRange(min=0),
@@ -92,6 +59,19 @@ def _parse_anchor(value: str | None) -> dict[str, Any] | None:
     help="Pairwise-baseline mode: anchor MODEL at 1000 and add win rates against it.",
 )
 @click.option(
+    "--map",
+    "mapping",
+    metavar="OURS=THEIRS,...",
+    default=None,
+    help="Read another tool's columns, e.g. --map model_a=left,model_b=right,question_id=prompt.",
+)
+@click.option(
+    "--winner-labels",
+    metavar="THEIRS=OURS,...",
+    default=None,
+    help="Translate winner labels, e.g. --winner-labels left=model_a,right=model_b,tie=tie.",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["table", "json", "csv", "md"]),
@@ -105,13 +85,14 @@ def _parse_anchor(value: str | None) -> dict[str, Any] | None:
     default=None,
     help="Write here instead of stdout.",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap (and Elo shuffle) seed.")
 @click.option(
     "--resample",
     type=click.Choice(["question", "battle"]),
     default="question",
     show_default=True,
-    help="Resample whole questions (both orders together) or single battles.",
+    help="Resample whole questions (both orders together) or single battles. Without a question_id "
+    "column every battle is its own question.",
 )
 @click.option(
     "--ties",
@@ -127,9 +108,12 @@ def command(
     battles_file: Path,
     method: str,
     k: float,
+    elo_order: str,
     bootstrap: int,
     anchor: str | None,
     baseline: str | None,
+    mapping: str | None,
+    winner_labels: str | None,
     fmt: str,
     out: Path | None,
     seed: int,
@@ -137,10 +121,20 @@ def command(
     ties: str,
     style_control: bool,
 ) -> None:
-    """Rate the battles in BATTLES_FILE (JSONL, JSON, CSV or parquet with FastChat columns).
+    """Rate the battles in BATTLES_FILE (JSONL, JSON, CSV, TSV or parquet with FastChat columns).
 
-    Columns: model_a, model_b, winner (model_a | model_b | tie | tie (bothbad)); optional question_id,
-    weight and count (aggregated rows).
+    \b
+    Columns: model_a, model_b, winner (model_a | model_b | tie | tie (bothbad)); optional
+    question_id (the resampling unit), weight and count. Another tool's names: --map, --winner-labels.
+
+    \b
+    count: a row with count n is exactly n identical battles, for every method.
+    weight: a frequency weight: a row of weight w counts as w battles in the fit, the bootstrap and
+      battles/wins/losses/ties (a strong verdict = weight 3; a probability p = rows of weight p and 1-p).
+      Non-integer weights make the counts weighted sums (the output says so).
+    Elo runs count n as n battles and weight w as updates of total step K*w (one K*w step when w <= 1,
+    else ceil(w) steps); it refuses non-integer counts (use --method bt). Rows where a model meets
+    itself are dropped with a note.
     """
     from pydantic import ValidationError
 
@@ -148,6 +142,8 @@ def command(
     from arena.report import format_leaderboard
     from arena.store import write_text_atomic
 
+    columns = parse_mapping(mapping, "--map")
+    labels = parse_mapping(winner_labels, "--winner-labels")
     try:
         settings = RatingSettings.model_validate(
             {
@@ -158,13 +154,13 @@ def command(
                 "ties": ties,
                 "style_control": style_control,
                 "seed": seed,
-                "elo": {"k": k},
+                "elo": {"k": k, "order": elo_order},
             }
         )
     except ValidationError as exc:
         err = exc.errors()[0]
         raise UserError(f"--{'.'.join(str(p) for p in err['loc'])}: {err['msg']}") from None
-    frame = read_battles(battles_file)
+    frame = read_battles(battles_file, columns=columns, winner_labels=labels)
     result = compute_leaderboard(frame, settings, baseline=baseline)
     text = format_leaderboard(result, fmt)  # type: ignore[arg-type]
     if out is None:

@@ -14,8 +14,8 @@ from arena.rating.bradley_terry import (
     pair_design,
     to_ratings,
 )
-from arena.rating.elo import elo, elo_bootstrap
-from arena.rating.frame import A_WINS, B_WINS, TIE, battles_frame, encode, validate_frame
+from arena.rating.elo import elo, elo_bootstrap, elo_updates
+from arena.rating.frame import A_WINS, B_WINS, TIE, battles_frame, encode, frame_notes, validate_frame
 from arena.rating.leaderboard import LeaderboardResult, compute_leaderboard
 from arena.rating.matrices import (
     average_win_rate,
@@ -49,9 +49,11 @@ __all__ = [
     "counting",
     "elo",
     "elo_bootstrap",
-    "fit_style",
+    "elo_updates",
     "encode",
+    "fit_style",
     "fit_pairs",
+    "frame_notes",
     "make_resampler",
     "mean_scores",
     "mean_scores_by",

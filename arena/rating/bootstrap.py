@@ -1,10 +1,12 @@
 """Seeded bootstrap of Bradley-Terry ratings on aggregated counts, percentile intervals and rank bounds.
 
 A bootstrap round never touches the battles themselves: it redraws the weight of each aggregated cell
-(unique pair x outcome) and refits from the previous optimum. Resampling single battles is one
-multinomial draw over the cells; resampling whole questions draws question multiplicities and maps them to
-cells through a sparse question x cell matrix, so every battle of a question (both orders, every turn) moves
-together.
+(unique pair x outcome) and refits from the previous optimum. Counts and weights are frequencies (a row
+of weight 2 is two battles), so rows, counts and weights of the same battles give the same draws with the
+same seed. Resampling single battles is one multinomial draw over the cells (ordered by model index and
+outcome, so row order does not matter); resampling whole questions draws question multiplicities (questions
+numbered in sorted id order) and maps them to cells through a sparse question x cell matrix, so every
+battle of a question (both orders, every turn) moves together.
 """
 
 from __future__ import annotations
@@ -26,23 +28,30 @@ class Resampler:
     """
 
     cell_weight: np.ndarray
-    cell_count: np.ndarray
+    """Frequency per cell: summed ``weight * count`` of its battles."""
     groups: csr_matrix | None
-    """``(n_cells, n_groups)`` summed weights, or None to resample single battles."""
+    """``(n_cells, n_groups)`` summed frequencies, or None to resample single battles."""
 
     def draw(self, rng: np.random.Generator) -> np.ndarray:
         """One bootstrap round: new weight per cell."""
         return self.draw_many(rng, 1)[0]
 
     def draw_many(self, rng: np.random.Generator, rounds: int) -> np.ndarray:
-        """``rounds`` bootstrap rounds at once: new weights, shape ``(rounds, n_cells)``."""
+        """``rounds`` bootstrap rounds at once: new weights, shape ``(rounds, n_cells)``.
+
+        Single battles: one multinomial draw of ``N`` battles over the cells, each cell's probability its
+        share of the total frequency ``N`` (rounded to whole battles, then scaled back to ``N`` so that a
+        fractional total keeps its size). A row of weight ``w`` is ``w`` battles here, as it is in the fit.
+        Questions: ``n_groups`` questions drawn with replacement, each adding its battles to their cells.
+        """
+        n_cells = len(self.cell_weight)
         if self.groups is None:
-            total = int(round(self.cell_count.sum()))
-            p = self.cell_count / self.cell_count.sum()
-            counts = rng.multinomial(total, p, size=rounds)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                mean_w = np.where(self.cell_count > 0, self.cell_weight / self.cell_count, 0.0)
-            return counts * mean_w
+            total = float(self.cell_weight.sum())
+            if total <= 0 or n_cells == 0:
+                return np.zeros((rounds, n_cells))
+            draws = max(1, int(round(total)))
+            counts = rng.multinomial(draws, self.cell_weight / total, size=rounds)
+            return counts * (total / draws)
         n_groups = self.groups.shape[1]
         mult = np.stack(
             [np.bincount(rng.integers(0, n_groups, n_groups), minlength=n_groups) for _ in range(rounds)],
@@ -61,17 +70,33 @@ def make_resampler(
 ) -> Resampler:
     """Prepare resampling by ``question`` (whole ``group``) or by single ``battle``.
 
-    When every question has a single row, resampling questions is resampling battles and the faster
-    multinomial path is taken (this is also how aggregated rows with a ``count`` are expanded).
+    ``battle_weight`` is the frequency of each row (``weight * count``): the bootstrap treats counts and
+    weights alike, so a row of weight 2, a row of count 2 and two plain rows resample the same way.
+
+    When every question is a single row that is a single battle (``battle_count`` and frequency 1),
+    resampling questions is resampling battles, and the faster multinomial path is taken (same
+    distribution). Questions are whole ``group`` values: every battle of a question (both orders, every
+    turn, each of a row's ``count``) moves together.
     """
+    battle_weight = np.asarray(battle_weight, dtype=float)
     cell_weight = np.bincount(cell_of_battle, battle_weight, n_cells)
-    cell_count = np.bincount(cell_of_battle, battle_count, n_cells)
+    # Questions with no battles (rows of count or weight 0) are not questions: number the others only,
+    # keeping sorted order, so a count-0 row changes nothing, as no row would.
+    live = battle_weight > 0
+    cell_of_battle, battle_weight = np.asarray(cell_of_battle)[live], battle_weight[live]
+    battle_count = np.asarray(battle_count)[live]
+    group = np.unique(np.asarray(group)[live], return_inverse=True)[1].ravel()
     n_groups = int(group.max()) + 1 if len(group) else 0
-    if resample == "battle" or n_groups == len(group):
-        return Resampler(cell_weight, cell_count, None)
+    single = (
+        n_groups == len(group)
+        and bool(np.all(np.asarray(battle_count) == 1))
+        and bool(np.all(battle_weight == 1))
+    )
+    if resample == "battle" or single:
+        return Resampler(cell_weight, None)
     matrix = csr_matrix((battle_weight, (cell_of_battle, group)), shape=(n_cells, n_groups))
     matrix.sum_duplicates()
-    return Resampler(cell_weight, cell_count, matrix)
+    return Resampler(cell_weight, matrix)
 
 
 def bootstrap_strengths(

@@ -45,6 +45,17 @@ def _as_dict(item: Battle | Mapping[str, Any]) -> dict[str, Any]:
     return dict(item)
 
 
+NOTES_ATTR = "notes"
+"""``frame.attrs`` key of the notes validation leaves for the leaderboard (e.g. dropped self-pairs)."""
+QUESTIONS_ATTR = "question_ids"
+"""``frame.attrs`` key: False when the battles came without question ids (each battle its own question)."""
+
+
+def frame_notes(frame: pd.DataFrame) -> list[str]:
+    """Notes :func:`validate_frame` attached to ``frame`` (they end up in the leaderboard's warnings)."""
+    return list(frame.attrs.get(NOTES_ATTR, []))
+
+
 def battles_frame(battles: Iterable[Battle | Mapping[str, Any]]) -> pd.DataFrame:
     """Collect battles into a validated DataFrame with FastChat column names.
 
@@ -53,11 +64,12 @@ def battles_frame(battles: Iterable[Battle | Mapping[str, Any]]) -> pd.DataFrame
             ``winner``; ``question_id`` defaults to the row number (each battle its own question).
 
     Returns:
-        A frame with :data:`FRAME_COLUMNS` (plus any style feature columns present), one row per battle.
+        A frame with :data:`FRAME_COLUMNS` (plus any style feature columns present), one row per record;
+        see :func:`validate_frame` for what it checks, drops and notes.
 
     Raises:
-        DataError: unknown winner label (the message lists the allowed ones), a missing column, a model
-            playing itself, or a negative weight.
+        DataError: unknown winner label (the message lists the allowed ones), a missing column, or a
+            weight or count that is not a finite number >= 0.
     """
     rows = [_as_dict(b) for b in battles]
     frame = pd.DataFrame(rows) if rows else pd.DataFrame(columns=list(FRAME_COLUMNS))
@@ -65,9 +77,28 @@ def battles_frame(battles: Iterable[Battle | Mapping[str, Any]]) -> pd.DataFrame
 
 
 def validate_frame(frame: pd.DataFrame, where: str = "battles") -> pd.DataFrame:
-    """Check and normalise a battles frame (any source); see :func:`battles_frame`.
+    """Check and normalise a battles frame (any source).
 
-    ``where`` prefixes error messages (a file name); row numbers in messages are 1-based data rows.
+    Semantics of the optional columns, the same for every method:
+
+    - ``count``: the row stands for ``count`` identical battles (default 1).
+    - ``weight``: a frequency weight (default 1): a row of weight ``w`` counts as ``w`` battles in the fit,
+      the bootstrap and the battle/win/loss/tie counts (arena-hard's strong verdict is weight 3; a judge's
+      probability ``p`` for A is two rows of the same game with weights ``p`` and ``1 - p``).
+    - ``question_id``: the resampling unit. Without the column (or where it is empty) a battle is its own
+      question; a frame with no question ids at all is marked ``attrs["question_ids"] = False`` so that a
+      row of count ``n`` resamples as ``n`` questions, exactly as ``n`` rows without ids would.
+
+    Rows where a model meets itself carry no information about any rating: they are dropped and counted
+    in a note in ``attrs["notes"]`` (see :func:`frame_notes`), which the leaderboard reports.
+
+    Args:
+        frame: the battles; not changed.
+        where: prefixes error messages (a file name); row numbers in messages are 1-based data rows.
+
+    Raises:
+        DataError: a missing column, an unknown winner label, or a weight or count that is not a finite
+            number >= 0.
     """
     missing = [c for c in ("model_a", "model_b", "winner") if c not in frame.columns]
     if missing:
@@ -75,14 +106,20 @@ def validate_frame(frame: pd.DataFrame, where: str = "battles") -> pd.DataFrame:
             f"{where}: missing column(s) {', '.join(missing)}; battles need model_a, model_b, winner"
         )
     out = frame.copy()
-    if "question_id" not in out.columns:
-        out["question_id"] = np.arange(len(out)).astype(str)
+    notes = frame_notes(frame)
+    row_ids = pd.Series(np.arange(len(out)).astype(str), index=out.index)
+    given = frame.attrs.get(QUESTIONS_ATTR, True) is not False
+    if "question_id" not in out.columns or out["question_id"].isna().all():
+        given = False
+        out["question_id"] = row_ids
+    else:
+        qid = out["question_id"]
+        out["question_id"] = qid.astype(str).where(qid.notna(), row_ids)
     for col, default in _DEFAULTS.items():
         if col not in out.columns:
             out[col] = default
         else:
             out[col] = out[col].fillna(default)
-    out["question_id"] = out["question_id"].astype(str)
     out["model_a"] = out["model_a"].astype(str)
     out["model_b"] = out["model_b"].astype(str)
     out["category"] = out["category"].astype(str)
@@ -94,13 +131,6 @@ def validate_frame(frame: pd.DataFrame, where: str = "battles") -> pd.DataFrame:
             f"{where}: row {pos + 1}: unknown winner {out['winner'].iloc[pos]!r}; "
             f"allowed: {', '.join(WINNERS)}"
         )
-    same = (out["model_a"] == out["model_b"]).to_numpy()
-    if same.any():
-        pos = int(np.flatnonzero(same)[0])
-        raise DataError(
-            f"{where}: row {pos + 1}: model {out['model_a'].iloc[pos]!r} plays itself; "
-            "drop self-battles before rating"
-        )
     for col in ("weight", "count"):
         try:
             out[col] = pd.to_numeric(out[col]).astype(float)
@@ -109,9 +139,17 @@ def validate_frame(frame: pd.DataFrame, where: str = "battles") -> pd.DataFrame:
         if (out[col] < 0).any() or not np.isfinite(out[col].to_numpy()).all():
             pos = int(np.flatnonzero(~(out[col].to_numpy() >= 0))[0])
             raise DataError(f"{where}: row {pos + 1}: {col} must be a finite number >= 0")
+    same = (out["model_a"] == out["model_b"]).to_numpy()
+    if same.any():
+        n = int(same.sum())
+        notes.append(f"dropped {n} self-pair battle row{'' if n == 1 else 's'} (a model against itself)")
+        out = out[~same]
     cols = list(FRAME_COLUMNS) + [c for c in STYLE_COLUMNS if c in out.columns]
     cols += [c for c in out.columns if c not in cols]
-    return out[cols].reset_index(drop=True)
+    out = out[cols].reset_index(drop=True)
+    out.attrs[NOTES_ATTR] = notes
+    out.attrs[QUESTIONS_ATTR] = given
+    return out
 
 
 @dataclass(frozen=True)
@@ -124,11 +162,16 @@ class Encoded:
     outcome: np.ndarray
     """:data:`A_WINS`, :data:`B_WINS` or :data:`TIE` per battle."""
     weight: np.ndarray
-    """Weight in the fit: ``weight * count``."""
+    """Frequency in the fit, the bootstrap and the counts: ``weight * count``."""
     count: np.ndarray
-    """How many real battles the row stands for (aggregated data)."""
+    """How many identical battles the row stands for (aggregated data)."""
     group: np.ndarray
-    """Question index per battle (resampling unit)."""
+    """Question index per row (resampling unit), numbered in sorted question-id order, so that the
+    bootstrap draws do not depend on row order."""
+    has_questions: bool = True
+    """False when the battles came without question ids: every battle is then its own question."""
+    row_weight: np.ndarray | None = None
+    """The ``weight`` column alone (Elo scales its step by it); None means all ones."""
 
     @property
     def n_items(self) -> int:
@@ -148,6 +191,16 @@ def encode(frame: pd.DataFrame, models: list[str] | None = None) -> Encoded:
     outcome[winner == "model_a"] = A_WINS
     outcome[winner == "model_b"] = B_WINS
     count = frame["count"].to_numpy(dtype=float)
-    weight = frame["weight"].to_numpy(dtype=float) * count
-    group = pd.factorize(frame["question_id"])[0].astype(np.int64)
-    return Encoded(list(names), a.astype(np.int64), b.astype(np.int64), outcome, weight, count, group)
+    row_weight = frame["weight"].to_numpy(dtype=float)
+    group = pd.factorize(frame["question_id"].astype(str), sort=True)[0].astype(np.int64)
+    return Encoded(
+        list(names),
+        a.astype(np.int64),
+        b.astype(np.int64),
+        outcome,
+        row_weight * count,
+        count,
+        group,
+        has_questions=frame.attrs.get(QUESTIONS_ATTR, True) is not False,
+        row_weight=row_weight,
+    )

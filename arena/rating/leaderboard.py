@@ -21,8 +21,8 @@ from arena.rating.bradley_terry import (
     pair_design,
     to_ratings,
 )
-from arena.rating.elo import elo, elo_bootstrap
-from arena.rating.frame import A_WINS, B_WINS, TIE, Encoded, encode, validate_frame
+from arena.rating.elo import elo, elo_bootstrap, elo_updates, is_shuffled
+from arena.rating.frame import A_WINS, B_WINS, TIE, Encoded, encode, frame_notes, validate_frame
 from arena.rating.settings import RatingSettings
 from arena.rating.single import mean_scores, mean_scores_by
 
@@ -80,8 +80,9 @@ def _anchor(models: list[str], settings: RatingSettings, baseline: str | None) -
 
 
 def _model_stats(enc: Encoded) -> dict[str, np.ndarray]:
+    """Battles, wins, losses and ties per model as sums of ``count * weight`` (so W + L + T = battles)."""
     n = enc.n_items
-    c = enc.count
+    c = enc.weight
     played = np.bincount(enc.a, c, n) + np.bincount(enc.b, c, n)
     wins = np.bincount(enc.a, c * (enc.outcome == A_WINS), n) + np.bincount(
         enc.b, c * (enc.outcome == B_WINS), n
@@ -94,7 +95,13 @@ def _model_stats(enc: Encoded) -> dict[str, np.ndarray]:
 
 
 def _num(x: float) -> int | float:
-    return int(round(x)) if abs(x - round(x)) < 1e-9 else float(x)
+    """An integer when ``x`` is whole (to 1e-9), else ``x`` to 3 decimals (weighted counts)."""
+    return int(round(x)) if abs(x - round(x)) < 1e-9 else round(float(x), 3)
+
+
+def _resample(enc: Encoded, settings: RatingSettings) -> str:
+    """Battles without question ids: every battle is its own question, so questions are battles."""
+    return settings.resample if enc.has_questions else "battle"
 
 
 def _fit_bt(
@@ -121,16 +128,47 @@ def _fit_bt(
     boot = np.empty((0, n))
     if settings.bootstrap > 0:
         sampler = bs.make_resampler(
-            cell_of_battle, enc.weight, enc.count, enc.group, len(cells.a), settings.resample
+            cell_of_battle, enc.weight, enc.count, enc.group, len(cells.a), _resample(enc, settings)  # type: ignore[arg-type]
         )
         boot = bs.bootstrap_strengths(design, sampler, settings.bootstrap, rng, init=point)
     return point, boot, notes
 
 
+MAX_ELO_UPDATES = 50_000_000
+"""Longest Elo sequence :func:`compute_leaderboard` will run (counts expand to one update per battle)."""
+
+
 def _fit_elo(
     enc: Encoded, settings: RatingSettings, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Online Elo over the update sequence of :func:`~arena.rating.elo.elo_updates`, and its bootstrap.
+
+    Raises:
+        DataError: a non-integer count (Elo runs whole battles), or a sequence too long to run.
+    """
     e = settings.elo
+    whole = np.isclose(enc.count, np.rint(enc.count), rtol=0, atol=1e-9)
+    if not whole.all():
+        bad = float(enc.count[np.flatnonzero(~whole)[0]])
+        raise DataError(
+            f"elo runs whole battles one by one, but a row has count {bad:g}; "
+            "use --method bt (Bradley-Terry takes fractional counts)"
+        )
+    row_weight = enc.row_weight if enc.row_weight is not None else np.ones(len(enc.a))
+    total = float((np.rint(enc.count) * np.where(row_weight > 0, np.ceil(row_weight), 0)).sum())
+    if total > MAX_ELO_UPDATES:
+        raise DataError(
+            f"elo would run {total:,.0f} sequential updates (over {MAX_ELO_UPDATES:,}); "
+            "use --method bt, which fits aggregated counts directly"
+        )
+    rows, step = elo_updates(enc.count, row_weight, e.order, rng)
+    notes = []
+    if is_shuffled(enc.count, row_weight, e.order):
+        seed = 0 if settings.seed is None else settings.seed
+        notes.append(
+            f"elo: {len(enc.a):,} rows expanded to {len(rows):,} updates (counts, and weights above 1) "
+            f"and run in an order shuffled with seed {seed}; online Elo depends on battle order"
+        )
     kw: dict[str, Any] = {
         "k": e.k,
         "initial": e.initial,
@@ -138,13 +176,13 @@ def _fit_elo(
         "base": e.base,
         "ties": settings.ties,
     }
-    data = (enc.a, enc.b, enc.outcome)
-    point = elo(enc.n_items, data, **kw)
+    data = (enc.a[rows], enc.b[rows], enc.outcome[rows])
+    point = elo(enc.n_items, data, step=step, **kw)
     boot = np.empty((0, enc.n_items))
     if settings.bootstrap > 0:
-        groups = enc.group if settings.resample == "question" else None
-        boot = elo_bootstrap(enc.n_items, data, settings.bootstrap, rng, groups=groups, **kw)
-    return point, boot
+        groups = enc.group[rows] if _resample(enc, settings) == "question" else None
+        boot = elo_bootstrap(enc.n_items, data, settings.bootstrap, rng, groups=groups, step=step, **kw)
+    return point, boot, notes
 
 
 def _rate(
@@ -155,7 +193,7 @@ def _rate(
     anchor = _anchor(models, settings, baseline) if models else None
     warnings: list[str] = []
     if settings.method == "elo":
-        point, boot = _fit_elo(enc, settings, rng)
+        point, boot, warnings = _fit_elo(enc, settings, rng)
         scale, base = settings.elo.scale, settings.elo.base
         if anchor is not None:
             point = point - point[anchor[0]] + anchor[1]
@@ -202,18 +240,34 @@ def _rate(
 def _matrices(enc: Encoded, point: np.ndarray, settings: RatingSettings) -> dict[str, Any]:
     n = enc.n_items
     data = (enc.a, enc.b, enc.outcome)
-    wins = mx.win_matrix(n, data, enc.count, tie_weight=0.5)
+    wins = mx.win_matrix(n, data, enc.weight, tie_weight=0.5)
     scale = settings.elo.scale if settings.method == "elo" else settings.scale
     return {
         "models": enc.models,
-        "battle_counts": mx.count_matrix(n, enc.a, enc.b, enc.count),
+        "battle_counts": mx.count_matrix(n, enc.a, enc.b, enc.weight),
         "observed_win_rate": mx.win_rate_matrix(wins),
         "predicted_win_rate": mx.predicted_win_rate(point, scale=scale, base=settings.elo.base),
     }
 
 
 def _sorted(rows: list[dict[str, Any]], key: str = "rating") -> list[dict[str, Any]]:
-    return sorted(rows, key=lambda r: (-(r[key] if r[key] is not None else -math.inf), r["model"]))
+    """Best first by ``key`` (missing values last), ties by model name."""
+
+    def value(r: dict[str, Any]) -> float:
+        v = r.get(key)
+        return -math.inf if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
+
+    return sorted(rows, key=lambda r: (-value(r), r["model"]))
+
+
+def _weight_note(frame: pd.DataFrame) -> list[str]:
+    """A note when frequency weights other than 1 make battles/wins/losses/ties weighted sums."""
+    if frame.empty or bool((frame["weight"].to_numpy(dtype=float) == 1.0).all()):
+        return []
+    return [
+        "weights other than 1 are present: battles, wins, losses and ties are weighted sums "
+        "(count x weight), not numbers of judgments"
+    ]
 
 
 def compute_leaderboard(
@@ -225,14 +279,22 @@ def compute_leaderboard(
 ) -> LeaderboardResult:
     """Rate models from battles (and/or single-mode scores) with bootstrap intervals.
 
+    Counts and weights (see :func:`~arena.rating.validate_frame`) are frequencies: a row of weight 2, a
+    row of count 2 and two identical rows give the same ratings, intervals (same seed), ranks and
+    counts. ``battles``/``wins``/``losses``/``ties`` are sums of ``count * weight`` (a warning says so
+    when weights other than 1 are present); self-pairs dropped by validation are reported in
+    ``warnings``.
+
     Args:
         battles: a frame as :func:`~arena.rating.battles_frame` returns (validated again here).
         settings: method, bootstrap, resampling, anchoring, ties, style control, seed.
         baseline: pairwise-baseline mode: anchor it at ``settings.initial`` (unless ``settings.anchor``
             says otherwise) and add the win rate against it, with its interval, to every row.
-        scores: single mode: columns ``question_id, model, score`` (``turn``, ``category`` optional);
-            adds ``score, score_low, score_high`` to rows. With no battles, rows are ranked by score and
-            ``rating`` is the mean score.
+        scores: single mode: columns ``question_id, model, score`` (``turn``, ``category`` optional).
+            Rows are then ordered by mean score (MT-Bench's convention), and ``rank``, ``rank_low``,
+            ``rank_high`` come from the score intervals; ``score, score_low, score_high`` are added. The
+            rating beside the score is the one the battles imply (``settings.method``), or, with no
+            battles, the mean score itself. ``method`` is ``single``.
 
     Returns:
         The rows best first, warnings and JSON-ready extras (matrices, per-category rows, style
@@ -247,16 +309,17 @@ def compute_leaderboard(
         if baseline not in present:
             raise DataError("baseline: " + unknown_name("model", baseline, present))
     extras: dict[str, Any] = {}
-    warnings: list[str] = []
+    warnings: list[str] = frame_notes(frame)
     method: str = settings.method
     table = None
     if scores is not None:
         table = mean_scores(scores, settings.bootstrap, rng, confidence=settings.confidence)
     if frame.empty:
         assert table is not None  # no battles and no scores was rejected above
-        rows, method = _single_rows(table), "single"
+        rows = _single_rows(table)
     else:
-        rows, warnings, extras, enc, point = _rate(frame, settings, baseline, rng)
+        rows, notes, extras, enc, point = _rate(frame, settings, baseline, rng)
+        warnings += notes + _weight_note(frame)
         extras.update(_matrices(enc, point, settings))
         extras["categories"] = _categories(frame, settings, baseline, warnings)
         if settings.style_control:
@@ -265,15 +328,12 @@ def compute_leaderboard(
             extras["style"] = style_extras(frame, settings, rng)
             if "warning" in extras["style"]:
                 warnings.append(extras["style"]["warning"])
+    order_key = "rating"
     if scores is not None and table is not None:
-        by_model = {r["model"]: r for r in table.to_dict(orient="records")}
-        for row in rows:
-            s = by_model.get(row["model"])
-            row.update(
-                score=None if s is None else float(s["score"]),
-                score_low=None if s is None else float(s["score_low"]),
-                score_high=None if s is None else float(s["score_high"]),
-            )
+        method, order_key = "single", "score"
+        if not frame.empty:
+            extras["rating_method"] = settings.method
+        _add_scores(rows, table)
         extras["scores_by_turn"] = mean_scores_by(
             scores, "turn", settings.bootstrap, rng, confidence=settings.confidence
         )
@@ -281,35 +341,52 @@ def compute_leaderboard(
             scores, "category", settings.bootstrap, rng, confidence=settings.confidence
         )
     return LeaderboardResult(
-        rows=_jsonable(_sorted(rows)),
+        rows=_jsonable(_sorted(rows, order_key)),
         method=method,
         settings=settings,
-        warnings=warnings,
+        warnings=list(dict.fromkeys(warnings)),
         extras=_jsonable(extras),
     )
 
 
+def _add_scores(rows: list[dict[str, Any]], table: pd.DataFrame) -> None:
+    """Single mode: add mean scores to ``rows`` (and rows for scored models without battles), and rank
+    every row by its score interval; a model without a score ranks below every scored one."""
+    by_model = {str(r["model"]): r for r in table.to_dict(orient="records")}
+    have = {row["model"] for row in rows}
+    for name in sorted(set(by_model) - have):
+        rows.append({"model": name, "rating": None, "ci_low": None, "ci_high": None,
+                     "battles": 0, "wins": 0, "losses": 0, "ties": 0})
+    low, high = [], []
+    for row in rows:
+        s = by_model.get(row["model"])
+        row.update(
+            score=None if s is None else float(s["score"]),
+            score_low=None if s is None else float(s["score_low"]),
+            score_high=None if s is None else float(s["score_high"]),
+        )
+        low.append(-math.inf if s is None else float(s["score_low"]))
+        high.append(-math.inf if s is None else float(s["score_high"]))
+    best, worst = bs.rank_bounds(np.array(low), np.array(high))
+    for k, row in enumerate(rows):
+        row.update(rank=int(best[k]), rank_low=int(best[k]), rank_high=int(worst[k]))
+
+
 def _single_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
     """Single mode without battles: the mean score is the rating, its interval the rating interval."""
-    best, worst = bs.rank_bounds(table["score_low"].to_numpy(), table["score_high"].to_numpy())
-    rows = []
-    for k, r in enumerate(table.to_dict(orient="records")):
-        rows.append(
-            {
-                "model": r["model"],
-                "rating": float(r["score"]),
-                "ci_low": float(r["score_low"]),
-                "ci_high": float(r["score_high"]),
-                "rank": int(best[k]),
-                "rank_low": int(best[k]),
-                "rank_high": int(worst[k]),
-                "battles": 0,
-                "wins": 0,
-                "losses": 0,
-                "ties": 0,
-            }
-        )
-    return rows
+    return [
+        {
+            "model": r["model"],
+            "rating": float(r["score"]),
+            "ci_low": float(r["score_low"]),
+            "ci_high": float(r["score_high"]),
+            "battles": 0,
+            "wins": 0,
+            "losses": 0,
+            "ties": 0,
+        }
+        for r in table.to_dict(orient="records")
+    ]
 
 
 def _categories(

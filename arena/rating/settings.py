@@ -25,6 +25,11 @@ class EloSettings(BaseModel):
     initial: float = 1000.0
     scale: float = Field(400.0, gt=0)
     base: float = Field(10.0, gt=1)
+    order: Literal["auto", "file", "shuffle"] = "auto"
+    """Battle sequence. ``file``: rows in file order, a row of count ``n`` as ``n`` consecutive battles;
+    ``shuffle``: that sequence permuted with the rating seed; ``auto``: ``file`` when every row is a single
+    update (count and weight at most 1), else ``shuffle`` (an aggregated file keeps no battle order, and
+    consecutive blocks of one pair would bias online Elo)."""
 
 
 class RatingSettings(BaseModel):
@@ -33,7 +38,7 @@ class RatingSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     method: Literal["bt", "elo"] = "bt"
-    """``bt``: Bradley-Terry maximum likelihood (order-free); ``elo``: online Elo in file order."""
+    """``bt``: Bradley-Terry maximum likelihood (order-free); ``elo``: online Elo (order: ``elo.order``)."""
     bootstrap: int = Field(1000, ge=0)
     """Bootstrap rounds for confidence intervals (0 = none)."""
     resample: Literal["question", "battle"] = "question"
@@ -51,4 +56,4 @@ class RatingSettings(BaseModel):
     initial: float = 1000.0
     elo: EloSettings = Field(default_factory=EloSettings)
     seed: int | None = None
-    """Bootstrap seed; defaults to the config's ``seed``."""
+    """Bootstrap (and Elo shuffle) seed; defaults to the config's ``seed``."""

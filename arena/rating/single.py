@@ -20,7 +20,8 @@ def mean_scores(
 ) -> pd.DataFrame:
     """Mean score per model, with a percentile interval from resampling whole questions.
 
-    A question's turns stay together in a resample. Rows with a missing score are ignored.
+    A question's turns stay together in a resample (questions numbered in sorted id order, so the
+    intervals do not depend on row order). Rows with a missing score are ignored.
 
     Args:
         scores: columns ``question_id, model, score`` (``turn``, ``category`` optional).
@@ -37,8 +38,9 @@ def mean_scores(
     df = scores.dropna(subset=["score"])
     if df.empty:
         return pd.DataFrame(columns=["model", "score", "score_low", "score_high", "n"])
-    q_codes, _ = pd.factorize(df["question_id"].astype(str))
-    m_codes, models = pd.factorize(df["model"].astype(str))
+    # Sorted codes: the bootstrap draws questions by index, so row order must not number them.
+    q_codes, _ = pd.factorize(df["question_id"].astype(str), sort=True)
+    m_codes, models = pd.factorize(df["model"].astype(str), sort=True)
     n_q, n_m = int(q_codes.max()) + 1, len(models)
     flat = q_codes * n_m + m_codes
     sums = np.bincount(flat, df["score"].to_numpy(dtype=float), n_q * n_m).reshape(n_q, n_m)

@@ -1,7 +1,8 @@
 """Style control as Chatbot Arena: answer length and markdown as covariates in a logistic Bradley-Terry.
 
 For each battle the style features are the normalised differences ``(x_a - x_b) / (x_a + x_b)`` (after
-adding one to every count, so two answers without headers compare as equal), standardised over battles.
+adding one to every count, so two answers without headers compare as equal), standardised over battles
+(weighted by ``count * weight``, so rows, counts and weights of the same battles give the same features).
 The model is ``logit P(a beats b) = s_a - s_b + beta . f``; ``beta`` says how much the judge rewards each
 feature, and ``s`` are ratings with that effect removed.
 """
@@ -14,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from arena.rating.bootstrap import percentile_interval
-from arena.rating.bradley_terry import DEFAULT_RIDGE, to_ratings
+from arena.rating.bradley_terry import DEFAULT_RIDGE, canonical, to_ratings
 from arena.rating.frame import A_WINS, B_WINS, TIE, encode
 from arena.rating.settings import RatingSettings
 
@@ -24,12 +25,18 @@ FEATURES: tuple[str, ...] = ("len", "header", "list", "bold")
 def style_features(frame: pd.DataFrame, features: tuple[str, ...] = FEATURES) -> tuple[np.ndarray, list[str]]:
     """Standardised normalised-difference features, one column per feature present in ``frame``.
 
-    Missing values (a battle without that feature) give a zero difference.
+    Missing values (a battle without that feature) give a zero difference. Mean and standard deviation
+    are over battles: each row counts ``count * weight`` times when those columns are present.
 
     Returns:
         ``(matrix (n_battles, d), feature_names)``.
     """
     cols, names = [], []
+    freq = np.ones(len(frame))
+    for col in ("count", "weight"):
+        if col in frame.columns:
+            freq = freq * pd.to_numeric(frame[col], errors="coerce").fillna(1.0).to_numpy(dtype=float)
+    total = freq.sum()
     for feat in features:
         ca, cb = f"{feat}_a", f"{feat}_b"
         if ca not in frame.columns or cb not in frame.columns:
@@ -38,10 +45,11 @@ def style_features(frame: pd.DataFrame, features: tuple[str, ...] = FEATURES) ->
         xb = pd.to_numeric(frame[cb], errors="coerce").to_numpy(dtype=float) + 1.0
         with np.errstate(invalid="ignore", divide="ignore"):
             diff = np.nan_to_num((xa - xb) / (xa + xb))
-        if not diff.any():
+        if not diff.any() or total <= 0:
             continue
-        std = diff.std()
-        cols.append((diff - diff.mean()) / (std if std > 0 else 1.0))
+        mean = float(freq @ diff) / total
+        std = float(np.sqrt(freq @ (diff - mean) ** 2 / total))
+        cols.append((diff - mean) / (std if std > 0 else 1.0))
         names.append(feat)
     matrix = np.stack(cols, axis=1) if cols else np.zeros((len(frame), 0))
     return matrix, names
@@ -127,8 +135,29 @@ def fit_style(
     return np.nan_to_num(s), np.nan_to_num(theta[n:])
 
 
+def _units(
+    a: np.ndarray, b: np.ndarray, outcome: np.ndarray, feats: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Identical battles merged, seen from the lower model index (features negated when flipped).
+
+    Returns:
+        ``(a, b, outcome, features, unit_of_row)``, units in sorted order, so that row order, identical
+        rows versus counts, and which side a model sat on do not change the bootstrap draws.
+    """
+    ca, cb, co = canonical(a, b, outcome)
+    cf = np.where((a > b)[:, None], -feats, feats)
+    key = np.column_stack([ca, cb, co, cf]) if len(a) else np.zeros((0, 3 + feats.shape[1]))
+    uniq, inverse = np.unique(key, axis=0, return_inverse=True)
+    ua, ub, uo = (uniq[:, k].astype(np.int64) for k in range(3))
+    return ua, ub, uo, uniq[:, 3:], inverse.ravel()
+
+
 def style_extras(frame: pd.DataFrame, settings: RatingSettings, rng: np.random.Generator) -> dict[str, Any]:
     """Style-controlled ratings and coefficients with bootstrap intervals, JSON-ready.
+
+    The fit runs on merged identical battles with frequencies ``count * weight``. The bootstrap draws
+    single battles (a multinomial over the merged battles, in a canonical order) or whole questions, as
+    the Bradley-Terry bootstrap does; battles without question ids are each their own question.
 
     Returns:
         ``{"features", "coefficients", "coef_low", "coef_high", "rows"}`` or ``{"warning": ...}`` when
@@ -138,8 +167,11 @@ def style_extras(frame: pd.DataFrame, settings: RatingSettings, rng: np.random.G
     if not names:
         return {"warning": "style control needs len_a/len_b (and header/list/bold) columns; none found"}
     enc = encode(frame)
-    data = (enc.a, enc.b, enc.outcome)
-    s, beta = fit_style(enc.n_items, data, feats, enc.weight, ties=settings.ties)
+    ua, ub, uo, uf, unit_of = _units(enc.a, enc.b, enc.outcome, feats)
+    n_units = len(ua)
+    data = (ua, ub, uo)
+    freq = np.bincount(unit_of, enc.weight, n_units)
+    s, beta = fit_style(enc.n_items, data, uf, freq, ties=settings.ties)
     anchor = None
     if settings.anchor is not None and settings.anchor.model in enc.models:
         anchor = (enc.models.index(settings.anchor.model), settings.anchor.rating)
@@ -154,16 +186,21 @@ def style_extras(frame: pd.DataFrame, settings: RatingSettings, rng: np.random.G
     b_low, b_high = beta.copy(), beta.copy()
     if settings.bootstrap > 0:
         init = np.concatenate([s, beta])
-        n_groups = int(enc.group.max()) + 1
+        by_question = settings.resample == "question" and enc.has_questions
+        live = enc.weight > 0
+        group = np.unique(enc.group[live], return_inverse=True)[1].ravel()
+        n_groups = int(group.max()) + 1 if len(group) else 0
+        total = float(freq.sum())
+        draws = max(1, int(round(total)))
         boot_s, boot_b = [], []
         for _ in range(settings.bootstrap):
-            if settings.resample == "question":
-                mult = np.bincount(rng.integers(0, n_groups, n_groups), minlength=n_groups)[enc.group]
+            w: np.ndarray
+            if by_question:
+                mult = np.bincount(rng.integers(0, n_groups, n_groups), minlength=n_groups)[group]
+                w = np.bincount(unit_of[live], enc.weight[live] * mult, n_units)
             else:
-                mult = rng.multinomial(len(enc.a), np.full(len(enc.a), 1.0 / len(enc.a)))
-            bs_s, bs_b = fit_style(
-                enc.n_items, data, feats, enc.weight * mult, ties=settings.ties, init=init, tol=1e-6
-            )
+                w = rng.multinomial(draws, freq / total) * (total / draws)
+            bs_s, bs_b = fit_style(enc.n_items, data, uf, w, ties=settings.ties, init=init, tol=1e-6)
             boot_s.append(bs_s)
             boot_b.append(bs_b)
         low, high = percentile_interval(to_ratings(np.stack(boot_s), **kw), settings.confidence)

@@ -15,6 +15,7 @@ from arena.rating import (
     battles_frame,
     bradley_terry,
     compute_leaderboard,
+    frame_notes,
     to_ratings,
 )
 
@@ -145,9 +146,23 @@ def test_unknown_winner_label_lists_allowed():
         battles_frame([{"model_a": "a", "model_b": "b", "winner": "left"}])
 
 
-def test_model_playing_itself_is_an_error():
-    with pytest.raises(DataError, match="plays itself"):
-        battles_frame([{"model_a": "a", "model_b": "a", "winner": "tie"}])
+@pytest.mark.parametrize(
+    ("rows", "kept", "note"),
+    [
+        ([("a", "a")], 0, "dropped 1 self-pair battle row (a model against itself)"),
+        ([("a", "b"), ("b", "b"), ("c", "c"), ("a", "c")], 2, "dropped 2 self-pair battle rows"),
+        ([("a", "b")], 1, None),
+    ],
+)
+def test_self_pairs_are_dropped_with_a_counted_note(rows, kept, note):
+    frame = battles_frame([{"model_a": x, "model_b": y, "winner": "tie"} for x, y in rows])
+    assert len(frame) == kept
+    assert (frame["model_a"] != frame["model_b"]).all()
+    notes = frame_notes(frame)
+    assert (note is None and notes == []) or (len(notes) == 1 and notes[0].startswith(note))
+    if kept:
+        res = compute_leaderboard(frame, RatingSettings(bootstrap=0))
+        assert [w for w in res.warnings if "self-pair" in w] == notes
 
 
 def test_anchor_pins_rating_and_unknown_anchor_is_user_error():
@@ -180,5 +195,8 @@ def test_battles_frame_accepts_records_and_dicts():
     assert frame["category"].tolist() == ["math", "general"]
     res = compute_leaderboard(frame, RatingSettings(bootstrap=0))
     by = {r["model"]: r for r in res.rows}
-    assert by["b"]["wins"] == 1 and by["b"]["ties"] == 1 and by["a"]["losses"] == 1
+    # weight is a frequency: the weight-3 win counts as three battles, and the leaderboard says so.
+    assert by["b"]["wins"] == 3 and by["b"]["ties"] == 1 and by["a"]["losses"] == 3
+    assert by["b"]["battles"] == 4
+    assert any("weighted sums" in w for w in res.warnings)
     assert by["b"]["rating"] > by["a"]["rating"]
