@@ -206,28 +206,15 @@ def _read_json(path: Path, notes: list[str]) -> Any:
 
 
 def read_battles_table(path: Path) -> pd.DataFrame:
-    """Read a battles file by its suffix: JSONL/JSON, CSV or parquet (raw columns, not validated).
+    """Read a battles file as ``arena rate`` reads it (:func:`arena.tables.read_table`: raw columns, not validated).
 
     Raises:
-        DataError: an unreadable file or an unknown suffix.
+        DataError: an unreadable file, or content that does not match its suffix.
+        UserError: an unknown suffix.
     """
-    from arena.errors import DataError
+    from arena.tables import read_table
 
-    suffix = path.suffix.lower()
-    try:
-        if suffix in (".jsonl", ".ndjson") or (suffix == ".json" and path.read_bytes().lstrip()[:1] == b"{"):
-            return pd.DataFrame([obj for _, obj in read_jsonl(path)])
-        if suffix == ".json":
-            return pd.DataFrame(json.loads(path.read_text(encoding="utf-8")))
-        if suffix in (".csv", ".tsv"):
-            return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
-        if suffix in (".parquet", ".pq"):
-            return pd.read_parquet(path)
-    except UserError:
-        raise
-    except Exception as exc:  # pandas/pyarrow raise many types; the message names the file either way
-        raise DataError(f"{path}: cannot read this battles file: {type(exc).__name__}: {exc}") from None
-    raise DataError(f"{path}: unknown battles file type {suffix!r}; use one of {', '.join(BATTLE_SUFFIXES)}")
+    return read_table(path)
 
 
 def _answers_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
