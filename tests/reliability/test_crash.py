@@ -54,10 +54,17 @@ def _handler(n: int, request: dict[str, Any]) -> Reply:
     return reply
 
 
+def _default_sigint() -> None:
+    # A runner that starts the tests as a background job hands SIGINT down ignored, and Python then never
+    # turns it into KeyboardInterrupt: give the child the default disposition, as an interactive shell would.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(cfg: Path, *extra: str) -> subprocess.Popen[bytes]:
     env = dict(os.environ, PYTHONPATH=str(ROOT), ARENA_TEST_KEY="sk-test-not-a-real-key-0000")
     return subprocess.Popen([sys.executable, "-m", "arena", "run", "-q", "-c", str(cfg), *extra],
-                            cwd=cfg.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            cwd=cfg.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=_default_sigint)
 
 
 def _lines(path: Path) -> list[dict[str, Any]]:
@@ -102,22 +109,34 @@ def test_sigkill_at_random_points_then_resume(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path: Path) -> None:
+    # Deterministic, not timed: the fake judge takes 0.3 s a call and judgments are written two at a time
+    # (batch_size 1), so once 4 judgments are on disk the run is provably mid-judging with about 20 s of
+    # calls still to make when SIGINT arrives.
     cfg = tmp_path / "arena.yaml"
-    cfg.write_text(CONFIG.format(gen_latency=0.0, judge="fake", url="null", concurrency=1))
+    slow = CONFIG.format(gen_latency=0.0, judge="fake", url="null", concurrency=1).replace(
+        "fake: {latency_s: 0.05}", "batch_size: 1\n  fake: {latency_s: 0.3}")
+    assert "latency_s: 0.3" in slow
+    cfg.write_text(slow)
     proc = _start(cfg)
     judgments = tmp_path / "run" / "judgments.jsonl"
     deadline = time.time() + 120
-    while time.time() < deadline and len(_lines(judgments)) < 4:
-        time.sleep(0.1)
+    while time.time() < deadline and len(_lines(judgments)) < 4 and proc.poll() is None:
+        time.sleep(0.05)
+    done_before = len(_lines(judgments))
+    assert proc.poll() is None and 4 <= done_before < GAMES, f"not mid-judging: {done_before} judgments, exit {proc.poll()}"
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err.decode()
     assert "run the same command again to resume" in err.decode()
     done = _lines(judgments)
-    assert 4 <= len(done) < GAMES
+    assert done_before <= len(done) < GAMES
+    assert len({j["key"] for j in done}) == len(done)
     with RunLock(tmp_path / "run"):  # released
         pass
+    # Resume without the latency: it is not part of the judge's spec, so no finished judgment is redone.
+    cfg.write_text(slow.replace("latency_s: 0.3", "latency_s: 0.0"))
     final = _start(cfg)
     final.communicate(timeout=300)
     assert final.returncode == 0
-    assert len({j["key"] for j in _lines(judgments)}) == GAMES
+    after = _lines(judgments)
+    assert len({j["key"] for j in after}) == len(after) == GAMES
