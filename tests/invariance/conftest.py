@@ -159,10 +159,18 @@ REPRESENTATIONS: dict[str, Callable[[pd.DataFrame], tuple[pd.DataFrame, dict[str
 # ------------------------------------------------------------------------------------------ entry points
 
 
-def settings_for(method: str, rounds: int = 100, seed: int = 0, resample: str = "question") -> RatingSettings:
+def settings_for(method: str, rounds: int = 100, seed: int = 0, resample: str = "question",
+                 elo_order: str = "auto") -> RatingSettings:
     """Settings of one tested method: ``bt``, ``elo`` or ``style`` (Bradley-Terry with style control)."""
     return RatingSettings.model_validate({"method": "elo" if method == "elo" else "bt", "bootstrap": rounds,
-                                          "seed": seed, "resample": resample, "style_control": method == "style"})
+                                          "seed": seed, "resample": resample, "style_control": method == "style",
+                                          "elo": {"order": elo_order}})
+
+
+def expand(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Each row of ``column`` = n repeated n times, consecutively, as n plain rows (the column dropped)."""
+    n = frame[column].to_numpy(dtype=int)
+    return frame.loc[frame.index.repeat(n)].drop(columns=[column]).reset_index(drop=True)
 
 
 def write_battles(frame: pd.DataFrame, path: Path) -> Path:
@@ -202,6 +210,8 @@ def rate_args(settings: RatingSettings, baseline: str | None) -> list[str]:
             "--resample", settings.resample]
     if settings.style_control:
         args.append("--style-control")
+    if settings.method == "elo":
+        args += ["--elo-order", settings.elo.order]
     if baseline is not None:
         args += ["--baseline", baseline]
     return args

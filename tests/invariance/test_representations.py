@@ -23,6 +23,7 @@ from tests.invariance.conftest import (
     api_rows,
     assert_same_rows,
     by_model,
+    expand,
     settings_for,
     shuffle,
 )
@@ -145,3 +146,26 @@ def test_elo_count_is_expanded_like_rows(entry: str, tmp_path: Path) -> None:
     except (DataError, RefusedError):
         return
     assert_same_rows(got, want, label=f"elo/{entry}/count-expansion")
+
+
+@pytest.mark.parametrize("entry", ["api", "rate"])
+@pytest.mark.parametrize("rep", ["counts", "weights"])
+def test_elo_in_file_order_expands_a_row_into_consecutive_battles(entry: str, rep: str, synthetic: pd.DataFrame,
+                                                                   tmp_path: Path) -> None:
+    """``order: file``: a row of count (or integer weight) n is n consecutive updates, as n plain rows."""
+    new, _ = REPRESENTATIONS[rep](synthetic)
+    settings = settings_for("elo", ROUNDS, elo_order="file")
+    want = api_rows(expand(new, rep[:-1]), settings, None, tmp_path)
+    got = ENTRY_POINTS[entry](new, settings, None, tmp_path)
+    assert_same_rows(got, want, fields=("rating", "battles", "wins", "losses", "ties"), label=f"elo-file/{entry}/{rep}")
+
+
+@pytest.mark.parametrize("entry", ["api", "rate"])
+def test_elo_shuffled_order_is_seeded(entry: str, synthetic: pd.DataFrame, tmp_path: Path) -> None:
+    """``order: shuffle`` on aggregated rows: the same seed gives the same numbers, another seed others."""
+    counts, _ = REPRESENTATIONS["counts"](synthetic)
+    one = ENTRY_POINTS[entry](counts, settings_for("elo", 0, seed=1, elo_order="shuffle"), None, tmp_path)
+    again = ENTRY_POINTS[entry](counts, settings_for("elo", 0, seed=1, elo_order="shuffle"), None, tmp_path)
+    other = by_model(ENTRY_POINTS[entry](counts, settings_for("elo", 0, seed=2, elo_order="shuffle"), None, tmp_path))
+    assert_same_rows(again, one, label=f"elo-shuffle/{entry}")
+    assert any(abs(r["rating"] - other[m]["rating"]) > 1e-6 for m, r in by_model(one).items())
