@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -176,3 +177,27 @@ def test_browser_names_unusable_manifest_settings(run_dir: Path, tmp_path: Path)
     assert any("config.rating" in n and "bootstrap" in n and "defaults" in n for n in data.notes), data.notes
     _, _, how = vd.leaderboard_rows(data, bootstrap=10)
     assert "defaults" in how
+
+
+def test_browser_category_slices_equal_the_raters(run_dir: Path) -> None:
+    """A category page shows what the rater's per-category leaderboards hold for the same battles."""
+    from arena.rating import battles_frame, compute_leaderboard
+
+    data = vd.load_source(run_dir)
+    records = [json.loads(x) for x in (run_dir / "battles.jsonl").read_text(encoding="utf-8").splitlines()]
+    baseline = "gamma" if mode_of(run_dir) == "pairwise-baseline" else None
+    result = compute_leaderboard(battles_frame(records), vd.rating_settings(data), baseline=baseline)
+    assert set(result.extras["categories"]) == {"math", "writing"}
+    single = mode_of(run_dir) == "single"
+    judgments = [json.loads(x) for x in (run_dir / "judgments.jsonl").read_text(encoding="utf-8").splitlines()]
+    for cat, want in result.extras["categories"].items():
+        if single:  # a single-mode slice is rated as the whole run is: its battles and its scores
+            scores = pd.DataFrame([{"question_id": j["question_id"], "model": j["model_a"], "turn": j["turn"],
+                                    "category": j["category"], "score": j["score"]} for j in judgments
+                                   if j["category"] == cat and j.get("score") is not None])
+            part = battles_frame([r for r in records if r["category"] == cat])
+            want = compute_leaderboard(part, vd.rating_settings(data), scores=scores).rows
+        rows, _, how = vd.leaderboard_rows(data, cat)
+        assert_same_rows(rows.to_dict(orient="records"), want, fields=("rating", "ci_low", "ci_high", "rank",
+                         "battles", "wins", "losses", "ties", "win_rate"), label=f"viz/category/{cat}",
+                         check_order=False)
