@@ -224,7 +224,7 @@ def rate_cli_rows(frame: pd.DataFrame, settings: RatingSettings, baseline: str |
     out = tmp / "rate.json"
     code, text = cli(["rate", str(path), "--format", "json", "--out", str(out), *rate_args(settings, baseline)])
     if code != 0:
-        raise RefusedError(text)
+        raise RefusedError(text, code)
     return json.loads(out.read_text(encoding="utf-8"))
 
 
@@ -240,7 +240,7 @@ def import_rows(frame: pd.DataFrame, settings: RatingSettings, baseline: str | N
     code, text = cli(["import", "chatbot-arena", str(path), str(dest), "--bootstrap", str(settings.bootstrap),
                       "--seed", str(settings.seed)])
     if code != 0:
-        raise RefusedError(text)
+        raise RefusedError(text, code)
     return json.loads((dest / "leaderboard.json").read_text(encoding="utf-8"))
 
 
@@ -264,7 +264,11 @@ DEFAULTS_ONLY = {"import", "viz"}
 
 
 class RefusedError(Exception):
-    """An entry point refused its input (exit 2 / a note instead of numbers)."""
+    """An entry point refused its input: the CLI's message (exit code in ``code``) or the browser's notes."""
+
+    def __init__(self, message: str, code: int = 2) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 # --------------------------------------------------------------------------------------------- compare

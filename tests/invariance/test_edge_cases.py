@@ -82,6 +82,7 @@ def test_a_weight_that_is_not_a_number_is_refused_in_one_line(entry: str, synthe
     with pytest.raises((RefusedError, DataError)) as info:
         ENTRY_POINTS[entry](bad, settings_for("bt", 0), None, tmp_path)
     assert "weight" in str(info.value) and str(info.value).strip().count("\n") == 0
+    assert getattr(info.value, "code", 2) == 2
 
 
 def test_weights_are_frequency_weights_in_counts(synthetic: pd.DataFrame, tmp_path: Path) -> None:
@@ -93,3 +94,15 @@ def test_weights_are_frequency_weights_in_counts(synthetic: pd.DataFrame, tmp_pa
         assert r["wins"] + r["losses"] + r["ties"] == r["battles"]
     played = pd.concat([synthetic["model_a"], synthetic["model_b"]]).value_counts()
     assert {r["model"]: r["battles"] for r in rows} == played.to_dict()
+
+
+@pytest.mark.parametrize("entry", ["api", "rate"])
+def test_elo_refuses_a_fractional_count_in_one_line(entry: str, synthetic: pd.DataFrame, tmp_path: Path) -> None:
+    """Elo runs whole battles: a count of 2.5 cannot be expanded, so Elo refuses rather than answers."""
+    frame = synthetic.assign(count=1.0)
+    frame.loc[3, "count"] = 2.5
+    with pytest.raises((RefusedError, DataError)) as info:
+        ENTRY_POINTS[entry](frame, settings_for("elo", 0), None, tmp_path)
+    text = str(info.value).strip()
+    assert "count" in text and text.count("\n") == 0
+    assert getattr(info.value, "code", 2) == 2  # bad input, not a crash

@@ -127,6 +127,7 @@ def test_elo_honours_or_refuses_aggregated_rows(entry: str, rep: str, synthetic:
         got = ENTRY_POINTS[entry](new, settings, None, tmp_path)
     except (DataError, RefusedError) as exc:
         assert str(exc).strip().count("\n") == 0, f"refusal is not one line: {exc}"
+        assert getattr(exc, "code", 2) == 2
         return
     assert_same_rows(got, want, fields=("battles", "wins", "losses", "ties"), label=f"elo/{entry}/{rep}")
     # A unit count or weight changes nothing: the same sequential updates in the same order.
