@@ -106,3 +106,22 @@ def test_elo_refuses_a_fractional_count_in_one_line(entry: str, synthetic: pd.Da
     text = str(info.value).strip()
     assert "count" in text and text.count("\n") == 0
     assert getattr(info.value, "code", 2) == 2  # bad input, not a crash
+
+
+def test_browser_recomputes_an_imported_run_with_its_settings(synthetic: pd.DataFrame, tmp_path: Path) -> None:
+    """``arena import`` records its rating settings in manifest.json; the browser rates with them (seed 3)."""
+    import json
+
+    from arena import viz_data as vd
+    from tests.invariance.conftest import to_counts
+
+    src = write_battles(to_counts(synthetic), tmp_path / "counts.jsonl")
+    dest = tmp_path / "imported"
+    code, out = cli(["import", "chatbot-arena", str(src), str(dest), "--bootstrap", "60", "--seed", "3"])
+    assert code == 0, out
+    want = json.loads((dest / "leaderboard.json").read_text(encoding="utf-8"))
+    (dest / "leaderboard.json").unlink()
+    data = vd.load_source(dest)
+    rows, _, how = vd.leaderboard_rows(data)
+    assert "60 bootstrap rounds" in how and "seed 3" in how, how
+    assert_same_rows(rows.to_dict(orient="records"), want, label="viz/imported")

@@ -170,3 +170,19 @@ def test_elo_shuffled_order_is_seeded(entry: str, synthetic: pd.DataFrame, tmp_p
     other = by_model(ENTRY_POINTS[entry](counts, settings_for("elo", 0, seed=2, elo_order="shuffle"), None, tmp_path))
     assert_same_rows(again, one, label=f"elo-shuffle/{entry}")
     assert any(abs(r["rating"] - other[m]["rating"]) > 1e-6 for m, r in by_model(one).items())
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+@pytest.mark.parametrize("resample", ["question", "battle"])
+def test_generated_arenas_bt_all_representations(seed: int, resample: str, tmp_path: Path) -> None:
+    """Generated cases: arenas of 3 to 6 models, 2 to 5 questions per pair, every representation at once."""
+    from tests.invariance.conftest import synthetic_battles
+
+    frame = synthetic_battles(seed=seed, n_models=3 + seed % 4, questions_per_pair=2 + seed % 4)
+    settings = settings_for("bt", 60, seed=seed, resample=resample)
+    want = api_rows(frame, settings, None, tmp_path)
+    for rep, make in REPRESENTATIONS.items():
+        new, back = make(frame)
+        fields = POINT_FIELDS if resample == "battle" and rep in RELABELLED else None
+        got = api_rows(new, settings, None, tmp_path)
+        assert_same_rows(got, want, back, **({"fields": fields} if fields else {}), label=f"gen{seed}/{resample}/{rep}")
