@@ -1,12 +1,20 @@
-"""``arena viz RUN_DIR``: start the Streamlit battle browser on a run dir or a battles file."""
+"""``arena viz RUN_DIR``: start the Streamlit battle browser on a run dir or a battles file.
+
+The server runs as a child process that never outlives the command: SIGTERM, SIGINT and SIGHUP are passed
+on to it, and a child still running ``STOP_GRACE_S`` seconds later is killed.
+"""
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 
 import click
 
@@ -14,6 +22,14 @@ from arena.errors import UserError
 
 RUN_ENV = "ARENA_VIZ_RUN"
 """Environment variable the app reads the source from (same name as ``viz.RUN_ENV``)."""
+STOP_GRACE_S = 10.0
+"""Seconds the server gets to stop after a stop signal is passed on, before it is killed."""
+_POLL_S = 0.2
+
+
+def _stop_signals() -> list[signal.Signals]:
+    names = ("SIGTERM", "SIGINT", "SIGHUP")  # SIGHUP: the terminal closed (absent on Windows)
+    return [getattr(signal, n) for n in names if hasattr(signal, n)]
 
 
 def app_file() -> Path:
@@ -42,6 +58,46 @@ def streamlit_command(source: Path, port: int | None, host: str, headless: bool)
     return [*cmd, "--", str(source)]
 
 
+def serve(cmd: Sequence[str], env: dict[str, str], *, grace_s: float = STOP_GRACE_S) -> tuple[int, bool]:
+    """Run the server command as a child until it exits; never leave it running.
+
+    A stop signal received meanwhile is passed on to the child (Streamlit stops cleanly on SIGTERM and
+    SIGINT); a child still running ``grace_s`` seconds later is killed, and so is one left by an error of
+    our own. The previous signal handlers are restored on return.
+
+    Returns:
+        The child's exit status and whether a stop signal was received.
+    """
+    received: list[int] = []
+    proc: subprocess.Popen[bytes] | None = None
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signum)
+
+    previous = {s: signal.signal(s, on_signal) for s in _stop_signals()}
+    try:
+        proc = subprocess.Popen(list(cmd), env=env)
+        if received:  # a signal that came before the child existed
+            proc.send_signal(received[0])
+        stop_by: float | None = None
+        while True:
+            try:
+                return proc.wait(timeout=_POLL_S), bool(received)
+            except subprocess.TimeoutExpired:
+                if received and stop_by is None:
+                    stop_by = time.monotonic() + grace_s
+                if stop_by is not None and time.monotonic() > stop_by:
+                    proc.kill()
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 @click.command("viz")
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port to serve on (default: Streamlit's 8501).")
@@ -65,9 +121,6 @@ def command(run_dir: Path, port: int | None, host: str, headless: bool) -> None:
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     cmd = streamlit_command(source, port, host, headless)
     click.echo(f"arena viz: serving {source} at http://{host}:{port or 8501} (Ctrl+C to stop)", err=True)
-    try:
-        code = subprocess.call(cmd, env=env)
-    except KeyboardInterrupt:
-        code = 0
-    if code not in (0, -2, 130):
+    code, stopped = serve(cmd, env)
+    if not stopped and code != 0:
         raise click.ClickException(f"streamlit exited with status {code}")
