@@ -83,7 +83,11 @@ class ModelConfig(_Strict):
     base_url: str | list[str] | None = None
     """OpenAI-compatible endpoint(s); several URLs share the load. Default: ``$OPENAI_BASE_URL``."""
     api_key_env: str = "OPENAI_API_KEY"
-    """Name of the environment variable that holds the API key (the key itself never goes in a file)."""
+    """Name of the environment variable that holds the API key (the key itself never goes in a file).
+
+    Needed for ``provider: openai`` unless every base URL is on loopback; checked before any work
+    (``arena validate``). A server that needs no key but is reached by another address: export a dummy value.
+    """
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
     system_prompt: str | None = None
     enable: bool = True
@@ -122,6 +126,7 @@ class JudgeConfig(_Strict):
     model: str | None = None
     base_url: str | list[str] | None = None
     api_key_env: str = "OPENAI_API_KEY"
+    """As for a candidate; not needed by ``--dry-run`` (the fake judge)."""
     mode: Mode = "pairwise-all"
     baseline: str | None = None
     """Model every other model is compared with (``pairwise-baseline``)."""
