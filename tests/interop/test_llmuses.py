@@ -104,7 +104,7 @@ def test_llmuses_config_validate_and_dry_run(tmp_path: Path, name: str, monkeypa
     # question_file is relative to the llmuses checkout, found from the config's folder upwards.
     assert cfg.questions.file == (tmp_path / "evalscope" / "llmuses" / "registry" / "data" / "question.jsonl").resolve()
     assert cfg.models["chatglm3-6b"].provider == "answers"
-    main(["validate", "-c", str(cfg_path)])
+    main(["validate", "--dry-run", "-c", str(cfg_path)])  # the real judge (GPT-4) needs OPENAI_API_KEY
     main(["run", "-c", str(cfg_path), "--dry-run", "-q"])
     out = capsys.readouterr().out
     assert "dry run" in out
