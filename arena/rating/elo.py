@@ -127,31 +127,37 @@ def _lockstep(
     rounds: int,
     step: np.ndarray,
     *,
-    k: float,
-    initial: float,
-    scale: float,
-    base: float,
-    ties: str,
+    k: float = 4.0,
+    initial: float = 1000.0,
+    scale: float = 400.0,
+    base: float = 10.0,
+    ties: str = "half",
 ) -> np.ndarray:
-    """Run ``rounds`` Elo sequences side by side; ``blocks`` yields ``(rounds, T)`` battle indices in turn."""
+    """Run ``rounds`` Elo sequences side by side; ``blocks`` yields ``(T, rounds)`` battle indices in turn.
+
+    Ratings are kept on the natural scale (``r * ln(base) / scale``) so the expected score is
+    ``1 / (1 + exp(s_b - s_a))``; the per-step work is a handful of numpy calls on ``rounds`` values.
+    """
     a, b, outcome = (np.asarray(x) for x in data)
-    score = np.where(outcome == A_WINS, 1.0, np.where(outcome == B_WINS, 0.0, 0.5))
-    gain = k * np.asarray(step, dtype=float) * ((outcome != TIE) if ties == "drop" else 1.0)
     c = np.log(base) / scale
-    r = np.full(rounds * n_items, float(initial))
-    offset = (np.arange(rounds) * n_items)[:, None]
+    gain = c * k * np.asarray(step, dtype=float) * ((outcome != TIE) if ties == "drop" else 1.0)
+    score = np.where(outcome == A_WINS, 1.0, np.where(outcome == B_WINS, 0.0, 0.5))
+    gain_score = gain * score
+    s = np.full(rounds * n_items, float(initial) * c)
+    offset = (np.arange(rounds) * n_items)[None, :]
     for idx in blocks:
-        fx = np.ascontiguousarray((a[idx] + offset).T)
-        fy = np.ascontiguousarray((b[idx] + offset).T)
-        sc = np.ascontiguousarray(score[idx].T)
-        g = np.ascontiguousarray(gain[idx].T)
-        for t in range(fx.shape[0]):
+        fx = a[idx] + offset
+        fy = b[idx] + offset
+        g, gs = gain[idx], gain_score[idx]
+        for t in range(idx.shape[0]):
             x, y = fx[t], fy[t]
-            rx, ry = r[x], r[y]
-            delta = g[t] * (sc[t] - 1.0 / (1.0 + np.exp((ry - rx) * c)))
-            r[x] = rx + delta
-            r[y] = ry - delta
-    return r.reshape(rounds, n_items)
+            sx, sy = s[x], s[y]
+            e = np.exp(sy - sx)
+            e += 1.0
+            delta = gs[t] - g[t] / e
+            s[x] = sx + delta
+            s[y] = sy - delta
+    return s.reshape(rounds, n_items) / c
 
 
 def elo_rounds(
@@ -177,7 +183,7 @@ def elo_rounds(
     """
     order = np.asarray(order, dtype=np.int64)
     factors = np.ones(len(data[0])) if step is None else np.asarray(step, dtype=float)
-    blocks = (order[:, s : s + _LOCKSTEP_BLOCK] for s in range(0, order.shape[1], _LOCKSTEP_BLOCK))
+    blocks = (order[:, s : s + _LOCKSTEP_BLOCK].T for s in range(0, order.shape[1], _LOCKSTEP_BLOCK))
     kw = {"k": k, "initial": initial, "scale": scale, "base": base, "ties": ties}
     return _lockstep(n_items, data, blocks, order.shape[0], factors, **kw)  # type: ignore[arg-type]
 
@@ -210,7 +216,7 @@ def elo_bootstrap(
     factors = np.ones(n) if step is None else np.asarray(step, dtype=float)
     if groups is None:
         blocks = (
-            rng.integers(0, n, size=(rounds, min(_LOCKSTEP_BLOCK, n - s)))
+            rng.integers(0, n, size=(min(_LOCKSTEP_BLOCK, n - s), rounds))
             for s in range(0, n, _LOCKSTEP_BLOCK)
         )
         return _lockstep(n_items, data, blocks, rounds, factors, **kwargs)  # type: ignore[arg-type]

@@ -1,0 +1,208 @@
+"""arena.tables: the one table reader (formats by suffix, content sniffing, column and label mapping).
+
+Kept under tests/rating/ because rating owns it for now; it mirrors arena/tables.py.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from arena.cli.rate import command
+from arena.errors import DataError, UserError
+from arena.tables import apply_mapping, parse_mapping, read_battles, read_table
+
+ROWS = [
+    {"question_id": "q1", "model_a": "a", "model_b": "b", "winner": "model_a"},
+    {"question_id": "q1", "model_a": "b", "model_b": "c", "winner": "tie"},
+    {"question_id": "q2", "model_a": "c", "model_b": "a", "winner": "model_b"},
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        (None, {}),
+        ("", {}),
+        ("model_a=left", {"model_a": "left"}),
+        ("model_a=left, model_b = right,", {"model_a": "left", "model_b": "right"}),
+        ("tie (bothbad)=both bad", {"tie (bothbad)": "both bad"}),
+        ("a=b=c", {"a": "b=c"}),
+    ],
+)
+def test_parse_mapping(text, want):
+    assert parse_mapping(text, "--map") == want
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("model_a", "--map 'model_a': expected NAME=VALUE"),
+        ("=left", "--map '=left': expected NAME=VALUE"),
+        ("model_a=", "expected NAME=VALUE"),
+        ("model_a=x,model_a=y", "--map: 'model_a' is given twice"),
+    ],
+)
+def test_parse_mapping_errors_name_the_option(text, message):
+    with pytest.raises(UserError) as info:
+        parse_mapping(text, "--map")
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def _write(path: Path, kind: str) -> Path:
+    frame = pd.DataFrame(ROWS)
+    if kind == "jsonl":
+        path.write_text("".join(json.dumps(r) + "\n" for r in ROWS))
+    elif kind == "json":
+        path.write_text(json.dumps(ROWS, indent=1))
+    elif kind == "csv":
+        frame.to_csv(path, index=False)
+    elif kind == "tsv":
+        frame.to_csv(path, index=False, sep="\t")
+    elif kind == "parquet":
+        frame.to_parquet(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [("b.jsonl", "jsonl"), ("b.ndjson", "jsonl"), ("b.json", "json"), ("b.jsonl", "json"), ("b.json", "jsonl"),
+     ("b.csv", "csv"), ("b.tsv", "tsv"), ("b.parquet", "parquet")],
+)
+def test_read_table_formats_keep_file_order(tmp_path, name, kind):
+    if kind == "parquet":
+        pytest.importorskip("pyarrow")
+    frame = read_table(_write(tmp_path / name, kind))
+    assert frame[["question_id", "model_a", "model_b", "winner"]].to_dict(orient="records") == ROWS
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "message"),
+    [
+        ("b.json", "csv", "looks like CSV, not JSON; rename it to b.csv"),
+        ("b.jsonl", "tsv", "looks like TSV, not JSON; rename it to b.tsv"),
+        ("b.csv", "jsonl", "looks like JSON, not CSV; rename it to b.jsonl"),
+        ("b.csv", "json", "looks like JSON, not CSV"),
+        ("b.json", "parquet", "looks like parquet, not JSON; rename it to b.parquet"),
+        ("b.parquet", "csv", "looks like CSV, not parquet"),
+    ],
+)
+def test_wrong_suffix_is_named_in_one_line(tmp_path, name, kind, message):
+    if kind == "parquet":
+        pytest.importorskip("pyarrow")
+    with pytest.raises(DataError) as info:
+        read_table(_write(tmp_path / name, kind))
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "error", "message"),
+    [
+        ("b.jsonl", '{"a": 1}\n{"a": \n{"a": 2}\n', DataError, "b.jsonl:2: not valid JSON"),
+        ("b.json", '[{"a": 1},\n {"a": }]', DataError, "b.json:2: not valid JSON"),
+        ("b.json", "[1, 2]", DataError, "element 1 of the JSON array is int"),
+        ("b.csv", "", DataError, "empty file"),
+        ("b.txt", "model_a,model_b\n", UserError, "unknown table format '.txt'"),
+        ("missing.jsonl", None, DataError, "file not found"),
+    ],
+)
+def test_read_table_errors(tmp_path, name, content, error, message):
+    path = tmp_path / name
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(error) as info:
+        read_table(path)
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+THEIRS = pd.DataFrame(
+    {"left": ["x", "y"], "right": ["y", "z"], "verdict": ["L", "R"], "model_a": ["id1", "id2"], "prompt": [1, 2]}
+)
+
+
+@pytest.mark.parametrize(
+    ("columns", "labels", "want"),
+    [
+        (
+            {"model_a": "left", "model_b": "right", "winner": "verdict"},
+            {"L": "model_a", "R": "model_b"},
+            {"model_a": ["x", "y"], "model_b": ["y", "z"], "winner": ["model_a", "model_b"]},
+        ),
+        (  # a swap of two of our own columns
+            {"model_a": "model_b", "model_b": "model_a"},
+            {},
+            {"model_a": ["B"], "model_b": ["A"]},
+        ),
+    ],
+)
+def test_apply_mapping(columns, labels, want):
+    frame = THEIRS if "left" in columns.values() else pd.DataFrame({"model_a": ["A"], "model_b": ["B"]})
+    out = apply_mapping(frame, columns, labels, "f.csv")
+    assert {k: out[k].tolist() for k in want} == want
+    assert "left" not in out.columns and "verdict" not in out.columns
+    assert list(frame.columns) == list(frame.columns)  # input unchanged
+
+
+@pytest.mark.parametrize(
+    ("columns", "labels", "error", "message"),
+    [
+        ({"model_a": "lft"}, {}, DataError, "f.csv: --map model_a=lft: no column 'lft'. Did you mean 'left'?"),
+        ({"model_a": "nope"}, {}, DataError, "The file's columns: left, right, verdict, model_a, prompt"),
+        ({}, {"L": "a_wins"}, UserError, "--winner-labels L=a_wins: 'a_wins' is not a winner label"),
+    ],
+)
+def test_apply_mapping_errors(columns, labels, error, message):
+    with pytest.raises(error) as info:
+        apply_mapping(THEIRS, columns, labels, "f.csv")
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_label_left_unmapped_is_the_usual_unknown_winner_error(tmp_path):
+    path = tmp_path / "theirs.csv"
+    THEIRS.to_csv(path, index=False)
+    with pytest.raises(DataError, match=r"row 2: unknown winner 'R'; allowed: model_a"):
+        read_battles(path, columns={"model_a": "left", "model_b": "right", "winner": "verdict"},
+                     winner_labels={"L": "model_a"})
+
+
+def test_read_battles_maps_and_validates(tmp_path):
+    path = tmp_path / "theirs.csv"
+    THEIRS.to_csv(path, index=False)
+    frame = read_battles(
+        path,
+        columns={"model_a": "left", "model_b": "right", "winner": "verdict", "question_id": "prompt"},
+        winner_labels={"L": "model_a", "R": "model_b"},
+    )
+    assert frame[["question_id", "model_a", "model_b", "winner"]].values.tolist() == [
+        ["1", "x", "y", "model_a"],
+        ["2", "y", "z", "model_b"],
+    ]
+    assert frame["count"].tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--map", "model_a"], "--map 'model_a': expected NAME=VALUE"),
+        (["--map", "model_a=lft"], "no column 'lft'"),
+        (["--winner-labels", "L=x"], "'x' is not a winner label"),
+    ],
+)
+def test_rate_cli_mapping_errors_are_one_line_user_errors(tmp_path, args, message):
+    path = tmp_path / "theirs.csv"
+    THEIRS.to_csv(path, index=False)
+    res = CliRunner().invoke(command, [str(path), *args])
+    assert isinstance(res.exception, UserError), res.output
+    assert message in str(res.exception) and "\n" not in str(res.exception)
+
+
+def test_rate_help_documents_count_weight_and_mapping():
+    res = CliRunner().invoke(command, ["--help"])
+    text = " ".join(res.output.split())
+    for phrase in ("count n is exactly n identical battles", "frequency weight", "--map", "--winner-labels",
+                   "--elo-order", "--method bt", "dropped"):
+        assert phrase in text, phrase
