@@ -62,7 +62,8 @@ def hardware() -> dict[str, Any]:
 
 
 def build_manifest(cfg: ArenaConfig, *, config_path: str, started: str, finished: str, dry_run: bool,
-                   prompt_hashes: dict[str, str], stages: dict[str, Any]) -> dict[str, Any]:
+                   prompt_hashes: dict[str, str], stages: dict[str, Any], cost_usd: float | None = None,
+                   estimate: dict[str, Any] | None = None) -> dict[str, Any]:
     return _scrub_obj({
         "name": cfg.name,
         "config_path": config_path,
@@ -76,4 +77,6 @@ def build_manifest(cfg: ArenaConfig, *, config_path: str, started: str, finished
         "started": started,
         "finished": finished,
         "stages": stages,
+        "cost_usd": cost_usd,
+        "estimate": estimate,
     })

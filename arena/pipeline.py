@@ -201,10 +201,8 @@ def write_manifest(cfg: ArenaConfig, result: RunResult, *, config_path: str, sta
                                                     "fault_kinds": dict(result.review.fault_kinds)}
     manifest = build_manifest(cfg, config_path=config_path, started=started, finished=now_iso(), dry_run=dry_run,
                               prompt_hashes={f"{prompts.name}@{prompts.version}/{n}": h for n, h in prompts.hashes.items()},
-                              stages=stages)
-    manifest["cost_usd"] = result.report.get("cost_usd")
-    if result.estimate is not None:
-        manifest["estimate"] = asdict(result.estimate)
+                              stages=stages, cost_usd=result.report.get("cost_usd"),
+                              estimate=asdict(result.estimate) if result.estimate is not None else None)
     write_json_atomic(result.run_dir / "manifest.json", manifest)
 
 

@@ -154,7 +154,9 @@ class JsonlStore(Generic[R]):
 
 
 def write_json_atomic(path: Path, obj: Any) -> None:
-    """Write JSON to ``path`` through a temp file and rename, so readers never see half a file."""
+    """Write JSON (or a pydantic record) to ``path`` through a temp file and rename: readers never see half a file."""
+    if isinstance(obj, BaseModel):
+        obj = obj.model_dump(mode="json")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
