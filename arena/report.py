@@ -29,14 +29,23 @@ _BASE_COLUMNS = [
     "ties",
 ]
 _OPTIONAL_COLUMNS = ["win_rate", "win_rate_low", "win_rate_high", "score", "score_low", "score_high"]
+_SINGLE_COLUMNS = ["rank", "model", "score", "score_low", "score_high", *_BASE_COLUMNS[2:]]
+"""Single mode (MT-Bench's convention): the mean score and its interval lead; the implied rating follows."""
+
+
+def is_single(result: LeaderboardResult) -> bool:
+    """Whether the leaderboard is single-mode: ordered and ranked by mean score."""
+    return result.method == "single" or any(row.get("score") is not None for row in result.rows)
 
 
 def columns(result: LeaderboardResult) -> list[str]:
-    """Columns to show: the base ones, the optional ones any row has, then any other keys in row order."""
+    """Columns to show: the base ones (score first in single mode), the optional ones any row has, then
+    any other keys in row order."""
     keys: list[str] = []
     for row in result.rows:
         keys.extend(k for k in row if k not in keys)
-    cols = [c for c in _BASE_COLUMNS if c in keys] + [c for c in _OPTIONAL_COLUMNS if c in keys]
+    base = _SINGLE_COLUMNS if is_single(result) else _BASE_COLUMNS
+    cols = [c for c in base if c in keys] + [c for c in _OPTIONAL_COLUMNS if c in keys and c not in base]
     return cols + [k for k in keys if k not in cols]
 
 
@@ -48,6 +57,8 @@ def _cell(value: Any, column: str) -> str:
             return f"{100 * value:.1f}%"
         if column.startswith("score"):
             return f"{value:.2f}"
+        if column in ("battles", "wins", "losses", "ties") and not value.is_integer():
+            return f"{value:.2f}".rstrip("0").rstrip(".")  # weighted counts
         return (
             f"{value:.1f}"
             if not value.is_integer() or column.startswith(("rating", "ci_"))
@@ -67,18 +78,27 @@ def _ci(row: dict[str, Any], key: str, low: str, high: str) -> str:
 
 
 def _display(result: LeaderboardResult) -> tuple[list[str], list[list[str]]]:
-    """Human-facing columns: interval columns folded into one ``value (+up/-down)`` cell."""
+    """Human-facing columns: interval columns folded into one ``value (+up/-down)`` cell.
+
+    Single mode leads with the mean score and its interval; the rating the battles imply follows it
+    when there are battles, and the battle columns are left out when there are none.
+    """
     has = set(columns(result))
-    header = [
-        "rank",
-        "model",
-        "rating (95% CI)" if result.settings.confidence == 0.95 else "rating (CI)",
-        "battles",
-        "W/L/T",
-    ]
+    single = is_single(result)
+    ci = "95% CI" if result.settings.confidence == 0.95 else "CI"
+    with_battles = not single or any(row.get("battles") for row in result.rows)
+    header = ["rank", "model"]
+    if single:
+        header.append(f"score ({ci})")
+        if with_battles:
+            header.append(f"implied rating ({ci})")
+    else:
+        header.append(f"rating ({ci})")
+    if with_battles:
+        header += ["battles", "W/L/T"]
     if "win_rate" in has:
         header.append("win rate vs baseline")
-    if "score" in has:
+    if "score" in has and not single:
         header.append("score")
     body = []
     for row in result.rows:
@@ -87,18 +107,19 @@ def _display(result: LeaderboardResult) -> tuple[list[str], list[list[str]]]:
             if row.get("rank_high", row["rank"]) == row["rank"]
             else f"{row['rank']}-{row['rank_high']}"
         )
-        line = [
-            rank,
-            str(row["model"]),
-            _ci(row, "rating", "ci_low", "ci_high"),
-            _cell(row.get("battles"), "battles"),
-        ]
-        line.append(
-            f"{_cell(row.get('wins'), 'wins')}/{_cell(row.get('losses'), 'losses')}/{_cell(row.get('ties'), 'ties')}"
-        )
+        line = [rank, str(row["model"])]
+        if single:
+            line.append(_ci(row, "score", "score_low", "score_high"))
+        if with_battles:
+            line.append(_ci(row, "rating", "ci_low", "ci_high"))
+            line.append(_cell(row.get("battles"), "battles"))
+            line.append(
+                f"{_cell(row.get('wins'), 'wins')}/{_cell(row.get('losses'), 'losses')}/"
+                f"{_cell(row.get('ties'), 'ties')}"
+            )
         if "win_rate" in has:
             line.append(_ci(row, "win_rate", "win_rate_low", "win_rate_high"))
-        if "score" in has:
+        if "score" in has and not single:
             line.append(_ci(row, "score", "score_low", "score_high"))
         body.append(line)
     return header, body

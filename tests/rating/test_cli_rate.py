@@ -116,3 +116,48 @@ def test_style_control_flag(tmp_path):
     frame.drop(columns=["len_a", "len_b"]).to_json(path, orient="records", lines=True)
     res = CliRunner().invoke(command, [str(path), "--style-control", "--bootstrap", "0"])
     assert res.exit_code == 0 and "style control needs len_a/len_b" in res.output
+
+
+def test_self_pairs_are_dropped_with_a_note(tmp_path):
+    path = tmp_path / "b.jsonl"
+    rows = [
+        {"question_id": 1, "model_a": "x", "model_b": "y", "winner": "model_a"},
+        {"question_id": 2, "model_a": "x", "model_b": "x", "winner": "tie"},
+        {"question_id": 3, "model_a": "y", "model_b": "y", "winner": "model_b"},
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    res = CliRunner().invoke(command, [str(path), "--bootstrap", "0"])
+    assert res.exit_code == 0, res.output
+    assert "note: dropped 2 self-pair battle rows (a model against itself)" in res.output
+    res = CliRunner().invoke(command, [str(path), "--bootstrap", "0", "--format", "json"])
+    assert {r["model"]: r["battles"] for r in json.loads(res.output)} == {"x": 1, "y": 1}
+
+
+@pytest.mark.parametrize(
+    ("rows", "counts"),
+    [
+        (["model_a"] * 3 + ["model_b"], [3, 1]),
+        (["tie", "tie", "model_a", "model_a", "model_a"], [2, 3]),
+    ],
+)
+def test_elo_reads_counts_in_file_order(tmp_path, rows, counts):
+    """`arena rate --method elo --elo-order file`: a count-n row is n consecutive battles."""
+    plain = pd.DataFrame({"model_a": "a", "model_b": "b", "winner": rows})
+    winners = list(dict.fromkeys(rows))
+    agg = pd.DataFrame({"model_a": "a", "model_b": "b", "winner": winners, "count": counts})
+    out = []
+    for name, frame in (("plain.csv", plain), ("agg.csv", agg)):
+        frame.to_csv(tmp_path / name, index=False)
+        args = [str(tmp_path / name), "--method", "elo", "--elo-order", "file", "--bootstrap", "5", "--k", "32"]
+        res = CliRunner().invoke(command, [*args, "--format", "json"])
+        assert res.exit_code == 0, res.output
+        out.append(json.loads(res.output))
+    assert out[0] == out[1]
+    assert out[0][0]["rating"] - out[0][1]["rating"] > 10  # counts moved the ratings
+
+
+def test_elo_refuses_fractional_counts(tmp_path):
+    path = tmp_path / "agg.csv"
+    pd.DataFrame({"model_a": ["a"], "model_b": ["b"], "winner": ["model_a"], "count": [1.5]}).to_csv(path, index=False)
+    res = CliRunner().invoke(command, [str(path), "--method", "elo"])
+    assert "count 1.5" in str(res.exception) and "--method bt" in str(res.exception)

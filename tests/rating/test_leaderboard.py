@@ -145,6 +145,54 @@ def test_single_mode_scores():
     assert set(res.extras["scores_by_category"]) == {"c0", "c1", "c2"}
 
 
+def _single_case() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Scores rank hi > mid > lo, while the battles (pairs built from other questions) favour lo."""
+    rng = np.random.default_rng(4)
+    means = {"hi": 8.5, "mid": 8.3, "lo": 4.0}
+    scores = pd.DataFrame(
+        [
+            {"question_id": f"q{q}", "model": m, "score": float(np.clip(mu + rng.normal(0, 0.8), 1, 10))}
+            for q in range(40)
+            for m, mu in means.items()
+        ]
+    )
+    battles = pd.DataFrame(
+        [{"question_id": f"p{q}", "model_a": "lo", "model_b": x, "winner": "model_a"} for q in range(6) for x in ("hi", "mid")]
+        + [{"question_id": "p9", "model_a": "hi", "model_b": "mid", "winner": "tie"}]
+    )
+    return scores, battles
+
+
+@pytest.mark.parametrize("with_battles", [False, True])
+def test_single_mode_is_ordered_and_ranked_by_score(with_battles):
+    """MT-Bench's convention: order by mean score, ranks from the score intervals, implied rating beside."""
+    scores, battles = _single_case()
+    frame = battles if with_battles else pd.DataFrame()
+    res = compute_leaderboard(frame, RatingSettings(bootstrap=200, seed=1), scores=scores)
+    assert res.method == "single"
+    means = scores.groupby("model")["score"].mean().sort_values(ascending=False)
+    assert [r["model"] for r in res.rows] == list(means.index) == ["hi", "mid", "lo"]
+    by = {r["model"]: r for r in res.rows}
+    # hi and mid overlap: they share ranks 1-2; lo is clearly third.
+    assert (by["hi"]["rank"], by["hi"]["rank_high"]) == (1, 2)
+    assert (by["mid"]["rank"], by["mid"]["rank_high"]) == (1, 2)
+    assert (by["lo"]["rank"], by["lo"]["rank_high"]) == (3, 3)
+    if with_battles:
+        assert res.extras["rating_method"] == "bt"
+        assert by["lo"]["rating"] > by["hi"]["rating"]  # the battles' own verdict, shown beside
+        assert by["lo"]["battles"] == 12
+    else:
+        assert by["lo"]["rating"] == by["lo"]["score"]
+
+
+def test_single_mode_model_without_scores_ranks_last():
+    scores, battles = _single_case()
+    extra = pd.DataFrame([{"question_id": "p1", "model_a": "new", "model_b": "hi", "winner": "model_a"}])
+    res = compute_leaderboard(pd.concat([battles, extra]), RatingSettings(bootstrap=50), scores=scores)
+    assert res.rows[-1]["model"] == "new" and res.rows[-1]["score"] is None
+    assert res.rows[-1]["rank"] == 4
+
+
 def test_style_control_recovers_planted_length_effect():
     rng = np.random.default_rng(1)
     true = np.array([-0.5, 0.0, 0.5])
