@@ -65,8 +65,11 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
-def _rng(settings: RatingSettings) -> np.random.Generator:
-    return np.random.default_rng(0 if settings.seed is None else settings.seed)
+def _rng(settings: RatingSettings, stream: int = 0) -> np.random.Generator:
+    """The seeded generator of one stream: 0 rates battles, 1 bootstraps single-mode scores, so the
+    battles' intervals are the same whether or not scores come with them."""
+    seed = 0 if settings.seed is None else settings.seed
+    return np.random.default_rng(seed if stream == 0 else [seed, stream])
 
 
 def _anchor(models: list[str], settings: RatingSettings, baseline: str | None) -> tuple[int, float] | None:
@@ -312,8 +315,9 @@ def compute_leaderboard(
     warnings: list[str] = frame_notes(frame)
     method: str = settings.method
     table = None
+    score_rng = _rng(settings, stream=1)
     if scores is not None:
-        table = mean_scores(scores, settings.bootstrap, rng, confidence=settings.confidence)
+        table = mean_scores(scores, settings.bootstrap, score_rng, confidence=settings.confidence)
     if frame.empty:
         assert table is not None  # no battles and no scores was rejected above
         rows = _single_rows(table)
@@ -335,10 +339,10 @@ def compute_leaderboard(
             extras["rating_method"] = settings.method
         _add_scores(rows, table)
         extras["scores_by_turn"] = mean_scores_by(
-            scores, "turn", settings.bootstrap, rng, confidence=settings.confidence
+            scores, "turn", settings.bootstrap, score_rng, confidence=settings.confidence
         )
         extras["scores_by_category"] = mean_scores_by(
-            scores, "category", settings.bootstrap, rng, confidence=settings.confidence
+            scores, "category", settings.bootstrap, score_rng, confidence=settings.confidence
         )
     return LeaderboardResult(
         rows=_jsonable(_sorted(rows, order_key)),

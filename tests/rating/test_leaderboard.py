@@ -185,6 +185,17 @@ def test_single_mode_is_ordered_and_ranked_by_score(with_battles):
         assert by["lo"]["rating"] == by["lo"]["score"]
 
 
+def test_scores_do_not_change_the_battles_intervals():
+    """Scores bootstrap on their own seeded stream: `arena rate battles.jsonl` equals a single-mode run's."""
+    scores, battles = _single_case()
+    settings = RatingSettings(bootstrap=100, seed=3)
+    alone = {r["model"]: r for r in compute_leaderboard(battles, settings).rows}
+    with_scores = compute_leaderboard(battles, settings, scores=scores).rows
+    for row in with_scores:
+        for field in ("rating", "ci_low", "ci_high", "battles", "wins"):
+            assert row[field] == alone[row["model"]][field], field
+
+
 def test_single_mode_model_without_scores_ranks_last():
     scores, battles = _single_case()
     extra = pd.DataFrame([{"question_id": "p1", "model_a": "new", "model_b": "hi", "winner": "model_a"}])
