@@ -18,7 +18,7 @@ import pandas as pd
 from arena.config import ArenaConfig, JudgeConfig
 from arena.generate import GenerateStats, generate_answers, load_answers
 from arena.judging.battles import build_battles
-from arena.judging.bias import judge_report
+from arena.judging.report import judge_report
 from arena.judging.estimate import SpendEstimate, estimate_spend
 from arena.judging.fake import make_fake_judge
 from arena.judging.judge import Judge

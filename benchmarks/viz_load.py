@@ -33,7 +33,7 @@ WORDS = ["the", "model", "answer", "question", "careful", "result", "evidence", 
 
 def build_run(root: Path, n_battles: int, n_models: int, n_questions: int, seed: int = 0) -> Path:
     """Write a synthetic run dir with ``n_battles`` judged battles (half games, each in both orders)."""
-    from arena.judging.bias import judge_report
+    from arena.judging.report import judge_report
     from arena.rating import RatingSettings, battles_frame, compute_leaderboard
     from arena.records import Answer, Judgment
     from arena.report import write_leaderboard_files

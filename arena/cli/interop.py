@@ -38,7 +38,7 @@ def import_command(fmt: str, src: Path, dest: Path, baseline: str | None, bootst
                      --map model_a=left,model_b=right --winner-labels left=model_a,right=model_b,tie=tie
     """
     from arena.interop import import_run
-    from arena.judging.bias import format_report
+    from arena.judging.report import format_report
     from arena.report import print_leaderboard
     from arena.tables import parse_mapping
 

@@ -27,7 +27,7 @@ def _console() -> Console:
 
 
 def _print_summary(result: RunResult, console: Console, cfg: ArenaConfig, dry_run: bool) -> None:
-    from arena.judging.bias import format_report
+    from arena.judging.report import format_report
     from arena.judging.estimate import format_estimate
 
     for g in result.generation:

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from arena.errors import DataError
-from arena.interop.common import CountedBattle, ImportedRun, exists_or_fail
-from arena.records import WINNERS
+from arena.interop.common import ImportedRun, exists_or_fail
+from arena.records import WINNERS, Battle
 
 FORMAT = "chatbot-arena"
 _SUFFIXES = (".json", ".jsonl", ".ndjson", ".csv", ".tsv", ".parquet", ".pq")
@@ -110,9 +110,9 @@ def import_chatbot_arena(
             }
             if _present(obj.get("turn")):
                 row["turn"] = int(_number(obj["turn"], where, "turn"))
-            run.battles.append(CountedBattle.model_validate(row))
+            run.battles.append(Battle.model_validate(row))
     if aggregated:
-        total = sum(b.count for b in run.battles if isinstance(b, CountedBattle))
+        total = sum(b.count for b in run.battles)
         run.notes.append(f"{aggregated} aggregated rows standing for {total:g} battles: 'count' kept as a count "
                          "(fit, bootstrap and battle totals as that many identical rows)")
     if columns or winner_labels:

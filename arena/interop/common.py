@@ -21,29 +21,28 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from arena.errors import DataError, UserError
 from arena.generate import answer_key, answers_path
 from arena.keys import content_key
-from arena.records import Answer, Battle, Judgment, Mode, Question, now_iso
+from arena.records import (
+    Answer,
+    Battle,
+    ImportedSource,
+    JudgeReport,
+    Judgment,
+    Manifest,
+    Mode,
+    Question,
+    now_iso,
+)
 from arena.store import JsonlStore, read_jsonl, write_json_atomic
 
+if TYPE_CHECKING:
+    from arena.rating import LeaderboardResult
+
 log = logging.getLogger(__name__)
-
-class CountedBattle(Battle):
-    """A battle row that stands for ``count`` identical battles (aggregated data such as pair counts).
-
-    ``count`` is what ``n`` identical rows mean for every rater (fit, bootstrap and the battles/wins
-    columns); ``weight`` stays a per-battle weight. :class:`~arena.records.Battle` has no ``count`` field,
-    so imported aggregated rows use this subclass and keep ``count`` in ``battles.jsonl``. ``question_id``
-    may be None: the source had none, and every battle (a row of count n: n battles) is then its own
-    resampling unit, exactly as ``arena rate`` treats a file without question ids.
-    """
-
-    question_id: str | None = None  # type: ignore[assignment]
-    count: float = 1.0
-
 
 VERDICT_OF_WINNER = {"model_a": "A>B", "model_b": "B>A", "tie": "A=B", "tie (bothbad)": "A=B"}
 """Position verdict of a winner label (the strength of a verdict is not in winner labels)."""
@@ -234,7 +233,7 @@ class ImportedRun:
             "judgments": len(self.judgments),
             "failed_judgments": sum(1 for j in self.judgments if j.error is not None),
             "battles": len(self.battles),
-            "battles_counted": _num(sum(getattr(b, "count", 1.0) for b in self.battles)),
+            "battles_counted": _num(sum(b.count for b in self.battles)),
             "scores": len(self.scores),
         }
 
@@ -252,8 +251,8 @@ class ImportResult:
 
     run_dir: Path
     imported: ImportedRun
-    leaderboard: Any = None
-    report: dict[str, Any] = field(default_factory=dict)
+    leaderboard: LeaderboardResult | None = None
+    report: JudgeReport = field(default_factory=JudgeReport)
 
 
 def write_run(run: ImportedRun, dest: Path, *, bootstrap: int = 1000, seed: int = 0) -> ImportResult:
@@ -294,18 +293,10 @@ def _move_into_place(tmp: Path, dest: Path) -> None:
         os.replace(entry, dest / entry.name)
 
 
-def battle_rows(run: ImportedRun) -> list[dict[str, Any]]:
-    """The battles as ``battles.jsonl`` rows (``count`` kept for aggregated rows)."""
-    return [b.model_dump() for b in run.battles]
-
-
 def _write_files(run: ImportedRun, dest: Path, *, bootstrap: int, seed: int) -> ImportResult:
-    import pandas as pd
-
-    from arena.judging.bias import judge_report
     from arena.manifest import versions
-    from arena.rating import RatingSettings, battles_frame, compute_leaderboard
-    from arena.report import write_leaderboard_files
+    from arena.rating import RatingSettings
+    from arena.rundir.outputs import rating_baseline, write_outputs
 
     if run.questions:
         JsonlStore(dest / "questions.jsonl", Question, key_field="question_id").rewrite(run.questions.values())
@@ -315,33 +306,24 @@ def _write_files(run: ImportedRun, dest: Path, *, bootstrap: int, seed: int) -> 
         JsonlStore(path, Answer).rewrite(per.values())
     if run.judgments:
         JsonlStore(dest / "judgments.jsonl", Judgment).rewrite(run.judgments)
-    # Battles are not keyed uniquely (a weighted preference may give two rows per game): write them all.
-    rows = battle_rows(run)
-    (dest / "battles.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
-                                        encoding="utf-8")
-    report: dict[str, Any] = {}
-    if run.judgments:
-        report = judge_report(run.judgments, run.answers_by_key())
-        write_json_atomic(dest / "judge_report.json", report)
     settings = RatingSettings.model_validate({"bootstrap": bootstrap, "seed": seed, "strong_weight": run.strong_weight})
-    scores = pd.DataFrame(run.scores) if run.scores else None
-    baseline = run.baseline if run.mode == "pairwise-baseline" and run.battles else None
-    leaderboard = compute_leaderboard(battles_frame(rows), settings, baseline=baseline, scores=scores)
-    write_leaderboard_files(leaderboard, dest)
-    manifest = {
-        "name": f"import-{run.fmt}",
-        "imported": {"format": run.fmt, "source": str(run.source), "files": run.files, "mode": run.mode,
-                     "baseline": run.baseline},
-        "counts": run.counts(),
-        "summary": run.summary,
-        "notes": run.notes,
-        "rating": settings.model_dump(mode="json"),
-        "seed": seed,
-        "versions": versions(),
-        "created": now_iso(),
-    }
-    write_json_atomic(dest / "manifest.json", json.loads(json.dumps(manifest, default=str)))
-    return ImportResult(run_dir=dest, imported=run, leaderboard=leaderboard, report=report)
+    baseline = rating_baseline(run.mode, run.baseline) if run.battles else None
+    out = write_outputs(dest, battles=run.battles, judgments=run.judgments, answers=run.answers_by_key(),
+                        settings=settings, baseline=baseline, scores=run.scores or None)
+    manifest = Manifest(
+        name=f"import-{run.fmt}",
+        imported=ImportedSource(format=run.fmt, source=str(run.source), files=run.files, mode=run.mode,
+                                baseline=run.baseline),
+        counts=run.counts(),
+        summary=json.loads(json.dumps(run.summary, default=str)),
+        notes=run.notes,
+        rating=settings.model_dump(mode="json"),
+        seed=seed,
+        versions=versions(),
+        created=now_iso(),
+    )
+    write_json_atomic(dest / "manifest.json", manifest)
+    return ImportResult(run_dir=dest, imported=run, leaderboard=out.leaderboard, report=out.report)
 
 
 # ---------------------------------------------------------------------------------------------- helpers

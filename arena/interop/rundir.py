@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from arena.errors import UserError
-from arena.interop.common import CountedBattle
 from arena.records import Answer, Battle, Judgment, Question
 from arena.store import JsonlStore, parse_record, read_jsonl
 
@@ -57,7 +56,7 @@ def load_run_dir(run_dir: Path) -> RunData:
     bpath = run_dir / "battles.jsonl"
     if bpath.is_file():
         # Imported aggregated rows carry ``count`` and may lack a question id.
-        data.battles = [parse_record(CountedBattle, obj, f"{bpath}:{n}") for n, obj in read_jsonl(bpath)]
+        data.battles = [parse_record(Battle, obj, f"{bpath}:{n}") for n, obj in read_jsonl(bpath)]
     mpath = run_dir / "manifest.json"
     if mpath.is_file():
         data.manifest = json.loads(mpath.read_text(encoding="utf-8"))

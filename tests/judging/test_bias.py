@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from arena.judging.bias import format_report, judge_report, length_bias, order_consistency
+from arena.judging.report import format_report, judge_report, length_bias, order_consistency
 from arena.records import Answer, Judgment
 
 

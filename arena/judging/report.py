@@ -11,16 +11,16 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from arena.records import Answer, Judgment
+from arena.judging.battles import WINNER_OF
+from arena.records import Answer, JudgeReport, Judgment
 
 
 def _winner_model(j: Judgment) -> str | None:
     """Model that won this judgment, ``"tie"``, or None (error / single mode)."""
     if j.verdict is None:
         return None
-    if j.verdict == "A=B":
-        return "tie"
-    return j.model_a if j.verdict.startswith("A") else j.model_b
+    winner = WINNER_OF[j.verdict]
+    return {"model_a": j.model_a, "model_b": j.model_b}.get(winner, "tie")
 
 
 def _share(num: int, den: int) -> float | None:
@@ -66,7 +66,7 @@ def judge_report(
     *,
     price_in_per_1m: float = 0.0,
     price_out_per_1m: float = 0.0,
-) -> dict[str, Any]:
+) -> JudgeReport:
     """Everything ``judge_report.json`` holds, from the judgments of the current plan."""
     ok = [j for j in judgments if j.error is None]
     errors = Counter((j.error or "").split(":", 1)[0][:80] for j in judgments if j.error is not None)
@@ -105,25 +105,26 @@ def judge_report(
             "score_distribution": {str(k): v for k, v in sorted(Counter(j.score for j in scored).items())},
             "mean_score": round(sum(j.score for j in scored if j.score is not None) / len(scored), 4),
         }
-    return report
+    return JudgeReport.model_validate(report)
 
 
-def format_report(report: Mapping[str, Any]) -> str:
-    """A few lines for the terminal."""
-    lines = [f"judge calls {report['calls']}, parse failures {report['parse_failures']}, "
-             f"tokens {report['prompt_tokens']} in / {report['completion_tokens']} out"
-             + (f", cost ${report['cost_usd']:.4f}" if report.get("cost_usd") else "")]
-    if report.get("mode") == "pairwise":
+def format_report(report: JudgeReport | Mapping[str, Any]) -> str:
+    """A few lines for the terminal (``report``: a record, or a ``judge_report.json`` object)."""
+    report = report if isinstance(report, JudgeReport) else JudgeReport.model_validate(report)
+    lines = [f"judge calls {report.calls}, parse failures {report.parse_failures}, "
+             f"tokens {report.prompt_tokens} in / {report.completion_tokens} out"
+             + (f", cost ${report.cost_usd:.4f}" if report.cost_usd else "")]
+    if report.mode == "pairwise":
         def pct(x: float | None) -> str:
             return "n/a" if x is None else f"{100 * x:.1f}%"
         lines.append(
-            f"position bias: first answer wins {pct(report['first_position_win_rate'])} of decisive verdicts; "
-            f"order flips {report['order_flips']}/{report['pairs_both_orders']} ({pct(report['flip_rate'])}); "
-            f"longer answer wins {pct(report['longer_answer_win_rate'])}; ties {pct(report['tie_rate'])}"
+            f"position bias: first answer wins {pct(report.first_position_win_rate)} of decisive verdicts; "
+            f"order flips {report.order_flips}/{report.pairs_both_orders} ({pct(report.flip_rate)}); "
+            f"longer answer wins {pct(report.longer_answer_win_rate)}; ties {pct(report.tie_rate)}"
         )
-    if report.get("endpoint_faults"):
+    if report.endpoint_faults:
         lines.append("endpoint faults (retried or final): "
-                     + ", ".join(f"{k} x{v}" for k, v in sorted(report["endpoint_faults"].items())))
-    if report.get("failure_kinds"):
-        lines.append("failures: " + ", ".join(f"{k} x{v}" for k, v in report["failure_kinds"].items()))
+                     + ", ".join(f"{k} x{v}" for k, v in sorted(report.endpoint_faults.items())))
+    if report.failure_kinds:
+        lines.append("failures: " + ", ".join(f"{k} x{v}" for k, v in report.failure_kinds.items()))
     return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""Typed records that flow between stages, one JSON object per line on disk.
+"""Typed records that flow between stages (questions, answers, judgments, battles), one JSON object per line on disk.
 
 Every record that costs something to make carries a ``key``: the content hash of everything that
 determines it (see :mod:`arena.keys`). Stages skip keys already on disk.
@@ -107,9 +107,15 @@ class Judgment(_Record):
 
 
 class Battle(_Record):
-    """One judged pairwise game in Chatbot Arena / FastChat columns."""
+    """One judged pairwise game in Chatbot Arena / FastChat columns.
 
-    question_id: str
+    ``count`` is what ``n`` identical rows mean for every rater (fit, bootstrap and the battles/wins
+    columns); aggregated sources (pair counts) write one row of count ``n``. ``weight`` stays a
+    per-battle weight. ``question_id`` may be None when the source had none: every battle (a row of
+    count n: n battles) is then its own resampling unit, as ``arena rate`` treats such a file.
+    """
+
+    question_id: str | None = None
     model_a: str
     model_b: str
     winner: Winner
@@ -117,6 +123,7 @@ class Battle(_Record):
     turn: int = 1
     category: str = "general"
     weight: float = 1.0
+    count: float = 1.0
     key: str = ""
     game_key: str = ""
     swapped: bool = False
