@@ -42,7 +42,8 @@ class RatingSettings(BaseModel):
     bootstrap: int = Field(1000, ge=0)
     """Bootstrap rounds for confidence intervals (0 = none)."""
     resample: Literal["question", "battle"] = "question"
-    """Resample whole questions (both orders of a pair stay together) or single battles."""
+    """Resample whole questions (both orders of a pair stay together) or single battles. Battles without
+    question ids are each their own question; counts and weights resample as that many battles."""
     confidence: float = Field(0.95, gt=0, lt=1)
     anchor: Anchor | None = None
     """Pin a model's rating; default: the baseline at 1000 in pairwise-baseline mode, else mean 1000."""

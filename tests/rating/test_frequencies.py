@@ -251,3 +251,21 @@ def test_weighted_counts_are_rounded_and_flagged():
     assert a["battles"] == 2 and isinstance(a["battles"], int)
     assert a["wins"] == pytest.approx(1.2) and a["losses"] == pytest.approx(0.8)
     assert any("weighted sums" in w for w in res.warnings)
+
+
+@pytest.mark.parametrize("resample", ["question", "battle"])
+@pytest.mark.parametrize("rep", list(REPRESENTATIONS))
+def test_style_control_is_the_same_for_rows_counts_and_weights(rep, resample):
+    rng = np.random.default_rng(8)
+    plain = _plain(1)
+    lengths = {m: int(rng.integers(100, 900)) for m in ("m0", "m1", "m2", "m3")}
+    plain = plain.assign(len_a=plain["model_a"].map(lengths), len_b=plain["model_b"].map(lengths))
+    settings = RatingSettings(bootstrap=40, seed=2, style_control=True, resample=resample)
+    want = compute_leaderboard(plain, settings).extras["style"]
+    got = compute_leaderboard(REPRESENTATIONS[rep](plain), settings).extras["style"]
+    for key in ("coefficients", "coef_low", "coef_high"):
+        np.testing.assert_allclose(got[key], want[key], atol=1e-6)
+    for g, w in zip(got["rows"], want["rows"], strict=True):
+        assert g["model"] == w["model"]
+        for field in ("rating", "ci_low", "ci_high"):
+            assert g[field] == pytest.approx(w[field], abs=1e-4)
