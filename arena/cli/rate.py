@@ -41,8 +41,8 @@ def _parse_anchor(value: str | None) -> dict[str, Any] | None:
     default="auto",
     show_default=True,
     help="Elo battle order. file: rows in file order, a row of count n as n consecutive battles; "
-    "shuffle: that sequence shuffled with --seed; auto: file when every row is one battle, else shuffle "
-    "(an aggregated file keeps no battle order).",
+    "shuffle: that sequence shuffled with --seed; auto: file when every row is one battle of weight <= 1, "
+    "else shuffle (an aggregated file keeps no battle order).",
 )
 @click.option(
     "--bootstrap",
