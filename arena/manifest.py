@@ -12,10 +12,13 @@ import os
 import platform
 import re
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from arena import __version__
-from arena.config import ArenaConfig
+from arena.records import Manifest
+
+if TYPE_CHECKING:
+    from arena.config import ArenaConfig
 
 _PACKAGES = ("torch", "transformers", "gguf", "accelerate", "openai", "httpx", "numpy", "scipy", "pandas", "pydantic", "streamlit")
 _URL_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
@@ -63,13 +66,18 @@ def hardware() -> dict[str, Any]:
 
 def build_manifest(cfg: ArenaConfig, *, config_path: str, started: str, finished: str, dry_run: bool,
                    prompt_hashes: dict[str, str], stages: dict[str, Any], cost_usd: float | None = None,
-                   estimate: dict[str, Any] | None = None) -> dict[str, Any]:
-    return _scrub_obj({
+                   estimate: dict[str, Any] | None = None) -> Manifest:
+    """The manifest of a native run (see :class:`~arena.records.Manifest`), scrubbed of secrets."""
+    from arena.rundir.outputs import resolve_settings
+
+    return Manifest.model_validate(_scrub_obj({
         "name": cfg.name,
+        "created": finished,
         "config_path": config_path,
         "config": cfg.model_dump(mode="json"),
         "seed": cfg.seed,
         "seeds": {"config": cfg.seed, "rating": cfg.rating.seed if cfg.rating.seed is not None else cfg.seed},
+        "rating": resolve_settings(cfg.rating, cfg.seed).model_dump(mode="json"),
         "dry_run": dry_run,
         "versions": versions(),
         "hardware": hardware(),
@@ -79,4 +87,4 @@ def build_manifest(cfg: ArenaConfig, *, config_path: str, started: str, finished
         "stages": stages,
         "cost_usd": cost_usd,
         "estimate": estimate,
-    })
+    }))

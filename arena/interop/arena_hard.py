@@ -140,12 +140,12 @@ def export_arena_hard(run_dir: Path, dest: Path, *, baseline: str | None = None)
         UserError: no baseline (the run is not pairwise-baseline and ``baseline`` was not given).
     """
     from arena.interop.fastchat import _safe, _write_lines
-    from arena.interop.rundir import load_run_dir
+    from arena.rundir.load import load_run
 
-    data = load_run_dir(run_dir)
+    data = load_run(run_dir, require=True)
+    answers_by_model = data.answers_by_model()
     if baseline is None:
-        cfg = data.manifest.get("config") or {}
-        baseline = (cfg.get("judge") or {}).get("baseline") or (data.manifest.get("imported") or {}).get("baseline")
+        baseline = data.manifest.baseline if data.manifest is not None else None
     if not baseline:
         raise UserError(f"{run_dir}: arena-hard judgments compare every model with one baseline; "
                         "pass --baseline MODEL")
@@ -156,7 +156,7 @@ def export_arena_hard(run_dir: Path, dest: Path, *, baseline: str | None = None)
                           **({"turns": [{"content": t} for t in q.turns]} if len(q.turns) > 1 else {})}
                          for q in data.questions.values()])
     written.append(qpath)
-    for model, answers in data.answers.items():
+    for model, answers in answers_by_model.items():
         path = dest / "model_answer" / f"{_safe(model)}.jsonl"
         recs: list[dict[str, Any]] = []
         for a in answers:

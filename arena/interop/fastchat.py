@@ -246,9 +246,10 @@ def export_fastchat(run_dir: Path, dest: Path) -> list[Path]:
     judgments go to ``<judge>_single.jsonl``. A verdict's strength (``A>>B``) has no FastChat form and is
     written as a plain win.
     """
-    from arena.interop.rundir import load_run_dir
+    from arena.rundir.load import load_run
 
-    data = load_run_dir(run_dir)
+    data = load_run(run_dir, require=True)
+    answers_by_model = data.answers_by_model()
     dest = Path(dest)
     written: list[Path] = []
     qpath = dest / "question.jsonl"
@@ -258,7 +259,7 @@ def export_fastchat(run_dir: Path, dest: Path) -> list[Path]:
         for q in data.questions.values()
     ])
     written.append(qpath)
-    for model, answers in data.answers.items():
+    for model, answers in answers_by_model.items():
         path = dest / "model_answer" / f"{_safe(model)}.jsonl"
         _write_lines(path, [
             {"question_id": _id_out(a.question_id), "answer_id": a.key, "model_id": model,

@@ -71,7 +71,7 @@ def test_mt_bench_pair_and_single_judgments(tmp_path: Path) -> None:
     ])
     counts = result.imported.counts()
     assert counts["answers"] == 240 and counts["failed_judgments"] == 2 and counts["scores"] == 2
-    assert result.report["pairs_both_orders"] == 2 and result.report["order_flips"] == 1
+    assert result.report.pairs_both_orders == 2 and result.report.order_flips == 1
     questions = [json.loads(x) for x in (tmp_path / "run" / "questions.jsonl").read_text().splitlines()]
     assert any(q.get("reference") for q in questions)  # reference answers joined
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from arena.interop.llmuses_config import is_llmuses_config, translate_llmuses_config
 
 from arena.cli import main
 from arena.config import load_config
 from arena.errors import DataError
 from arena.interop import import_run
-from arena.interop.llmuses_config import is_llmuses_config, translate_llmuses_config
 from tests.interop.conftest import DATA, write_jsonl
 
 CONFIGS = DATA / "llmuses_configs"
@@ -43,7 +43,7 @@ def test_review_files_pairwise_swap_single(tmp_path: Path) -> None:
     battles = [json.loads(x) for x in (tmp_path / "run" / "battles.jsonl").read_text().splitlines()]
     # win_2 is in the record's terms (m2 won); the swapped game showed m2 first, so position A won.
     assert [(b["model_a"], b["model_b"], b["winner"]) for b in battles] == [("m1", "m2", "model_a"), ("m2", "m1", "model_a")]
-    assert result.report["order_flips"] == 1
+    assert result.report.order_flips == 1
 
     write_jsonl(src / "reviews" / "review_swap.jsonl", [])
     (src / "reviews" / "review_swap.jsonl").unlink()

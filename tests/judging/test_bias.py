@@ -50,16 +50,24 @@ def test_length_bias() -> None:
 
 def test_report() -> None:
     r = judge_report(JUDGMENTS, ANSWERS, price_in_per_1m=1.0, price_out_per_1m=2.0)
-    assert r["judgments"] == 8 and r["parse_failures"] == 1 and r["failure_kinds"] == {"no verdict": 1}
+    assert r.judgments == 8 and r.parse_failures == 1 and r.failure_kinds == {"no verdict": 1}
     # decisive ok judgments: A>B, B>A, A>B, A>B, B>>A, B>A -> first position wins 3 of 6
-    assert r["first_position_win_rate"] == 0.5
-    assert r["tie_rate"] == pytest.approx(1 / 7, abs=1e-4)
-    assert r["order_flips"] == 2
-    assert r["cost_usd"] == pytest.approx((80 * 1.0 + 16 * 2.0) / 1e6)
+    assert r.first_position_win_rate == 0.5
+    assert r.tie_rate == pytest.approx(1 / 7, abs=1e-4)
+    assert r.order_flips == 2
+    assert r.cost_usd == pytest.approx((80 * 1.0 + 16 * 2.0) / 1e6)
     text = format_report(r)
     assert "first answer wins 50.0%" in text and "order flips 2/3" in text and "no verdict x1" in text
 
 
 def test_all_first_position() -> None:
     js = [_j(f"g{i}", "long", "short", "A>B", i % 2 == 1) for i in range(6)]
-    assert judge_report(js, ANSWERS)["first_position_win_rate"] == 1.0
+    assert judge_report(js, ANSWERS).first_position_win_rate == 1.0
+
+
+def test_report_file_keeps_its_sections() -> None:
+    """judge_report.json has the pairwise section only for pairwise judgments, as before the record."""
+    pair = judge_report([_j("g1", "long", "short", "A>B", False)], ANSWERS).model_dump(mode="json")
+    assert pair["mode"] == "pairwise" and "verdicts" in pair and "mean_score" not in pair
+    empty = judge_report([], ANSWERS).model_dump(mode="json")
+    assert "mode" not in empty and "verdicts" not in empty and empty["calls"] == 0

@@ -1,0 +1,184 @@
+"""Read a run dir back as typed records: the one loader for rate, export, the browser and the API.
+
+:func:`load_run` never fails on a missing or partial file: what it could not read is a line in
+:attr:`Run.notes` (a torn last line of a JSONL file, written while a run is in progress, is skipped
+as everywhere in arena). Files of earlier versions load through the tolerant records of
+:mod:`arena.records.outputs`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from arena.errors import UserError
+from arena.records import Answer, JudgeReport, Judgment, LeaderboardRow, Manifest, Question
+from arena.store import parse_record, read_jsonl
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+R = TypeVar("R", bound=BaseModel)
+
+RUN_FILES: tuple[str, ...] = ("battles.jsonl", "judgments.jsonl", "leaderboard.json", "judge_report.json",
+                              "manifest.json", "questions.jsonl")
+"""The files of a run dir besides ``answers/``."""
+
+
+@dataclass
+class Run:
+    """Everything one run dir holds, typed."""
+
+    run_dir: Path
+    questions: dict[str, Question] = field(default_factory=dict)
+    answers: dict[str, Answer] = field(default_factory=dict)
+    """Every answer by key (the last line of a key wins, as in the stores)."""
+    judgments: list[Judgment] = field(default_factory=list)
+    """One per key, in file order (a retried key: its last line)."""
+    battles: pd.DataFrame | None = None
+    """``battles.jsonl`` validated by :func:`arena.rating.validate_frame` (``count``/``weight`` kept);
+    None when the file is missing or unreadable (see :attr:`notes`)."""
+    leaderboard: list[LeaderboardRow] = field(default_factory=list)
+    leaderboard_extras: dict[str, Any] = field(default_factory=dict)
+    """``extras`` of a full leaderboard document (per-category rows etc.), when the file is one."""
+    report: JudgeReport | None = None
+    manifest: Manifest | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def answers_by_model(self, *, used_only: bool = True) -> dict[str, list[Answer]]:
+        """Model -> its usable answers (no error), one per question; ``used_only``: only those the
+        judgments refer to (all usable ones when there are no judgments)."""
+        used = {k for j in self.judgments for k in (j.answer_a, j.answer_b) if k} if used_only else set()
+        per: dict[str, dict[str, Answer]] = {}
+        for a in self.answers.values():
+            if a.error is None and (not used or a.key in used):
+                per.setdefault(a.model, {})[a.question_id] = a
+        return {m: list(v.values()) for m, v in per.items()}
+
+    @property
+    def mode(self) -> str | None:
+        """The judge mode: the manifest's, else the judgments'."""
+        if self.manifest is not None and self.manifest.mode:
+            return self.manifest.mode
+        return self.judgments[0].mode if self.judgments else None
+
+    @property
+    def baseline(self) -> str | None:
+        """The baseline of a pairwise-baseline run."""
+        return self.manifest.baseline if self.manifest is not None and self.mode == "pairwise-baseline" else None
+
+
+def is_run_dir(path: Path) -> bool:
+    """True when ``path`` holds an ``answers/`` folder or any of :data:`RUN_FILES`."""
+    return (path / "answers").is_dir() or any((path / n).exists() for n in RUN_FILES)
+
+
+def _lines(path: Path, notes: list[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    if not path.is_file():
+        return
+    raw = path.read_bytes()
+    if raw and not raw.endswith(b"\n"):
+        notes.append(f"{path.name}: the last line is incomplete (a write in progress?); it is ignored")
+    try:
+        yield from read_jsonl(path)
+    except UserError as exc:  # read_jsonl names file:line and the fix
+        notes.append(f"{exc} (the lines before it are kept)")
+
+
+def _records(path: Path, cls: type[R], notes: list[str]) -> list[R]:
+    out: list[R] = []
+    for n, obj in _lines(path, notes):
+        try:
+            out.append(parse_record(cls, obj, f"{path}:{n}"))
+        except UserError as exc:
+            notes.append(f"{exc}; the line is skipped")
+    return out
+
+
+def read_json_file(path: Path, notes: list[str]) -> Any:
+    """A JSON document, or None (missing; unreadable: with a note)."""
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        notes.append(f"{path.name}: cannot be read ({exc}); it is being written or broken")
+        return None
+
+
+def _model(cls: type[R], obj: Any, path: Path, notes: list[str]) -> R | None:
+    if obj is None:
+        return None
+    try:
+        return cls.model_validate(obj)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        notes.append(f"{path.name}: {'.'.join(map(str, err['loc'])) or '(document)'}: {err['msg']}; it is ignored")
+        return None
+
+
+def load_leaderboard(path: Path, notes: list[str]) -> tuple[list[LeaderboardRow], dict[str, Any]]:
+    """Rows (and extras, for a full result document) of ``leaderboard.json``."""
+    doc = read_json_file(path, notes)
+    rows, extras = (doc.get("rows") or [], doc.get("extras") or {}) if isinstance(doc, dict) else (doc or [], {})
+    out = []
+    for i, r in enumerate(rows if isinstance(rows, list) else []):
+        row = _model(LeaderboardRow, r, path, notes)
+        if row is None:
+            notes[-1] = notes[-1].replace(f"{path.name}:", f"{path.name}: row {i}:", 1)
+            return [], extras
+        out.append(row)
+    return out, extras
+
+
+def load_manifest(path: Path, notes: list[str]) -> Manifest | None:
+    """``manifest.json`` of either shape (native or imported, this or an earlier version)."""
+    return _model(Manifest, read_json_file(path, notes), path, notes)
+
+
+def load_run(run_dir: Path | str, *, require: bool = False) -> Run:
+    """Load a run dir written by ``arena run`` or ``arena import``.
+
+    Args:
+        run_dir: the run dir.
+        require: raise when ``run_dir`` is not a run dir (else: an empty :class:`Run` with a note).
+
+    Raises:
+        UserError: with ``require``, ``run_dir`` holds no ``answers/`` and no ``judgments.jsonl``.
+    """
+    from arena.rating import validate_frame
+
+    root = Path(run_dir)
+    if require and not (root / "answers").is_dir() and not (root / "judgments.jsonl").is_file():
+        raise UserError(f"{root}: not an arena run dir (no answers/ or judgments.jsonl); "
+                        "give the work_dir of a run or the DEST of an import")
+    run = Run(run_dir=root)
+    notes = run.notes
+    if not is_run_dir(root):
+        notes.append(f"{root} holds no arena files (battles.jsonl, judgments.jsonl, answers/, ...): is it a run "
+                     "dir? A run that has just started writes them as it goes")
+    run.manifest = load_manifest(root / "manifest.json", notes)
+    run.leaderboard, run.leaderboard_extras = load_leaderboard(root / "leaderboard.json", notes)
+    run.report = _model(JudgeReport, read_json_file(root / "judge_report.json", notes), root / "judge_report.json",
+                        notes)
+    run.questions = {q.question_id: q for q in _records(root / "questions.jsonl", Question, notes)}
+    run.judgments = list({j.key: j for j in _records(root / "judgments.jsonl", Judgment, notes)}.values())
+    answer_dir = root / "answers"
+    for path in sorted(answer_dir.glob("*.jsonl")) if answer_dir.is_dir() else []:
+        run.answers.update((a.key, a) for a in _records(path, Answer, notes))
+    bpath = root / "battles.jsonl"
+    rows = [obj for _, obj in _lines(bpath, notes)]
+    if bpath.is_file():
+        import pandas as pd
+
+        try:
+            run.battles = validate_frame(pd.DataFrame(rows) if rows else pd.DataFrame(
+                columns=["model_a", "model_b", "winner"]), str(bpath))
+        except UserError as exc:
+            notes.append(str(exc))
+    return run
