@@ -18,8 +18,8 @@ from tqdm.auto import tqdm
 
 from arena import __version__
 from arena.config import ModelConfig
-from arena.keys import content_key, seed_from
-from arena.providers.base import Conversation, Provider, provider_class
+from arena.keys import content_key
+from arena.providers.base import Conversation, Provider
 from arena.records import Answer, Question
 from arena.store import JsonlStore
 
@@ -29,25 +29,15 @@ log = logging.getLogger(__name__)
 def model_spec(cfg: ModelConfig, seed: int, name: str) -> dict[str, Any]:
     """Everything about a candidate that determines its answers (and so their keys), and whose they are.
 
-    The display ``name`` is part of the spec: two models never share an answer key (nor, through it, a
+    The provider's part comes from its spec (:meth:`~arena.providers.specs.ProviderSpec.key_part`). The
+    display ``name`` is part of the spec: two models never share an answer key (nor, through it, a
     judgment key), even when their settings are equal or their pre-generated texts are byte-identical
     (FastChat's MT-Bench files have 7 such collisions). Renaming a model therefore re-answers and
-    re-judges it.
+    re-judges it. ``seed`` stands in for ``generation.seed`` only for a model config built alone (a loaded
+    config has every seed resolved).
     """
     generation = cfg.generation.model_copy(update={"seed": cfg.generation.seed if cfg.generation.seed is not None else seed})
-    spec: dict[str, Any] = {
-        "name": name,
-        "provider": cfg.provider,
-        "model": cfg.model,
-        "system_prompt": cfg.system_prompt,
-        "generation": generation.model_dump(),
-    }
-    if cfg.provider == "answers":
-        spec["file"] = str(cfg.file)
-        spec["answer_model_id"] = cfg.answer_model_id
-    if cfg.provider == "fake":
-        spec["fake"] = cfg.fake.model_dump(include={"script", "seed", "min_words", "max_words"})
-    return spec
+    return {"name": name, **cfg.spec.key_part(), "system_prompt": cfg.system_prompt, "generation": generation.model_dump()}
 
 
 def answer_key(question: Question, spec: dict[str, Any], turns: Sequence[str] | None = None) -> str:
@@ -78,24 +68,9 @@ def answers_path(run_dir: Path, model: str) -> Path:
     return run_dir / "answers" / f"{safe}.jsonl"
 
 
-def fake_seed(cfg: ModelConfig, seed: int, name: str) -> int:
-    """The ``fake`` provider's seed: ``fake.seed`` if set, else one drawn from the run seed and the model's
-    name, so two fake candidates with different names give different answers."""
-    return cfg.fake.seed if cfg.fake.seed is not None else seed_from("fake-candidate", seed, name)
-
-
 def make_provider(cfg: ModelConfig, seed: int, name: str) -> Any:
-    """Instantiate the provider a model config names (imported lazily)."""
-    cls = provider_class(cfg.provider)
-    if cfg.provider == "fake":
-        return cls(script=cfg.fake.script, seed=fake_seed(cfg, seed, name),
-                   min_words=cfg.fake.min_words, max_words=cfg.fake.max_words, latency_s=cfg.fake.latency_s)
-    if cfg.provider == "answers":
-        return cls(file=cfg.file, model_id=cfg.answer_model_id)
-    if cfg.provider == "transformers":
-        return cls(model=cfg.model, device=cfg.device, dtype=cfg.dtype, batch_size=cfg.batch_size, seed=seed)
-    return cls(model=cfg.model, base_url=cfg.base_url, api_key_env=cfg.api_key_env,
-               concurrency=cfg.concurrency, timeout_s=cfg.timeout_s, max_retries=cfg.max_retries)
+    """Instantiate the provider a model config names (its spec imports the module now)."""
+    return cfg.spec.build(seed=seed, name=name)
 
 
 @dataclass
@@ -166,7 +141,7 @@ def generate_answers(
     store = JsonlStore(answers_path(run_dir, name), Answer)
     stats = GenerateStats(model=name, total=len(questions))
     todo = []
-    answers_source = provider_factory(cfg, seed, name) if cfg.provider == "answers" else None
+    answers_source = provider_factory(cfg, seed, name) if cfg.spec.pregenerated else None
     keys = expected_keys(questions, spec, answers_source)
     for q in questions:
         existing = store.get(keys[q.question_id])
@@ -178,12 +153,12 @@ def generate_answers(
         return stats
     start = time.perf_counter()
     provider = answers_source if answers_source is not None else provider_factory(cfg, seed, name)
-    if cfg.provider == "answers":
+    if answers_source is not None:
         stats.missing = provider.check_questions({q.question_id for q in todo}, all_question_ids)
         records = []
         for q in todo:
             turns = provider.lookup(q.question_id)
-            error = None if turns is not None else f"no answer to question '{q.question_id}' in {cfg.file}"
+            error = None if turns is not None else f"no answer to question '{q.question_id}' in {provider.file}"
             records.append(Answer(key=answer_key(q, spec, turns or []), question_id=q.question_id, model=name,
                                   turns=turns or [], spec=spec | {"arena_version": __version__}, error=error))
         store.extend(records)
@@ -191,7 +166,7 @@ def generate_answers(
         stats.errors = sum(r.error is not None for r in records)
         stats.seconds = time.perf_counter() - start
         return stats
-    chunk = max(1, cfg.batch_size) * 2
+    chunk = max(1, cfg.spec.batch_size) * 2
     bar = tqdm(total=len(todo), desc=f"generate {name}", unit="q", disable=not progress, leave=False)
     try:
         for i in range(0, len(todo), chunk):
@@ -211,7 +186,7 @@ def load_answers(run_dir: Path, name: str, questions: Sequence[Question], cfg: M
     """This model's usable answers (no error) to ``questions``, by question id."""
     spec = model_spec(cfg, seed, name)
     store = JsonlStore(answers_path(run_dir, name), Answer)
-    keys = expected_keys(questions, spec, make_provider(cfg, seed, name) if cfg.provider == "answers" else None)
+    keys = expected_keys(questions, spec, make_provider(cfg, seed, name) if cfg.spec.pregenerated else None)
     out: dict[str, Answer] = {}
     for q in questions:
         a = store.get(keys[q.question_id])

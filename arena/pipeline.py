@@ -11,23 +11,20 @@ import logging
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-import pandas as pd
-
-from arena.config import ArenaConfig, JudgeConfig
+from arena.config import ArenaConfig, Prices
 from arena.generate import GenerateStats, generate_answers, load_answers
 from arena.judging.battles import build_battles
-from arena.judging.report import judge_report
 from arena.judging.estimate import SpendEstimate, estimate_spend
-from arena.judging.fake import make_fake_judge
+from arena.judging.factory import as_fake, build_judge, build_judge_provider
 from arena.judging.judge import Judge
 from arena.judging.plan import Plan, plan_games
 from arena.judging.prompts import load_prompt_set
 from arena.judging.reviewer import ReviewStats, judgments_path, pending_games, review
-from arena.providers.base import provider_class
-from arena.questions import load_all_questions, select
-from arena.records import Answer, Battle, Judgment, Question, now_iso
+from arena.questions import load_run_questions
+from arena.records import Answer, JudgeReport, Judgment, Question, now_iso
+from arena.rundir.outputs import rating_baseline, score_rows, write_outputs
 from arena.store import JsonlStore, write_json_atomic
 
 log = logging.getLogger(__name__)
@@ -48,19 +45,13 @@ class RunResult:
     estimate: SpendEstimate | None = None
     """Dry run: what the real judge would spend on the games it has not judged yet."""
     leaderboard: Any = None
-    report: dict[str, Any] = field(default_factory=dict)
+    report: JudgeReport | None = None
     battles: int = 0
-
-
-def load_run_questions(cfg: ArenaConfig) -> tuple[list[Question], set[str]]:
-    pool = load_all_questions(cfg.questions)
-    q = cfg.questions
-    return select(pool, categories=q.categories, ids=q.ids, limit=q.limit), {x.question_id for x in pool}
 
 
 def run_generate(cfg: ArenaConfig, *, progress: bool = True) -> tuple[list[Question], list[GenerateStats]]:
     """Stage 1 for every enabled model."""
-    questions, all_ids = load_run_questions(cfg)
+    questions, all_ids = load_run_questions(cfg.questions)
     stats = [
         generate_answers(questions, name, mcfg, cfg.work_dir, seed=cfg.seed, all_question_ids=all_ids, progress=progress)
         for name, mcfg in cfg.enabled_models.items()
@@ -71,45 +62,6 @@ def run_generate(cfg: ArenaConfig, *, progress: bool = True) -> tuple[list[Quest
 def write_questions(run_dir: Path, questions: list[Question]) -> None:
     """Keep the questions of the run beside its answers, so the run dir is self-contained."""
     JsonlStore(run_dir / "questions.jsonl", Question, key_field="question_id").rewrite(questions)
-
-
-def judge_spec(jc: JudgeConfig) -> dict[str, Any]:
-    """What about the judge changes its verdicts (base URLs and keys do not)."""
-    spec: dict[str, Any] = {"provider": jc.provider, "model": jc.model, "generation": jc.generation.model_dump(),
-                            "verdict": jc.verdict}
-    if jc.provider == "fake":
-        spec["fake"] = jc.fake.model_dump(exclude={"latency_s"})
-    return spec
-
-
-def make_judge(cfg: ArenaConfig, *, fake: bool = False) -> Judge:
-    jc = cfg.judge
-    prompts = load_prompt_set(jc.prompts)
-    kind: Literal["pairwise", "single"] = "single" if jc.mode == "single" else "pairwise"
-    prompts.select(kind, multi_turn=False, reference=False)  # fails early if the set lacks this mode
-    if fake and jc.provider != "fake":
-        jc = jc.model_copy(update={"provider": "fake", "model": None})
-    judge_id = "fake-judge" if jc.provider == "fake" else str(jc.model)
-    return Judge(prompts=prompts, mode=jc.mode, judge_id=judge_id, spec=judge_spec(jc), max_answer_chars=jc.max_answer_chars)
-
-
-def make_judge_provider(cfg: ArenaConfig, judge: Judge) -> Any:
-    jc = cfg.judge
-    if judge.spec["provider"] == "fake":
-        return make_fake_judge(judge, jc.fake, cfg.seed)
-    from arena.judging.logprobs import LogprobJudgeProvider, VerdictProbabilities
-
-    cls = provider_class(jc.provider)
-    if jc.provider == "transformers":
-        provider = cls(model=jc.model, device=jc.device, dtype=jc.dtype, batch_size=jc.batch_size, seed=cfg.seed)
-        if jc.verdict == "logprobs":  # score the labels in one forward pass instead of generating
-            return LogprobJudgeProvider(provider, judge)
-    else:
-        provider = cls(model=jc.model, base_url=jc.base_url, api_key_env=jc.api_key_env, concurrency=jc.concurrency,
-                       timeout_s=jc.timeout_s, max_retries=jc.max_retries)
-    if jc.verdict == "logprobs" or jc.generation.logprobs:  # generate, then read label probabilities
-        return VerdictProbabilities(provider, judge, top_logprobs=jc.generation.logprobs or 20)
-    return provider
 
 
 def plan_run(cfg: ArenaConfig, questions: list[Question]) -> tuple[Plan, dict[str, Answer]]:
@@ -136,7 +88,7 @@ def run_judge(cfg: ArenaConfig, questions: list[Question] | None = None, *, dry_
               retry_errors: bool = False, progress: bool = True) -> RunResult:
     """Stage 2 and 3: plan, judge pending games, write battles, rate, report."""
     if questions is None:
-        questions, _ = load_run_questions(cfg)
+        questions, _ = load_run_questions(cfg.questions)
     run_dir = cfg.work_dir / DRY_RUN_DIR if dry_run else cfg.work_dir
     if dry_run:
         _link_answers(run_dir)
@@ -144,45 +96,31 @@ def run_judge(cfg: ArenaConfig, questions: list[Question] | None = None, *, dry_
     plan, answers = plan_run(cfg, questions)
     result = RunResult(run_dir=run_dir, questions=len(questions), games=len(plan.games), skipped_games=plan.skipped)
     if dry_run:
-        real_judge = make_judge(cfg)
+        real_judge = build_judge(cfg.judge)
         store = JsonlStore(judgments_path(cfg.work_dir), Judgment)
         result.estimate = estimate_spend(pending_games(plan.games, real_judge, store, retry_errors), real_judge, cfg.judge)
-    judge = make_judge(cfg, fake=dry_run)
-    provider = make_judge_provider(cfg, judge)
-    jc = cfg.judge
+    jc = as_fake(cfg.judge) if dry_run else cfg.judge
+    judge = build_judge(jc)
+    provider = build_judge_provider(jc, judge, seed=cfg.seed)
     result.review = review(plan.games, judge, provider, run_dir, jc.generation,
-                           chunk_size=max(jc.concurrency, jc.batch_size) * 2, retry_errors=retry_errors, progress=progress)
-    rate_run(cfg, run_dir, judge, plan, answers, result)
+                           chunk_size=jc.chunk_size(), retry_errors=retry_errors, progress=progress)
+    # Prices are the real judge's: the fake judge (a dry run's rehearsal) costs nothing.
+    rate_run(cfg, run_dir, judge, plan, answers, result, prices=None if jc.spec.free else jc.prices)
     return result
 
 
-def rate_run(cfg: ArenaConfig, run_dir: Path, judge: Judge, plan: Plan, answers: dict[str, Answer], result: RunResult) -> None:
-    """Battles, leaderboard and judge report from the judgments of the current plan."""
-    from arena.rating import battles_frame, compute_leaderboard
-    from arena.report import write_leaderboard_files
-
+def rate_run(cfg: ArenaConfig, run_dir: Path, judge: Judge, plan: Plan, answers: dict[str, Answer], result: RunResult,
+             *, prices: Prices | None) -> None:
+    """Battles, leaderboard and judge report from the judgments of the current plan (see :func:`write_outputs`)."""
     store = JsonlStore(judgments_path(run_dir), Judgment)
     judgments = [j for g in plan.games if (j := store.get(judge.key(g))) is not None]
-    battles = build_battles(judgments, answers, cfg.rating.strong_weight)
-    JsonlStore(run_dir / "battles.jsonl", Battle).rewrite(battles)
-    result.battles = len(battles)
-    # Prices are the real judge's: the fake judge (a dry run's rehearsal) costs nothing.
-    prices = cfg.judge.prices if judge.spec["provider"] != "fake" else None
-    result.report = judge_report(judgments, answers, price_in_per_1m=prices.input_per_1m if prices else 0.0,
-                                 price_out_per_1m=prices.output_per_1m if prices else 0.0)
-    write_json_atomic(run_dir / "judge_report.json", result.report)
-    scores = None
-    if cfg.judge.mode == "single":
-        rows = [{"question_id": j.question_id, "model": j.model_a, "turn": j.turn, "category": j.category, "score": j.score}
-                for j in judgments if j.score is not None]
-        scores = pd.DataFrame(rows) if rows else None
-    if not battles and scores is None:
-        log.warning("no battles yet: nothing to rate")
-        return
-    settings = cfg.rating if cfg.rating.seed is not None else cfg.rating.model_copy(update={"seed": cfg.seed})
-    baseline = cfg.judge.baseline if cfg.judge.mode == "pairwise-baseline" else None
-    result.leaderboard = compute_leaderboard(battles_frame(battles), settings, baseline=baseline, scores=scores)
-    write_leaderboard_files(result.leaderboard, run_dir)
+    mode = cfg.judge.mode
+    outputs = write_outputs(
+        run_dir, battles=build_battles(judgments, answers, cfg.rating.strong_weight), judgments=judgments,
+        answers=answers, settings=cfg.rating, baseline=rating_baseline(mode, cfg.judge.baseline),
+        scores=score_rows(judgments) if mode == "single" else None,
+        prices=(prices.input_per_1m, prices.output_per_1m) if prices else (0.0, 0.0))
+    result.battles, result.report, result.leaderboard = outputs.battles, outputs.report, outputs.leaderboard
 
 
 def write_manifest(cfg: ArenaConfig, result: RunResult, *, config_path: str, started: str, dry_run: bool) -> None:
@@ -201,7 +139,7 @@ def write_manifest(cfg: ArenaConfig, result: RunResult, *, config_path: str, sta
                                                     "fault_kinds": dict(result.review.fault_kinds)}
     manifest = build_manifest(cfg, config_path=config_path, started=started, finished=now_iso(), dry_run=dry_run,
                               prompt_hashes={f"{prompts.name}@{prompts.version}/{n}": h for n, h in prompts.hashes.items()},
-                              stages=stages, cost_usd=result.report.get("cost_usd"),
+                              stages=stages, cost_usd=result.report.cost_usd if result.report is not None else None,
                               estimate=asdict(result.estimate) if result.estimate is not None else None)
     write_json_atomic(result.run_dir / "manifest.json", manifest)
 

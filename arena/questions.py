@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from arena.config import QuestionsConfig
+from arena.config.schema import QuestionsConfig
 from arena.errors import DataError, UserError, unknown_name
 from arena.records import Question
 from arena.resources import registry_dir
@@ -151,3 +151,9 @@ def load_all_questions(cfg: QuestionsConfig) -> list[Question]:
         else:
             raise UserError(f"questions.file: {cfg.file} does not exist; fix the path (relative to the config)")
     return questions
+
+
+def load_run_questions(cfg: QuestionsConfig) -> tuple[list[Question], set[str]]:
+    """The run's questions (after the config's filters) and every question id of the set."""
+    pool = load_all_questions(cfg)
+    return select(pool, categories=cfg.categories, ids=cfg.ids, limit=cfg.limit), {x.question_id for x in pool}

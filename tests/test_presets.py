@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from arena.errors import UserError
-from arena.presets import ResolvedModel, load_presets, presets_file, resolve_model
+from arena.providers.presets import ResolvedModel, load_presets, presets_file, resolve_model
 
 
 def test_shipped_presets_name_source_and_licence() -> None:
@@ -97,5 +97,5 @@ def test_custom_registry_path_and_missing_package(tmp_path: Path) -> None:
 
 
 def test_presets_module_does_not_import_torch() -> None:
-    code = "import arena.presets, sys; arena.presets.load_presets(); assert 'torch' not in sys.modules"
+    code = "import arena.providers.presets, sys; arena.providers.presets.load_presets(); assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[1])

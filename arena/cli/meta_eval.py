@@ -28,7 +28,7 @@ def command(src: Path, config_path: Path | None, verdicts: bool, work_dir: Path 
     arena meta-eval pairs.json -c configs/arena.yaml     # run the config's judge in both orders
     arena meta-eval GPT-4_Vanilla_result.json --verdicts # score verdicts someone already made
     """
-    from arena import meta_eval as me
+    from arena.judging import meta_eval as me
 
     if verdicts == (config_path is not None):
         raise click.UsageError("give exactly one of -c CONFIG (run a judge) or --verdicts (score existing ones)")

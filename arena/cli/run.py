@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 from rich.console import Console
 
-from arena.checks import check_config
+from arena.config.checks import check_config
 from arena.config import ArenaConfig, load_config
 from arena.store import RunLock
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from arena.config import JudgeConfig
+from arena.config.schema import JudgeConfig
 from arena.judging.judge import Judge
 from arena.judging.plan import Game
 from arena.providers.base import CHARS_PER_TOKEN, approx_conversation_tokens

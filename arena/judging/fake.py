@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 
-from arena.config import FakeOptions
+from arena.providers.specs import FakeOptions
 from arena.judging.judge import Judge
 from arena.providers.base import Conversation
 from arena.providers.fake import FakeProvider

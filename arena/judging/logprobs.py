@@ -23,7 +23,7 @@ from typing import Any
 
 from arena.errors import UserError
 from arena.judging.judge import Judge
-from arena.providers.base import Completion, Conversation, GenerationSettings
+from arena.providers.base import Completion, Conversation, GenerationSettings, StreamingProvider
 from arena.records import VERDICTS
 
 VERDICT_OPEN = "[["
@@ -163,7 +163,7 @@ def label_probabilities(
     return {label: m / total for label, m in mass.items()}
 
 
-class VerdictProbabilities:
+class VerdictProbabilities(StreamingProvider):
     """Wrap a generating judge provider: ask for top logprobs, add ``meta["probabilities"]``.
 
     Args:
@@ -198,7 +198,7 @@ class VerdictProbabilities:
         self, conversations: Sequence[Conversation], settings: GenerationSettings
     ) -> Iterator[tuple[int, Completion]]:
         """As :meth:`generate`, yielding ``(index, completion)`` as each finishes (when the inner provider can)."""
-        if hasattr(self.inner, "generate_iter"):
+        if isinstance(self.inner, StreamingProvider):
             for i, c in self.inner.generate_iter(conversations, self._settings(settings)):
                 yield i, self._annotate(c)
         else:

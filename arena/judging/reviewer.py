@@ -13,13 +13,12 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from tqdm.auto import tqdm
 
 from arena.judging.judge import Judge
 from arena.judging.plan import Game
-from arena.providers.base import Completion, GenerationSettings
+from arena.providers.base import Completion, GenerationSettings, Provider, StreamingProvider
 from arena.records import Judgment
 from arena.store import JsonlStore
 
@@ -95,7 +94,7 @@ def pending_games(games: Sequence[Game], judge: Judge, store: JsonlStore[Judgmen
 def review(
     games: Sequence[Game],
     judge: Judge,
-    provider: Any,
+    provider: Provider,
     run_dir: Path,
     settings: GenerationSettings,
     *,
@@ -118,7 +117,7 @@ def review(
             rendered = [judge.render(g) for g in chunk]
             convs = [r[0] for r in rendered]
             records: list[Judgment] = []
-            if hasattr(provider, "generate_iter"):
+            if isinstance(provider, StreamingProvider):
                 # Write each judgment as its call returns: a crash loses only the calls in flight.
                 for k, c in provider.generate_iter(convs, settings):
                     rec = make_judgment(judge, chunk[k], c, rendered[k][1].name, rendered[k][2])

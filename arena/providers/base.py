@@ -1,15 +1,14 @@
-"""The provider interface: one batch-first method, picked by name, imported lazily."""
+"""The provider interface: one batch-first method. Which provider a config means, and how it is built,
+is its spec's business (:mod:`arena.providers.specs`)."""
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Sequence
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
-
-from arena.errors import UserError, unknown_name
 
 Message = dict[str, str]
 """``{"role": "system" | "user" | "assistant", "content": str}``."""
@@ -83,35 +82,19 @@ class Provider(Protocol):
         ...
 
 
-# Name -> "module:attr". Modules are imported only when the provider is used, so `import arena`
-# never pulls torch or an SDK.
-PROVIDERS: dict[str, str] = {
-    "fake": "arena.providers.fake:FakeProvider",
-    "answers": "arena.providers.answers:AnswersProvider",
-    "openai": "arena.providers.openai_api:OpenAIProvider",
-    "transformers": "arena.providers.hf:TransformersProvider",
-}
+class StreamingProvider(ABC):
+    """A provider that can also yield each completion as it returns (the reviewer writes it at once).
 
+    Subclass it (or register a class with ``StreamingProvider.register``) to declare the capability.
+    """
 
-def provider_class(name: str) -> Callable[..., Provider]:
-    """Import and return the provider class registered as ``name``."""
-    try:
-        target = PROVIDERS[name]
-    except KeyError:
-        raise UserError(unknown_name("provider", name, PROVIDERS)) from None
-    module_name, attr = target.split(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        extra = "local" if name == "transformers" else "all"
-        raise UserError(
-            f"provider '{name}' requires optional dependencies ({exc.name} missing). "
-            f"Install with: pip install torch==2.13.0 && pip install 'arena[{extra}]'"
-        ) from None
-    cls: Callable[..., Provider] = getattr(module, attr)
-    return cls
+    name: str
 
+    @abstractmethod
+    def generate(self, conversations: Sequence[Conversation], settings: GenerationSettings) -> list[Completion]:
+        """Return one completion per conversation, in order."""
 
-def register_provider(name: str, target: str) -> None:
-    """Register a custom provider as ``"module:attr"`` (a class with ``generate``)."""
-    PROVIDERS[name] = target
+    @abstractmethod
+    def generate_iter(self, conversations: Sequence[Conversation],
+                      settings: GenerationSettings) -> Iterator[tuple[int, Completion]]:
+        """Yield ``(index, completion)`` as each call returns, in any order."""

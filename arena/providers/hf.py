@@ -1,6 +1,6 @@
 """Local generation with torch + transformers: batched, left-padded, length-sorted, seeded.
 
-The model is a registry preset, an HF-format directory or a ``.gguf`` file (see `arena.presets`). A GGUF file
+The model is a registry preset, an HF-format directory or a ``.gguf`` file (see `arena.providers.presets`). A GGUF file
 is dequantised by transformers on first load and the result is saved as safetensors in a cache directory, so
 later loads read an HF directory and skip the slow conversion. Loaded models are also shared in-process:
 two candidates built from the same weights (say greedy and sampled) hold one copy.
@@ -32,8 +32,8 @@ from transformers import (
 )
 
 from arena.errors import ProviderError, UserError
-from arena.presets import ResolvedModel, resolve_model
 from arena.providers.base import Completion, Conversation, GenerationSettings
+from arena.providers.presets import ResolvedModel, resolve_model
 
 _DTYPES: dict[str, torch.dtype] = {
     "float32": torch.float32,

@@ -36,7 +36,7 @@ from urllib.parse import urlparse
 import httpx
 
 from arena.errors import UserError
-from arena.providers.base import Completion, Conversation, GenerationSettings
+from arena.providers.base import Completion, Conversation, GenerationSettings, StreamingProvider
 from arena.providers.retry import RETRYABLE_KINDS, RetryPolicy, parse_retry_after
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -123,7 +123,7 @@ def parse_logprobs(choice: dict[str, Any]) -> tuple[list[dict[str, float]], list
     return None
 
 
-class OpenAIProvider:
+class OpenAIProvider(StreamingProvider):
     """Chat completions from an OpenAI-compatible server, concurrent, retried and time-bounded.
 
     Args:

@@ -36,7 +36,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``python -m llama_cpp.server`` on a free loopback port; yields its ``/v1`` URL."""
-    from arena.presets import resolve_model
+    from arena.providers.presets import resolve_model
 
     gguf = resolve_model("smollm2-135m-instruct").file
     if not gguf.is_file():

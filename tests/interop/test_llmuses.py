@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from arena.interop.llmuses_config import is_llmuses_config, translate_llmuses_config
+from arena.config.llmuses import is_llmuses_config, translate_llmuses_config
 
 from arena.cli import main
 from arena.config import load_config

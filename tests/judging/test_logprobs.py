@@ -166,7 +166,13 @@ def test_verdict_probabilities_over_http(stub_server, make_judge) -> None:
 
 def test_pipeline_wires_the_wrappers(tmp_path, monkeypatch) -> None:
     from arena.config import config_from_dict
-    from arena.pipeline import make_judge, make_judge_provider
+    from arena.judging.factory import build_judge, build_judge_provider
+
+    def make_judge_provider(cfg: Any, judge: Any) -> Any:
+        return build_judge_provider(cfg.judge, judge, seed=cfg.seed)
+
+    def make_judge(cfg: Any) -> Any:
+        return build_judge(cfg.judge)
 
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     base: dict[str, Any] = {"questions": {"set": "mt_bench", "limit": 1},

@@ -8,7 +8,7 @@ import pytest
 
 from arena.judging.plan import plan_games
 from arena.judging.reviewer import judgments_path, review
-from arena.providers.base import Completion, Conversation, GenerationSettings
+from arena.providers.base import Completion, Conversation, GenerationSettings, StreamingProvider
 from arena.records import Judgment
 from arena.store import JsonlStore
 
@@ -38,7 +38,7 @@ class Scripted:
         return [self._one(c) for c in conversations]
 
 
-class Streaming(Scripted):
+class Streaming(Scripted, StreamingProvider):
     """Yields results one by one (reverse order) and can crash after ``crash_after`` of them."""
 
     def __init__(self, crash_after: int | None = None) -> None:

@@ -18,7 +18,7 @@ pytest.importorskip("transformers")
 from tokenizers import Tokenizer, models, pre_tokenizers  # noqa: E402
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast  # noqa: E402
 
-from arena.providers.base import GenerationSettings, provider_class  # noqa: E402
+from arena.providers.base import GenerationSettings  # noqa: E402
 from arena.providers.hf import (  # noqa: E402
     TransformersProvider,
     _count_generated,
@@ -26,6 +26,7 @@ from arena.providers.hf import (  # noqa: E402
     clear_model_cache,
     load_model,
 )
+from arena.providers.specs import TransformersSpec, spec_class  # noqa: E402
 
 EOS = "<|im_end|>"
 # No word is a substring of another, so a stop string matches exactly one word.
@@ -137,7 +138,8 @@ PROMPTS = [
 
 
 def test_registered_by_name() -> None:
-    assert provider_class("transformers") is TransformersProvider
+    assert spec_class("transformers") is TransformersSpec
+    assert isinstance(TransformersSpec(model=str(Path("m"))), TransformersSpec)
     assert TransformersProvider.name == "transformers"
 
 

@@ -255,7 +255,7 @@ def load_judge_config(path: str | Path) -> tuple[Any, int]:
         jc = JudgeConfig.model_validate(block)
     except ValidationError as exc:
         err = exc.errors()[0]
-        key = ".".join(str(p) for p in err["loc"])
+        key = ".".join(str(p) for p in err["loc"] if p != "spec")
         raise ConfigError(f"{path}: key 'judge.{key}': {str(err['msg']).removeprefix('Value error, ')}") from None
     return jc, int(data.get("seed", 0) or 0)
 
@@ -275,21 +275,15 @@ def run_meta_eval(
     Returns:
         ``(statistics, first, second)`` as :func:`score_verdicts` and its inputs.
     """
-    from arena.config import ArenaConfig
+    from arena.judging.factory import build_judge, build_judge_provider
     from arena.judging.plan import plan_games
     from arena.judging.reviewer import judgments_path, review
     from arena.keys import content_key
-    from arena.pipeline import make_judge, make_judge_provider
     from arena.records import Answer, Judgment, Question
     from arena.store import JsonlStore
 
     work_dir = Path(work_dir)
     jc = judge_cfg.model_copy(update={"mode": "pairwise-all", "baseline": None, "both_orders": True})
-    cfg = ArenaConfig.model_validate({
-        "name": "meta-eval", "work_dir": str(work_dir), "seed": seed, "questions": {"file": "pairs"},
-        "models": {"output_1": {"provider": "fake"}, "output_2": {"provider": "fake"}},
-        "judge": jc.model_dump(),
-    })
     questions: list[Question] = []
     answers: dict[str, dict[str, Answer]] = {"output_1": {}, "output_2": {}}
     for i, p in enumerate(pairs, start=1):
@@ -299,11 +293,10 @@ def run_meta_eval(
             answers[name][q.question_id] = Answer(key=content_key([q.content_key, name, text]),
                                                   question_id=q.question_id, model=name, turns=[text])
     plan = plan_games(questions, answers, "pairwise-all", both_orders=True, seed=seed)
-    judge = make_judge(cfg)
-    provider = make_judge_provider(cfg, judge)
+    judge = build_judge(jc)
+    provider = build_judge_provider(jc, judge, seed=seed)
     work_dir.mkdir(parents=True, exist_ok=True)
-    review(plan.games, judge, provider, work_dir, cfg.judge.generation,
-           chunk_size=max(cfg.judge.concurrency, cfg.judge.batch_size) * 2, progress=progress)
+    review(plan.games, judge, provider, work_dir, jc.generation, chunk_size=jc.chunk_size(), progress=progress)
     store = JsonlStore(judgments_path(work_dir), Judgment)
     first: list[Winner | None] = [None] * len(pairs)
     second: list[Winner | None] = [None] * len(pairs)

@@ -1,0 +1,267 @@
+"""The arena config's schema: pydantic models only, a leaf of the package.
+
+It imports the provider specs, the rating settings and the records, nothing that loads pandas, scipy or
+an importer. Loading YAML, resolving paths and translating llmuses configs is :mod:`arena.config.loader`.
+
+In the YAML a candidate's or judge's provider options sit flat next to ``provider``
+(``models.NAME.provider: openai`` beside ``base_url``); here they are gathered into the typed
+:class:`~arena.providers.specs.ProviderSpec` of that kind (``ModelConfig.spec``), and dumped flat again.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SerializationInfo,
+    SerializeAsAny,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails
+
+from arena.errors import UserError, did_you_mean
+from arena.providers.base import GenerationSettings
+from arena.providers.specs import FakeOptions, FakeSpec, ProviderSpec, spec_class
+from arena.rating.settings import RatingSettings
+from arena.records import Mode
+
+__all__ = ["ArenaConfig", "FakeOptions", "JudgeConfig", "ModelConfig", "Prices", "QuestionsConfig", "line_of"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class QuestionsConfig(_Strict):
+    """Which questions the candidates answer."""
+
+    set: str | None = None
+    """A question set shipped in ``registry/questions/`` (e.g. ``mt_bench``, ``vicuna_bench``)."""
+    file: Path | None = None
+    """Or a JSONL file: native, FastChat, llmuses or arena-hard question format."""
+    limit: int | None = Field(None, ge=1)
+    """Keep only the first N questions (after the category filter)."""
+    categories: list[str] | None = None
+    """Keep only these categories."""
+    ids: list[str] | None = None
+    """Keep only these question ids."""
+
+    @field_validator("ids", mode="before")
+    @classmethod
+    def _ids_to_str(cls, v: Any) -> Any:
+        return [str(x) for x in v] if isinstance(v, list) else v
+
+    @model_validator(mode="after")
+    def _one_source(self) -> QuestionsConfig:
+        if (self.set is None) == (self.file is None):
+            raise ValueError("give exactly one of 'set' (a shipped question set) or 'file' (a JSONL path)")
+        return self
+
+
+def _validate_spec(value: Any, handler: ValidatorFunctionWrapHandler) -> ProviderSpec:
+    """Validate a spec as the class its ``provider`` key names (so third-party kinds validate too)."""
+    if isinstance(value, ProviderSpec):
+        return value
+    if not isinstance(value, dict) or "provider" not in value:
+        return handler(value)  # type: ignore[no-any-return]  # pydantic reports what is missing
+    try:
+        cls = spec_class(str(value["provider"]))
+    except UserError as exc:
+        raise ValidationError.from_exception_data("ProviderSpec", [InitErrorDetails(
+            type="value_error", loc=("provider",), input=value["provider"], ctx={"error": ValueError(str(exc))})]) from None
+    return cls.model_validate(value)
+
+
+class _WithSpec(_Strict):
+    """A role (candidate or judge) around a provider spec whose options sit flat in the YAML."""
+
+    spec: SerializeAsAny[ProviderSpec]
+    """The provider and its options (``provider``, ``model`` and the keys of that kind)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _gather_spec(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or "spec" in data:
+            return data
+        own = {k: v for k, v in data.items() if k in cls.model_fields}
+        spec = {k: v for k, v in data.items() if k not in cls.model_fields}
+        for key, value in cls.spec_defaults().items():
+            spec.setdefault(key, value)
+        return own | {"spec": spec}
+
+    @classmethod
+    def spec_defaults(cls) -> dict[str, Any]:
+        """Values a spec takes in this role when the YAML does not give them."""
+        return {}
+
+    @field_validator("spec", mode="wrap")
+    @classmethod
+    def _typed_spec(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> ProviderSpec:
+        return _validate_spec(value, handler)
+
+    @model_serializer(mode="wrap")
+    def _flat(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> dict[str, Any]:
+        out: dict[str, Any] = handler(self)
+        spec = out.pop("spec", {})
+        return (spec if isinstance(spec, dict) else {}) | out
+
+    @property
+    def provider(self) -> str:
+        """The provider name as written in the config."""
+        return self.spec.provider
+
+    @property
+    def model(self) -> str | None:
+        return self.spec.model
+
+
+class ModelConfig(_WithSpec):
+    """A candidate model: its provider spec plus what it is asked and how it samples."""
+
+    generation: GenerationSettings = Field(default_factory=GenerationSettings)
+    system_prompt: str | None = None
+    enable: bool = True
+
+
+class Prices(_Strict):
+    """USD per million tokens, for the cost estimate in the manifest and judge report."""
+
+    input_per_1m: float = Field(0.0, ge=0)
+    output_per_1m: float = Field(0.0, ge=0)
+
+
+class JudgeConfig(_WithSpec):
+    """The judge model and how it reviews."""
+
+    spec: SerializeAsAny[ProviderSpec] = Field(default_factory=lambda: FakeSpec(concurrency=16))
+    """The judge's provider (default ``fake``); an API key is not needed by ``--dry-run`` (the fake judge)."""
+    mode: Mode = "pairwise-all"
+    baseline: str | None = None
+    """Model every other model is compared with (``pairwise-baseline``)."""
+    prompts: str = "mt-bench"
+    """A judge prompt set in ``registry/judges/`` or a path to such a folder."""
+    both_orders: bool = True
+    """Judge every pair in both positions (against position bias)."""
+    generation: GenerationSettings = Field(
+        default_factory=lambda: GenerationSettings(max_new_tokens=1024, temperature=0.0)
+    )
+    verdict: Literal["generate", "logprobs"] = "generate"
+    """``logprobs``: read the verdict from label probabilities in one forward pass (local judges)."""
+    max_answer_chars: int = Field(16000, ge=100)
+    """Answers longer than this are truncated for the judge, with a note in the judgment."""
+    prices: Prices | None = None
+    """USD per million tokens; the dry run prints the cost of a real run from them."""
+    expected_output_tokens: int | None = Field(None, ge=0)
+    """Tokens a judge call is assumed to write, for the dry-run estimate; default: the prompt set's value."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_provider(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "spec" not in data and "provider" not in data:
+            return {"provider": "fake"} | data
+        return data
+
+    @classmethod
+    def spec_defaults(cls) -> dict[str, Any]:
+        return {"concurrency": 16}
+
+    @model_validator(mode="after")
+    def _needs(self) -> JudgeConfig:
+        if not self.spec.can_judge:
+            raise ValueError(f"provider '{self.spec.provider}' cannot judge; use openai, transformers or fake")
+        if self.mode == "pairwise-baseline" and not self.baseline:
+            raise ValueError("mode 'pairwise-baseline' needs 'baseline': the name of one of the models")
+        return self
+
+    def chunk_size(self) -> int:
+        """Games the reviewer sends at once: enough to keep every call slot and batch busy."""
+        return max(self.spec.concurrency, self.spec.batch_size) * 2
+
+
+class ArenaConfig(_Strict):
+    """A whole arena: questions, candidates, judge, rater.
+
+    Seeds are resolved here, once: ``rating.seed`` and every candidate's ``generation.seed`` default to
+    ``seed`` (the judge's sampling seed stays as written: it is part of the judgment keys).
+    """
+
+    name: str = "arena"
+    work_dir: Path = Path("outputs/arena")
+    """Run directory (relative to the config file)."""
+    seed: int = 0
+    questions: QuestionsConfig
+    models: dict[str, ModelConfig] = Field(min_length=1)
+    judge: JudgeConfig = Field(default_factory=JudgeConfig)
+    rating: RatingSettings = Field(default_factory=RatingSettings)
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> ArenaConfig:
+        enabled = [m for m, c in self.models.items() if c.enable]
+        if not enabled:
+            raise ValueError("every model has 'enable: false'; enable at least one")
+        baseline = self.judge.baseline
+        if baseline is not None and baseline not in enabled:
+            raise ValueError(
+                f"judge.baseline '{baseline}' is not an enabled model.{did_you_mean(baseline, enabled)} "
+                f"Models: {', '.join(enabled)}"
+            )
+        if self.judge.mode != "single" and len(enabled) < 2:
+            raise ValueError(f"mode '{self.judge.mode}' needs at least two enabled models")
+        return self
+
+    @model_validator(mode="after")
+    def _resolve_seeds(self) -> ArenaConfig:
+        if self.rating.seed is None:
+            self.rating = self.rating.model_copy(update={"seed": self.seed})
+        for m in self.models.values():
+            if m.generation.seed is None:
+                m.generation = m.generation.model_copy(update={"seed": self.seed})
+        return self
+
+    @property
+    def enabled_models(self) -> dict[str, ModelConfig]:
+        return {m: c for m, c in self.models.items() if c.enable}
+
+    # Where the config came from, for error messages that name file:line (set by the loader).
+    _source: Path | None = PrivateAttr(None)
+    _yaml_root: Any = PrivateAttr(None)
+
+    def where(self, *loc: str) -> str:
+        """``file:line`` of the key path ``loc`` (e.g. ``"models", "a", "file"``) in the config file.
+
+        The line is that of the deepest key present in the file (a default value points at its parent);
+        ``file`` alone when the line is unknown, ``config`` for a config built in Python.
+        """
+        if self._source is None:
+            return "config"
+        line = line_of(self._yaml_root, loc)
+        return f"{self._source}:{line}" if line else str(self._source)
+
+
+def line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """1-based line of the deepest YAML node along ``loc`` (key path)."""
+    line = None
+    for part in loc:
+        if not isinstance(node, yaml.MappingNode):
+            break
+        found = None
+        for key_node, value_node in node.value:
+            if str(key_node.value) == str(part):
+                line = key_node.start_mark.line + 1
+                found = value_node
+                break
+        if found is None:
+            break
+        node = found
+    return line
