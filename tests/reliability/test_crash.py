@@ -33,9 +33,7 @@ models:
   c: {{provider: fake, fake: {{seed: 3, latency_s: {gen_latency}}}}}
 judge:
   provider: {judge}
-  model: stub-judge
-  base_url: {url}
-  api_key_env: ARENA_TEST_KEY
+  model: stub-judge{remote}
   mode: pairwise-all
   concurrency: {concurrency}
   fake: {{latency_s: 0.05}}
@@ -76,7 +74,8 @@ def test_sigkill_at_random_points_then_resume(tmp_path: Path) -> None:
     rng = random.Random(20261123)
     with StubServer(_handler) as server:
         cfg = tmp_path / "arena.yaml"
-        cfg.write_text(CONFIG.format(gen_latency=0.02, judge="openai", url=server.url, concurrency=CONCURRENCY))
+        cfg.write_text(CONFIG.format(gen_latency=0.02, judge="openai", concurrency=CONCURRENCY,
+                                      remote=f"\n  base_url: {server.url}\n  api_key_env: ARENA_TEST_KEY"))
         kills = 0
         for _ in range(3):
             proc = _start(cfg)
@@ -113,7 +112,7 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path: Path) -> None:
     # (batch_size 1), so once 4 judgments are on disk the run is provably mid-judging with about 20 s of
     # calls still to make when SIGINT arrives.
     cfg = tmp_path / "arena.yaml"
-    slow = CONFIG.format(gen_latency=0.0, judge="fake", url="null", concurrency=1).replace(
+    slow = CONFIG.format(gen_latency=0.0, judge="fake", remote="", concurrency=1).replace(
         "fake: {latency_s: 0.05}", "batch_size: 1\n  fake: {latency_s: 0.3}")
     assert "latency_s: 0.3" in slow
     cfg.write_text(slow)

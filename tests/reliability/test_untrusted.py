@@ -61,4 +61,4 @@ rating: {bootstrap: 10}
     notes = [n for j in judgments for n in j["notes"]]
     assert any("truncated from 300000" in n for n in notes)
     assert any("fence marker" in n for n in notes)
-    assert result.report["truncated_answers"] == 2
+    assert result.report.truncated_answers == 2
