@@ -137,7 +137,7 @@ def time_pages(run_dir: Path, repeats: int = 2) -> list[tuple[str, list[float]]]
 
 def time_recompute(run_dir: Path) -> list[tuple[str, float]]:
     """Seconds the browser spends rating on its own, with the run's settings (1000 bootstrap rounds)."""
-    from arena import viz_data as vd
+    from arena import browse as vd
 
     data = vd.load_source(run_dir)
     data.leaderboard = None  # as if leaderboard.json were missing: rate the whole source here
@@ -186,12 +186,12 @@ def main() -> None:
     print("\nopen (cold) = first load of the app on this source: files read, parsed, battle table built. "
           "first visit = a page's first run once the source is cached (it computes its own derived numbers); "
           "later = best of the next runs, each in a new session (the caches are process-wide).")
-    from arena import viz_data as vd
+    from arena import browse as vd
 
     t0 = time.perf_counter()
     data = vd.load_source(run_dir)
-    print(f"viz_data.load_source alone, outside Streamlit: {time.perf_counter() - t0:.2f}s ({len(data.table):,} rows)")
-    print("\nrating in the browser (viz_data, outside Streamlit):")
+    print(f"browse.load_source alone, outside Streamlit: {time.perf_counter() - t0:.2f}s ({len(data.table):,} rows)")
+    print("\nrating in the browser (arena.browse, outside Streamlit):")
     for label, seconds in time_recompute(run_dir):
         print(f"  {label:<70}{seconds:>7.2f}s")
     print(f"load average at the end: {load_average()}")

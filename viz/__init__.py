@@ -1,4 +1,4 @@
-"""The arena battle browser: a Streamlit app that renders what :mod:`arena.viz_data` computes.
+"""The arena battle browser: a Streamlit app that renders what :mod:`arena.browse` computes.
 
 Start it with ``arena viz RUN_DIR``; the app file is ``viz/app.py`` (see :func:`app_path`).
 """

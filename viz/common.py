@@ -1,6 +1,6 @@
 """Shared by the pages: which source to show, cached loaders, query-param state and small renderers.
 
-Every number comes from :mod:`arena.viz_data`; this module only caches and renders. Loaders are keyed on
+Every number comes from :mod:`arena.browse`; this module only caches and renders. Loaders are keyed on
 the source path *and* the files' ``(mtime, size)`` signature, so a run that is still writing is re-read
 when its files change and served from the cache otherwise.
 """
@@ -16,7 +16,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from arena import viz_data as vd
+from arena import browse as vd
+from arena.records import JudgeReport
 from viz import RUN_ENV
 
 Signature = tuple[tuple[str, int, int], ...]
@@ -52,7 +53,7 @@ def _matchups(path: str, signature: Signature) -> dict[str, pd.DataFrame]:
 
 
 @st.cache_data(show_spinner="Reading the judge report ...", max_entries=8)
-def _judge(path: str, signature: Signature) -> tuple[dict[str, Any], str]:
+def _judge(path: str, signature: Signature) -> tuple[JudgeReport, str]:
     return vd.judge_summary(_load(path, signature))
 
 
@@ -77,21 +78,21 @@ def load() -> vd.RunData:
 
 
 def leaderboard(category: str | None = None) -> tuple[pd.DataFrame, list[str], str]:
-    """Cached :func:`arena.viz_data.leaderboard_rows` for the current source."""
+    """Cached :func:`arena.browse.leaderboard_rows` for the current source."""
     key = _key()
     assert key is not None  # load() ran first and stopped otherwise
     return _leaderboard(key[0], key[1], category)
 
 
 def matchups() -> dict[str, pd.DataFrame]:
-    """Cached :func:`arena.viz_data.matchup_frames` for the current source."""
+    """Cached :func:`arena.browse.matchup_frames` for the current source."""
     key = _key()
     assert key is not None
     return _matchups(*key)
 
 
-def judge() -> tuple[dict[str, Any], str]:
-    """Cached :func:`arena.viz_data.judge_summary` for the current source."""
+def judge() -> tuple[JudgeReport, str]:
+    """Cached :func:`arena.browse.judge_summary` for the current source."""
     key = _key()
     assert key is not None
     return _judge(*key)

@@ -246,7 +246,7 @@ def import_rows(frame: pd.DataFrame, settings: RatingSettings, baseline: str | N
 
 def viz_rows(frame: pd.DataFrame, settings: RatingSettings, baseline: str | None, tmp: Path) -> list[dict[str, Any]]:
     """The browser: ``leaderboard_rows(load_source(FILE))`` on a bare battles file (arena rate's defaults)."""
-    from arena import viz_data as vd
+    from arena import browse as vd
 
     data = vd.load_source(write_battles(frame, tmp / "viz.jsonl"))
     bad = [n for n in data.notes if "incomplete" not in n]

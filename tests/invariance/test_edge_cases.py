@@ -112,7 +112,7 @@ def test_browser_recomputes_an_imported_run_with_its_settings(synthetic: pd.Data
     """``arena import`` records its rating settings in manifest.json; the browser rates with them (seed 3)."""
     import json
 
-    from arena import viz_data as vd
+    from arena import browse as vd
     from tests.invariance.conftest import to_counts
 
     src = write_battles(to_counts(synthetic), tmp_path / "counts.jsonl")

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from arena import viz_data as vd
+from arena import browse as vd
 from tests.invariance.conftest import assert_same_rows, cli
 
 QUESTIONS = [

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from arena import viz_data as vd
+from arena import browse as vd
 from tests.viz.conftest import NEEDLE, PWNED
 
 APP = str(Path(__file__).resolve().parents[2] / "viz" / "app.py")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from arena import viz_data as vd
+from arena import browse as vd
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"

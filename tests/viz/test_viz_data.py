@@ -1,4 +1,4 @@
-"""arena.viz_data: loading run dirs, battles files and evalscope files; the battle table and its filters."""
+"""arena.browse: loading run dirs, battles files and evalscope files; the battle table and its filters."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from arena import viz_data as vd
+from arena import browse as vd
 from tests.viz.conftest import NEEDLE, PWNED
 
 
@@ -33,9 +33,9 @@ def test_order_flips_match_the_judge_report(run_dir: Path) -> None:
     report = json.loads((run_dir / "judge_report.json").read_text())
     assert data.table.loc[data.table["flip"], "game_key"].nunique() == report["order_flips"]
     recomputed = vd.battles_bias(data.table)
-    assert recomputed["order_flips"] == report["order_flips"]
-    assert recomputed["pairs_both_orders"] == report["pairs_both_orders"]
-    assert recomputed["first_position_win_rate"] == report["first_position_win_rate"]
+    assert recomputed.order_flips == report["order_flips"]
+    assert recomputed.pairs_both_orders == report["pairs_both_orders"]
+    assert recomputed.first_position_win_rate == report["first_position_win_rate"]
 
 
 def test_filters(run_dir: Path) -> None:
@@ -106,7 +106,7 @@ def test_judge_summary_recomputed_when_report_missing(run_dir: Path, tmp_path: P
     (copy / "judge_report.json").unlink()
     report, how = vd.judge_summary(vd.load_source(copy))
     assert "recomputed" in how
-    assert report == json.loads((run_dir / "judge_report.json").read_text())
+    assert report.model_dump(mode="json") == json.loads((run_dir / "judge_report.json").read_text())
 
 
 def test_single_mode(single_run_dir: Path) -> None:
@@ -129,7 +129,7 @@ def test_evalscope_battles(evalscope_file: Path) -> None:
     for r in raw:
         winners[r["question_id"]].add(r[r["win"]] if r["win"] != "tie" else "tie")
     flips = sum(len(w) > 1 for w in winners.values())
-    assert vd.battles_bias(data.table)["order_flips"] == flips
+    assert vd.battles_bias(data.table).order_flips == flips
     assert data.table.loc[data.table["flip"], "question_id"].nunique() == flips
     assert data.battles["winner"].tolist() == [r["win"] for r in raw]
     detail = vd.battle_detail(data, data.table["bid"].iloc[0])

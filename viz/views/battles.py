@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from arena import viz_data as vd
+from arena import browse as vd
 from viz import common
 
 PAGE_SIZE = 50

@@ -6,7 +6,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from arena import viz_data as vd
+from arena import browse as vd
 from viz import common
 
 
@@ -23,26 +23,26 @@ report, how = common.judge()
 st.caption(f"Source: {how}.")
 
 c = st.columns(4)
-c[0].metric("judge calls", f"{report.get('calls', 0):,}")
-c[1].metric("parse failures", f"{report.get('parse_failures', 0):,}")
-c[2].metric("tokens in / out", f"{report.get('prompt_tokens', 0):,} / {report.get('completion_tokens', 0):,}"
-            if "prompt_tokens" in report else "n/a")
-cost = report.get("cost_usd")
+c[0].metric("judge calls", f"{(report.calls or 0):,}")
+c[1].metric("parse failures", f"{(report.parse_failures or 0):,}")
+c[2].metric("tokens in / out", f"{(report.prompt_tokens or 0):,} / {(report.completion_tokens or 0):,}"
+            if "prompt_tokens" in report.model_fields_set else "n/a")
+cost = report.cost_usd if "cost_usd" in report.model_fields_set else None
 c[3].metric("cost", "n/a" if cost is None else f"${cost:,.4f}")
 
-if report.get("mode") == "pairwise":
+if report.mode == "pairwise":
     c = st.columns(4)
-    c[0].metric("first position wins", pct(report.get("first_position_win_rate")),
+    c[0].metric("first position wins", pct(report.first_position_win_rate),
                 help="Share of decisive verdicts won by the answer shown first; 50% = no position bias.")
-    c[1].metric("order flips", f"{report.get('order_flips', 0)}/{report.get('pairs_both_orders', 0)}",
+    c[1].metric("order flips", f"{(report.order_flips or 0)}/{(report.pairs_both_orders or 0)}",
                 help="Pairs judged in both orders whose winner changed with the order.")
-    c[2].metric("longer answer wins", pct(report.get("longer_answer_win_rate")),
+    c[2].metric("longer answer wins", pct(report.longer_answer_win_rate),
                 help="Share of decisive verdicts (answers of different length) won by the longer answer.")
-    c[3].metric("ties", pct(report.get("tie_rate")))
+    c[3].metric("ties", pct(report.tie_rate))
     rates = pd.DataFrame({
         "measure": ["first position wins", "longer answer wins", "flip rate", "tie rate"],
-        "share": [report.get("first_position_win_rate"), report.get("longer_answer_win_rate"),
-                  report.get("flip_rate"), report.get("tie_rate")],
+        "share": [report.first_position_win_rate, report.longer_answer_win_rate,
+                  report.flip_rate, report.tie_rate],
     }).dropna()
     bars = alt.Chart(rates).mark_bar().encode(
         x=alt.X("share:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")), y=alt.Y("measure:N", title=None),
@@ -51,8 +51,8 @@ if report.get("mode") == "pairwise":
     rule = alt.Chart(pd.DataFrame({"x": [0.5]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
     st.altair_chart((bars + rule).properties(height=160, title="Bias measures (dashed: 50%)"), width="stretch")
     left, right = st.columns(2)
-    verdicts = pd.DataFrame({"verdict": list(report.get("verdicts", {})),
-                             "count": list(report.get("verdicts", {}).values())})
+    verdicts = pd.DataFrame({"verdict": list(report.verdicts or {}),
+                             "count": list((report.verdicts or {}).values())})
     left.altair_chart(alt.Chart(verdicts).mark_bar().encode(x="verdict:N", y="count:Q", tooltip=["verdict", "count"])
                       .properties(title="Verdicts", height=240), width="stretch")
     pos = vd.position_bias_by_model(data.table)
@@ -65,15 +65,15 @@ if report.get("mode") == "pairwise":
             ).properties(title="Win rate by position, per model", height=max(160, 50 * pos["model"].nunique())),
             width="stretch",
         )
-if report.get("mode") == "single":
-    dist = report.get("score_distribution") or {}
-    st.metric("mean score", report.get("mean_score"))
+if report.mode == "single":
+    dist = report.score_distribution or {}
+    st.metric("mean score", report.mean_score)
     st.altair_chart(alt.Chart(pd.DataFrame({"score": list(dist), "count": list(dist.values())})).mark_bar()
                     .encode(x="score:N", y="count:Q").properties(title="Score distribution", height=220), width="stretch")
 
-if report.get("failure_kinds"):
+if report.failure_kinds:
     st.subheader("Parse failures")
-    kinds = report["failure_kinds"]
+    kinds = report.failure_kinds
     st.dataframe(pd.DataFrame({"kind": list(kinds), "count": list(kinds.values())}), hide_index=True)
 with st.expander("All fields"):
-    st.json(report)
+    st.json(report.model_dump(mode="json"))

@@ -6,7 +6,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from arena import viz_data as vd
+from arena import browse as vd
 from viz import common
 
 ALL = "(all categories)"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
-from arena import viz_data as vd
+from arena import browse as vd
 from viz import common
 
 st.title("Single mode")

@@ -1,0 +1,128 @@
+"""The judge page: the judge report, position bias per model, and single-mode scores."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pandas as pd
+
+from arena.browse.battles import _answer
+from arena.browse.data import RunData
+from arena.browse.leaderboard import _scores_frame
+from arena.records import WINNERS, JudgeReport
+
+log = logging.getLogger(__name__)
+
+
+def judge_summary(data: RunData) -> tuple[JudgeReport, str]:
+    """The judge report: ``judge_report.json``, else recomputed from judgments, else estimated from battles.
+
+    Returns:
+        ``(report, how)``: the report record (:func:`arena.judging.report.judge_report`) and where it came from.
+    """
+    if data.judge_report:
+        return JudgeReport.model_validate(data.judge_report), "judge_report.json as written by the run"
+    if not data.judgments.empty:
+        from arena.judging.report import judge_report
+        from arena.records import Answer, Judgment
+
+        def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+            return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+
+        try:
+            judgments = [Judgment.model_validate(r) for r in records(data.judgments)]
+            answers = {r["key"]: Answer.model_validate({k: v for k, v in r.items() if k != "text"})
+                       for r in records(data.answers)}
+        except ValueError as exc:  # pydantic's ValidationError: judgments of another version
+            return battles_bias(data.table), f"estimated from the battles (judgments.jsonl unreadable: {exc})"
+        return judge_report(judgments, answers), "recomputed here from judgments.jsonl (judge_report.json is missing)"
+    return battles_bias(data.table), "estimated from the battles (no judgments in this source)"
+
+
+def battles_bias(table: pd.DataFrame) -> JudgeReport:
+    """Position bias, order flips, ties and length bias from a battle table alone."""
+    t = table[table["error"].isna()] if not table.empty else table
+    if t.empty:
+        return JudgeReport()
+    decisive = t[t["winner"].isin(["model_a", "model_b"])]
+    pairs = t[t["game_key"].astype(bool)].groupby("game_key")["swapped"].nunique()
+    both = set(pairs.index[pairs > 1])
+    flips = t.loc[t["flip"], "game_key"].nunique()
+    longer = decisive.dropna(subset=["len_a", "len_b"])
+    longer = longer[longer["len_a"] != longer["len_b"]]
+    longer_wins = ((longer["winner"] == "model_a") == (longer["len_a"] > longer["len_b"])).sum()
+
+    def share(a: float, b: float) -> float | None:
+        return round(float(a) / float(b), 4) if b else None
+
+    return JudgeReport.model_validate({
+        "judgments": len(table),
+        "parse_failures": int(table["error"].notna().sum()),
+        "calls": len(table),
+        "mode": "pairwise",
+        "verdicts": {str(k): int(v) for k, v in t["verdict"].value_counts().items()},
+        "tie_rate": share(len(t) - len(decisive), len(t)),
+        "first_position_win_rate": share((decisive["winner"] == "model_a").sum(), len(decisive)),
+        "pairs_both_orders": len(both),
+        "order_flips": int(flips),
+        "flip_rate": share(flips, len(both)),
+        "consistent_rate": share(len(both) - flips, len(both)),
+        "decisive_with_length_difference": len(longer),
+        "longer_answer_win_rate": share(longer_wins, len(longer)),
+    })
+
+
+def position_bias_by_model(table: pd.DataFrame) -> pd.DataFrame:
+    """Per model: decisive battles in first and second position and the share won in each."""
+    t = table[table["winner"].isin(["model_a", "model_b"])]
+    if t.empty:
+        return pd.DataFrame(columns=["model", "position", "battles", "win_rate"])
+    first = t.groupby("model_a")["winner"].agg(battles="size", win_rate=lambda w: (w == "model_a").mean())
+    second = t.groupby("model_b")["winner"].agg(battles="size", win_rate=lambda w: (w == "model_b").mean())
+    first = first.rename_axis("model").reset_index().assign(position="shown first")
+    second = second.rename_axis("model").reset_index().assign(position="shown second")
+    return pd.concat([first, second], ignore_index=True)[["model", "position", "battles", "win_rate"]]
+
+
+def single_scores(data: RunData) -> pd.DataFrame:
+    """Mean single-answer score per model and category: long frame ``model, category, score, n``."""
+    s = _scores_frame(data)
+    if s is None:
+        return pd.DataFrame(columns=["model", "category", "score", "n"])
+    g = s.groupby(["model", "category"])["score"].agg(score="mean", n="size").reset_index()
+    return g
+
+
+def single_scores_table(data: RunData) -> pd.DataFrame:
+    """Models x categories of mean scores, with an ``overall`` column, best overall first."""
+    s = _scores_frame(data)
+    if s is None:
+        return pd.DataFrame()
+    wide = s.pivot_table(index="model", columns="category", values="score", aggfunc="mean")
+    wide["overall"] = s.groupby("model")["score"].mean()
+    return wide.sort_values("overall", ascending=False).round(2)
+
+
+def single_reasons(data: RunData, model: str, question_id: str | None = None) -> pd.DataFrame:
+    """The judge's replies for one model's answers: ``question_id, turn, category, score, output, error, answer``."""
+    j = data.judgments
+    cols = ["question_id", "turn", "category", "score", "output", "error", "answer_a"]
+    if j.empty or "score" not in j.columns:
+        return pd.DataFrame(columns=cols)
+    s = j[(j["model_a"] == model) & (j["model_b"].isna() if "model_b" in j.columns else True)]
+    if question_id is not None:
+        s = s[s["question_id"].astype(str) == str(question_id)]
+    s = s.reindex(columns=cols)
+    return s.sort_values(["question_id", "turn"], kind="stable").reset_index(drop=True)
+
+
+def answer_turns(data: RunData, key: str) -> list[str]:
+    """The turns of one answer by key (``[]`` when unknown)."""
+    a = _answer(data, key)
+    return a["turns"] if a else []
+
+
+def winner_labels() -> tuple[str, ...]:
+    """FastChat winner labels plus ``error`` (a judgment with no parsable verdict)."""
+    return (*WINNERS, "error")

@@ -1,0 +1,193 @@
+"""The leaderboard the browser shows: the run's own, or rated here with the run's settings."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from arena.browse.data import RunData
+
+log = logging.getLogger(__name__)
+
+
+def settings_from_manifest(manifest: dict[str, Any] | None) -> tuple[Any, str, str | None]:
+    """The rating settings a run was rated with, as the pipeline or ``arena import`` used them.
+
+    A pipeline run keeps them under ``config.rating`` (seed: ``config.seed`` when unset, as the pipeline
+    seeds them), an imported run under ``rating``. With neither, they are ``arena rate``'s defaults
+    (:class:`~arena.rating.RatingSettings`: Bradley-Terry, 1000 bootstrap rounds, seed 0), so the browser
+    gives the same numbers as ``arena rate`` on the same file.
+
+    Returns:
+        ``(settings, where, problem)``: the settings, where they came from, and a line saying why the
+        manifest's settings could not be used (None when they could).
+    """
+    from pydantic import ValidationError
+
+    from arena.rating import RatingSettings
+
+    m = manifest or {}
+    cfg = m.get("config") or {}
+    if isinstance(cfg, dict) and cfg.get("rating") is not None:
+        raw, where, seed = cfg.get("rating"), "manifest.json config.rating", cfg.get("seed", m.get("seed"))
+    elif m.get("rating") is not None:
+        raw, where, seed = m.get("rating"), "manifest.json rating", m.get("seed")
+    else:
+        return RatingSettings(seed=0), "arena rate's defaults", None
+    try:
+        settings = RatingSettings.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(x) for x in err["loc"])
+        problem = (f"{where}: {loc or 'rating'}: {err['msg']} (written by another arena version?); the ratings "
+                   "computed here use arena rate's defaults instead (bt, 1000 bootstrap rounds, seed 0)")
+        return RatingSettings(seed=0), "arena rate's defaults (the manifest's settings do not validate)", problem
+    if settings.seed is None:
+        try:
+            settings = settings.model_copy(update={"seed": int(seed or 0)})
+        except (TypeError, ValueError):
+            settings = settings.model_copy(update={"seed": 0})
+    return settings, where, None
+
+
+def rating_settings(data: RunData, bootstrap: int | None = None) -> Any:
+    """The source's rating settings (see :func:`settings_from_manifest`); ``bootstrap`` overrides the rounds."""
+    settings, _, _ = settings_from_manifest(data.manifest)
+    if bootstrap is not None:
+        settings = settings.model_copy(update={"bootstrap": bootstrap})
+    return settings
+
+
+def describe_settings(settings: Any) -> str:
+    """One line naming the settings a leaderboard was computed with."""
+    text = f"{settings.method}, {settings.bootstrap} bootstrap rounds, resample {settings.resample}, " \
+           f"ties {settings.ties}, seed {settings.seed}"
+    if settings.style_control:
+        text += ", style control"
+    if settings.anchor is not None:
+        text += f", anchor {settings.anchor.model}={settings.anchor.rating:g}"
+    return text
+
+
+def _scores_frame(data: RunData) -> pd.DataFrame | None:
+    j = data.judgments
+    if j.empty or "score" not in j.columns:
+        return None
+    s = j[j["score"].notna() & j["model_b"].isna()] if "model_b" in j.columns else j[j["score"].notna()]
+    if s.empty:
+        return None
+    out = s[["question_id", "model_a", "turn", "category", "score"]].rename(columns={"model_a": "model"})
+    out["question_id"] = out["question_id"].astype(str)
+    out["score"] = out["score"].astype(float)
+    return out.reset_index(drop=True)
+
+
+def leaderboard_rows(data: RunData, category: str | None = None, bootstrap: int | None = None) -> tuple[pd.DataFrame, list[str], str]:
+    """Leaderboard rows for the whole source or one category.
+
+    ``leaderboard.json`` is used as written when it exists (whole source); otherwise the rows are computed from
+    the battles with :func:`arena.rating.compute_leaderboard` and the source's settings
+    (:func:`rating_settings`: the run's own, else ``arena rate``'s defaults), so they equal what the pipeline
+    or ``arena rate`` writes for the same battles. ``bootstrap`` overrides the number of rounds.
+
+    Returns:
+        ``(rows, warnings, how)``: rows best first, the rater's warnings, and a line saying where they came from.
+    """
+    from arena.rating import compute_leaderboard
+
+    if category is None and data.leaderboard:
+        return pd.DataFrame(data.leaderboard), [], "leaderboard.json as written by the run"
+    if category is not None and data.leaderboard_extras.get("categories", {}).get(category):
+        return pd.DataFrame(data.leaderboard_extras["categories"][category]), [], "leaderboard.json (per category)"
+    battles = data.battles
+    scores = _scores_frame(data)
+    if category is not None:
+        battles = battles[battles["category"] == category]
+        if scores is not None:
+            scores = scores[scores["category"] == category]
+            scores = None if scores.empty else scores
+    if battles.empty and scores is None:
+        return pd.DataFrame(), [], "no battles"
+    settings = rating_settings(data, bootstrap)
+    baseline = data.baseline
+    if baseline is not None and not battles.empty and baseline not in set(battles["model_a"]) | set(battles["model_b"]):
+        baseline = None
+    result = compute_leaderboard(battles, settings, baseline=baseline, scores=scores)
+    _, where, _ = settings_from_manifest(data.manifest)
+    what = f"{len(battles):,} battles" + (f" and {len(scores):,} single-answer scores" if scores is not None else "")
+    how = f"computed here from {what} ({describe_settings(settings)}; settings: {where})"
+    return pd.DataFrame(result.rows), list(result.warnings), how
+
+
+def leaderboard_view(rows: pd.DataFrame) -> pd.DataFrame:
+    """Display columns: rank bounds, rating with interval, battles, W/L/T and win rate or score when present."""
+    if rows.empty:
+        return rows
+    out = pd.DataFrame({"rank": rows["rank"], "model": rows["model"]})
+    if "rank_high" in rows.columns:
+        out["rank range"] = rows["rank"].astype(str) + "-" + rows["rank_high"].astype(str)
+    out["rating"] = rows["rating"].round(1)
+    out["95% CI"] = "[" + rows["ci_low"].round(0).astype(int).astype(str) + ", " + rows["ci_high"].round(0).astype(int).astype(str) + "]" \
+        if rows["ci_low"].notna().all() else ""
+    for c in ("battles", "wins", "losses", "ties"):
+        if c in rows.columns:
+            out[c] = rows[c]
+    if "win_rate" in rows.columns and rows["win_rate"].notna().any():
+        out["win rate vs baseline"] = (100 * rows["win_rate"]).round(1)
+    elif "battles" in rows.columns:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["win rate"] = (100 * (rows["wins"] + 0.5 * rows["ties"]) / rows["battles"].replace(0, np.nan)).round(1)
+    if "score" in rows.columns and rows["score"].notna().any():
+        out["mean score"] = rows["score"].round(2)
+    return out.reset_index(drop=True)
+
+
+def categories(data: RunData) -> list[str]:
+    """Categories that have battles (or scores), sorted."""
+    cats = set(pd.unique(data.battles["category"])) if not data.battles.empty else set()
+    j = data.judgments
+    if "score" in j.columns and "category" in j.columns:
+        cats |= set(pd.unique(j.loc[j["score"].notna(), "category"].astype(str)))
+    return sorted(str(c) for c in cats)
+
+
+def run_facts(data: RunData) -> dict[str, str]:
+    """Judge, prompt set, question set, mode, seeds, dates, cost, counts: the run's key facts as text."""
+    m = data.manifest or {}
+    cfg = m.get("config") or {}
+    judge = cfg.get("judge") or {}
+    facts: dict[str, str] = {"source": data.source, "kind": data.kind}
+    if m:
+        facts["name"] = str(m.get("name", ""))
+        facts["judge"] = f"{judge.get('provider', '?')}:{judge.get('model') or '(default)'}"
+        facts["mode"] = str(judge.get("mode", ""))
+        if judge.get("baseline"):
+            facts["baseline"] = str(judge["baseline"])
+        facts["prompt set"] = str((m.get("prompts") or {}).get("set") or judge.get("prompts", ""))
+        q = cfg.get("questions") or {}
+        facts["questions"] = str(q.get("set") or q.get("file") or "") + (f" (limit {q['limit']})" if q.get("limit") else "")
+        facts["seeds"] = ", ".join(f"{k} {v}" for k, v in (m.get("seeds") or {"config": m.get("seed")}).items())
+        facts["started"] = str(m.get("started", ""))
+        facts["finished"] = str(m.get("finished", ""))
+        cost = m.get("cost_usd")
+        facts["judge cost"] = "n/a" if cost is None else f"${cost:,.4f}"
+        if m.get("dry_run"):
+            facts["dry run"] = "yes (seeded fake judge)"
+        versions = m.get("versions") or {}
+        if versions.get("arena"):
+            facts["arena version"] = str(versions["arena"])
+    facts["battles"] = f"{len(data.battles):,}"
+    if not data.judgments.empty:
+        facts["judge calls"] = f"{len(data.judgments):,}"
+    facts["models"] = ", ".join(data.models)
+    return facts
+
+
+def ratings_chart_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    """``model, rating, ci_low, ci_high`` best first, for the ratings-with-intervals chart."""
+    if rows.empty:
+        return pd.DataFrame(columns=["model", "rating", "ci_low", "ci_high"])
+    return rows[["model", "rating", "ci_low", "ci_high"]].reset_index(drop=True)
