@@ -74,7 +74,7 @@ def _validate_spec(value: Any, handler: ValidatorFunctionWrapHandler) -> Provide
     if isinstance(value, ProviderSpec):
         return value
     if not isinstance(value, dict) or "provider" not in value:
-        return handler(value)  # type: ignore[no-any-return]  # pydantic reports what is missing
+        return handler(value)  # pydantic reports what is missing
     try:
         cls = spec_class(str(value["provider"]))
     except UserError as exc:

@@ -215,7 +215,8 @@ class AnswersSpec(ProviderSpec):
     def build(self, *, seed: int, name: str) -> Provider:
         from arena.providers.answers import AnswersProvider
 
-        return AnswersProvider(file=self.file, model_id=self.answer_model_id)
+        # Read, not generated: generation asks it for lookup(), never generate().
+        return AnswersProvider(file=self.file, model_id=self.answer_model_id)  # type: ignore[return-value]
 
 
 class OpenAISpec(ProviderSpec):
