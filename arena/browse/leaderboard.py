@@ -45,12 +45,13 @@ def settings_from_manifest(manifest: dict[str, Any] | None) -> tuple[Any, str, s
         problem = (f"{where}: {loc or 'rating'}: {err['msg']} (written by another arena version?); the ratings "
                    "computed here use arena rate's defaults instead (bt, 1000 bootstrap rounds, seed 0)")
         return RatingSettings(seed=0), "arena rate's defaults (the manifest's settings do not validate)", problem
-    if settings.seed is None:
-        try:
-            settings = settings.model_copy(update={"seed": int(seed or 0)})
-        except (TypeError, ValueError):
-            settings = settings.model_copy(update={"seed": 0})
-    return settings, where, None
+    from arena.rundir.outputs import resolve_settings
+
+    try:
+        run_seed = int(seed or 0)
+    except (TypeError, ValueError):
+        run_seed = 0
+    return resolve_settings(settings, run_seed), where, None
 
 
 def rating_settings(data: RunData, bootstrap: int | None = None) -> Any:

@@ -116,7 +116,7 @@ class JudgeReport(BaseModel):
     @model_serializer(mode="wrap")
     def _sections(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         out: dict[str, Any] = handler(self)
-        drop = set()
+        drop: set[str] = set()
         if self.verdicts is None:
             drop.update(_PAIRWISE_FIELDS)
         if self.score_distribution is None:
