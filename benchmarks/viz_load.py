@@ -36,7 +36,7 @@ def build_run(root: Path, n_battles: int, n_models: int, n_questions: int, seed:
     from arena.judging.report import judge_report
     from arena.rating import RatingSettings, battles_frame, compute_leaderboard
     from arena.records import Answer, Judgment
-    from arena.report import write_leaderboard_files
+    from arena.rating.report import write_leaderboard_files
     from arena.store import write_json_atomic
 
     rng = np.random.default_rng(seed)

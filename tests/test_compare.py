@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from arena.cli import main
-from arena.compare import Side, agreement, board_from_table, compare, format_comparison, load_side
+from arena.rating.compare import Side, agreement, board_from_table, compare, format_comparison, load_side
 from arena.errors import DataError
 
 LLMFAO = Path(__file__).resolve().parent / "data" / "llmfao"

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from arena.rating import RatingSettings, battles_frame, compute_leaderboard
-from arena.report import format_leaderboard, print_leaderboard, write_leaderboard_files
+from arena.rating.report import format_leaderboard, print_leaderboard, write_leaderboard_files
 
 
 def _result(baseline=None):

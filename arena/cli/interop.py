@@ -39,7 +39,7 @@ def import_command(fmt: str, src: Path, dest: Path, baseline: str | None, bootst
     """
     from arena.interop import import_run
     from arena.judging.report import format_report
-    from arena.report import print_leaderboard
+    from arena.rating.report import print_leaderboard
     from arena.tables import parse_mapping
 
     options: dict[str, Any] = {"baseline": baseline} if baseline is not None else {}

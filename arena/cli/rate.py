@@ -139,7 +139,7 @@ def command(
     from pydantic import ValidationError
 
     from arena.rating import RatingSettings, compute_leaderboard
-    from arena.report import format_leaderboard
+    from arena.rating.report import format_leaderboard
     from arena.store import write_text_atomic
 
     columns = parse_mapping(mapping, "--map")

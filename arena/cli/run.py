@@ -50,7 +50,7 @@ def _print_summary(result: RunResult, console: Console, cfg: ArenaConfig, dry_ru
         report = format_report(result.report)
         console.print(f"rehearsal with the fake judge: {report}" if dry_run else report)
     if result.leaderboard is not None:
-        from arena.report import print_leaderboard
+        from arena.rating.report import print_leaderboard
 
         print_leaderboard(result.leaderboard, console)
         for w in result.leaderboard.warnings:

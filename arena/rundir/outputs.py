@@ -84,7 +84,7 @@ def write_outputs(
 
     from arena.judging.report import judge_report
     from arena.rating import battles_frame, compute_leaderboard
-    from arena.report import write_leaderboard_files
+    from arena.rating.report import write_leaderboard_files
 
     root = Path(run_dir)
     JsonlStore(root / "battles.jsonl", Battle).rewrite(battles)
