@@ -18,6 +18,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 
 from arena.rating.bradley_terry import DEFAULT_RIDGE, PairDesign, fit_pairs
+from arena.rating.newton import bt_hessian, win_probability
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ def bootstrap_strengths(
 
     Rounds are solved together, ``chunk`` at a time, by Newton iterations that reuse the Hessian of the
     full-data fit (a resample's Hessian differs from it only by sampling noise, so the iteration contracts
-    fast and needs no linear solve per round). A round that has not converged after a few iterations
+    fast and needs no linear solve per round; :func:`arena.rating.newton.bt_hessian`). A round that has not converged after a few iterations
     (sparse data, a model unbeaten in that resample) is refitted alone with :func:`fit_pairs`.
 
     Returns:
@@ -123,7 +124,7 @@ def bootstrap_strengths(
     n, n_pairs = design.n_items, len(design.i)
     init = np.asarray(init, dtype=float)
     wins0, total0 = design.totals(resampler.cell_weight)
-    h_inv = np.linalg.inv(_hessian(init, design, total0, ridge))
+    h_inv = np.linalg.inv(bt_hessian(init, design.i, design.j, total0, ridge))
     keep = design.cell_keep.astype(float)
     cells = np.arange(len(design.cell_pair))
     to_total = csr_matrix((keep, (cells, design.cell_pair)), shape=(len(cells), n_pairs))
@@ -143,7 +144,7 @@ def bootstrap_strengths(
         done = np.zeros(size, dtype=bool)
         last = np.full(size, np.inf)
         for _ in range(30):
-            p = 1.0 / (1.0 + np.exp(-(s[:, design.i] - s[:, design.j])))
+            p = win_probability(s, design.i, design.j)
             gd = wins - total * p
             grad = np.asarray((incidence.T @ gd.T).T) - ridge * s - s.sum(axis=1, keepdims=True)
             step = grad @ h_inv
@@ -158,18 +159,6 @@ def bootstrap_strengths(
             s[r] = fit_pairs(n, design.i, design.j, wins[r], total[r], ridge=ridge, init=init, tol=tol)
         out[start : start + size] = s - s.mean(axis=1, keepdims=True)
     return out
-
-
-def _hessian(s: np.ndarray, design: PairDesign, total: np.ndarray, ridge: float) -> np.ndarray:
-    """Hessian of the penalised negative log-likelihood (with the gauge term) at ``s``."""
-    n = design.n_items
-    p = 1.0 / (1.0 + np.exp(-(s[design.i] - s[design.j])))
-    h = total * p * (1.0 - p)
-    i, j = design.i, design.j
-    flat = np.concatenate([i * n + i, j * n + j, i * n + j, j * n + i])
-    hess = np.bincount(flat, np.concatenate([h, h, -h, -h]), n * n).reshape(n, n) + 1.0
-    hess[np.diag_indices(n)] += ridge + 1e-12
-    return hess
 
 
 def percentile_interval(samples: np.ndarray, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:

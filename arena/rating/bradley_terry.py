@@ -19,7 +19,9 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from arena.rating import newton
 from arena.rating.frame import A_WINS, B_WINS, TIE
+from arena.rating.newton import pair_hessian, win_probability
 
 DEFAULT_RIDGE = 1e-4
 """L2 penalty on natural-scale strengths: a prior so flat it moves converged ratings by < 1e-5 on real data,
@@ -123,7 +125,7 @@ def fit_pairs(
     tol: float = 1e-9,
     max_iter: int = 200,
 ) -> np.ndarray:
-    """Bradley-Terry MLE from pair totals by damped Newton's method.
+    """Bradley-Terry MLE from pair totals by damped Newton's method (:func:`arena.rating.newton.minimize`).
 
     Maximises ``sum wins*log(sigma(s_i - s_j)) + (total - wins)*log(sigma(s_j - s_i)) - ridge/2 |s|^2``.
     The gauge term ``(sum s)^2 / 2`` (which does not change the optimum) makes the Hessian definite
@@ -148,34 +150,16 @@ def fit_pairs(
     i, j, wins, total = i[keep], j[keep], wins[keep], total[keep]
     if len(i) == 0:
         return np.zeros(n_items)
-    ii, jj, ij, ji = i * n_items + i, j * n_items + j, i * n_items + j, j * n_items + i
-    flat_index = np.concatenate([ii, jj, ij, ji])
-    f = _objective(s, i, j, wins, total, ridge)
-    for _ in range(max_iter):
-        p = 1.0 / (1.0 + np.exp(-(s[i] - s[j])))
+
+    def derivatives(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        p = win_probability(x, i, j)
         gd = wins - total * p
-        grad = np.bincount(i, gd, n_items) - np.bincount(j, gd, n_items) - ridge * s - s.sum()
-        h = total * p * (1.0 - p)
-        hess: np.ndarray = np.bincount(flat_index, np.concatenate([h, h, -h, -h]), n_items * n_items).reshape(
-            n_items, n_items
-        )
-        hess += 1.0
-        hess[np.diag_indices(n_items)] += ridge + 1e-12
-        try:
-            step = np.linalg.solve(hess, grad)
-        except np.linalg.LinAlgError:
-            step = np.linalg.lstsq(hess, grad, rcond=None)[0]
-        # Backtrack when the quadratic model overshoots (saturated, near-separable pairs).
-        t = 1.0
-        while True:
-            cand = s + t * step
-            f_new = _objective(cand, i, j, wins, total, ridge)
-            if f_new <= f + 1e-12 * abs(f) or t < 1e-6:
-                break
-            t *= 0.5
-        s, f = cand, f_new
-        if np.max(np.abs(t * step)) < tol:
-            break
+        grad = np.bincount(i, gd, n_items) - np.bincount(j, gd, n_items) - ridge * x - x.sum()
+        return grad, pair_hessian(n_items, i, j, total * p * (1.0 - p), ridge)
+
+    s = newton.minimize(
+        s, lambda x: _objective(x, i, j, wins, total, ridge), derivatives, tol=tol, max_iter=max_iter
+    )
     return np.nan_to_num(s - s.mean())
 
 

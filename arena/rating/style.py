@@ -14,9 +14,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from arena.rating import newton
 from arena.rating.bootstrap import percentile_interval
 from arena.rating.bradley_terry import DEFAULT_RIDGE, canonical, to_ratings
 from arena.rating.frame import A_WINS, B_WINS, TIE, encode
+from arena.rating.newton import add_ridge, pair_hessian
 from arena.rating.settings import RatingSettings
 
 FEATURES: tuple[str, ...] = ("len", "header", "list", "bold")
@@ -67,7 +69,9 @@ def fit_style(
     tol: float = 1e-8,
     max_iter: int = 100,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Logistic Bradley-Terry with covariates, by damped Newton's method.
+    """Logistic Bradley-Terry with covariates, by damped Newton's method (:func:`arena.rating.newton.minimize`).
+
+    The strength block of the Hessian is :func:`arena.rating.newton.pair_hessian` over battles.
 
     Args:
         n_items: number of models.
@@ -95,19 +99,17 @@ def fit_style(
         nll = (w * (y * np.logaddexp(0.0, -z) + (1 - y) * np.logaddexp(0.0, z))).sum()
         return float(nll + 0.5 * ridge * t @ t + 0.5 * t[:n].sum() ** 2)
 
-    f = objective(theta)
-    flat = np.concatenate([a * n + a, b * n + b, a * n + b, b * n + a])
-    for _ in range(max_iter):
-        z = theta[a] - theta[b] + features @ theta[n:]
+    def derivatives(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        z = t[a] - t[b] + features @ t[n:]
         p = 1.0 / (1.0 + np.exp(-z))
         g = w * (y - p)
         h = w * p * (1.0 - p)
         grad = np.empty(n + d)
-        grad[:n] = np.bincount(a, g, n) - np.bincount(b, g, n) - theta[:n].sum()
+        grad[:n] = np.bincount(a, g, n) - np.bincount(b, g, n) - t[:n].sum()
         grad[n:] = features.T @ g
-        grad -= ridge * theta
+        grad -= ridge * t
         hess = np.zeros((n + d, n + d))
-        hess[:n, :n] = np.bincount(flat, np.concatenate([h, h, -h, -h]), n * n).reshape(n, n) + 1.0
+        hess[:n, :n] = pair_hessian(n, a, b, h, ridge)
         hf = features * h[:, None]
         cross = np.stack(
             [np.bincount(a, hf[:, k], n) - np.bincount(b, hf[:, k], n) for k in range(d)], axis=1
@@ -115,22 +117,10 @@ def fit_style(
         hess[:n, n:] = cross.reshape(n, d)
         hess[n:, :n] = cross.reshape(n, d).T
         hess[n:, n:] = features.T @ hf
-        hess[np.diag_indices(n + d)] += ridge + 1e-12
-        step = (
-            np.linalg.lstsq(hess, grad, rcond=None)[0]
-            if not np.isfinite(hess).all()
-            else np.linalg.solve(hess, grad)
-        )
-        t_step = 1.0
-        while True:
-            cand = theta + t_step * step
-            f_new = objective(cand)
-            if f_new <= f + 1e-12 * abs(f) or t_step < 1e-6:
-                break
-            t_step *= 0.5
-        theta, f = cand, f_new
-        if np.max(np.abs(t_step * step)) < tol:
-            break
+        add_ridge(hess[n:, n:], ridge)
+        return grad, hess
+
+    theta = newton.minimize(theta, objective, derivatives, tol=tol, max_iter=max_iter)
     s = theta[:n] - theta[:n].mean()
     return np.nan_to_num(s), np.nan_to_num(theta[n:])
 
