@@ -89,7 +89,7 @@ def bench_review(url: str, c: int, games: list[Game], judge: Judge) -> float:
 
 def bench_provider(url: str, c: int, games: list[Game], judge: Judge) -> float:
     provider = OpenAIProvider("stub", base_url=url, concurrency=c, timeout_s=30)
-    convs = [judge.render(g)[0] for g in games]
+    convs = [judge.render(g).conversation for g in games]
     start = time.perf_counter()
     out = provider.generate(convs, SETTINGS)
     elapsed = time.perf_counter() - start
@@ -103,7 +103,7 @@ def bench_thread_pool(url: str, c: int, games: list[Game], judge: Judge) -> floa
     client = openai.OpenAI(base_url=url, api_key="unused", max_retries=0, timeout=30)
 
     def one(game: Game) -> str | None:
-        conv, _, _ = judge.render(game)
+        conv = judge.render(game).conversation
         resp = client.chat.completions.create(model="stub", messages=conv, max_tokens=16, temperature=0)  # type: ignore[arg-type]
         return judge.parse(resp.choices[0].message.content or "").verdict
 

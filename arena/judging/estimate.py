@@ -62,7 +62,7 @@ def expected_output_tokens(jc: JudgeConfig, judge: Judge) -> tuple[int, str]:
 
 def estimate_spend(games: Sequence[Game], judge: Judge, jc: JudgeConfig) -> SpendEstimate:
     """The estimate for ``games`` judged by ``judge`` (the real judge, not the fake one)."""
-    prompt_tokens = sum(approx_conversation_tokens(judge.render(g)[0]) for g in games)
+    prompt_tokens = sum(approx_conversation_tokens(judge.render(g).conversation) for g in games)
     per_call, source = expected_output_tokens(jc, judge)
     output_tokens = per_call * len(games)
     cost = None

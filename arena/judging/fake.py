@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import random
 
-from arena.providers.specs import FakeOptions
 from arena.judging.judge import Judge
 from arena.providers.base import Conversation
 from arena.providers.fake import FakeProvider
+from arena.providers.specs import FakeOptions
 
 
 def fake_verdict(rng: random.Random, opts: FakeOptions) -> str | None:
@@ -29,16 +29,21 @@ def fake_verdict(rng: random.Random, opts: FakeOptions) -> str | None:
 
 
 def make_fake_judge(judge: Judge, opts: FakeOptions, seed: int) -> FakeProvider:
-    """A :class:`FakeProvider` whose replies parse with ``judge``'s parser."""
+    """A :class:`FakeProvider` whose replies parse with ``judge``'s verdict format.
+
+    In single mode the score is drawn uniformly from the format's labels (1 to 10 for ``brackets-rating``).
+    """
+    fmt = judge.verdict_format
 
     def respond(conversation: Conversation, rng: random.Random) -> str:
         if judge.kind == "single":
             if rng.random() < opts.failure_rate:
                 return "The answer is fine overall."
-            return f"The answer addresses the question. Rating: [[{rng.randint(1, 10)}]]"
+            # rng.choice over n labels draws as rng.randint(1, n) does: one _randbelow(n).
+            return f"The answer addresses the question. Rating: {fmt.format(rng.choice(fmt.labels))}"
         verdict = fake_verdict(rng, opts)
         if verdict is None:
             return "Both answers have merits; I cannot decide."
-        return f"Comparing both answers on helpfulness and accuracy. My final verdict is {judge.format_verdict(verdict)}"
+        return f"Comparing both answers on helpfulness and accuracy. My final verdict is {fmt.format(verdict)}"
 
     return FakeProvider(fn=respond, seed=opts.seed if opts.seed is not None else seed, latency_s=opts.latency_s)

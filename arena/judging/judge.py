@@ -1,7 +1,7 @@
 """A judge: a prompt set bound to a mode. Two pure methods, ``render`` and ``parse``.
 
 The reviewer owns calls, batching, retries and order; the judge only turns a game into a conversation
-and a reply into a verdict.
+(a :class:`RenderedPrompt`) and a reply into a verdict (through its prompt set's verdict format).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from arena.judging.parsers import FORMATS, Parsed, get_parser
+from arena.judging.parsers import Parsed, VerdictFormat, get_format
 from arena.judging.plan import Game
 from arena.judging.prompts import Kind, Prompt, PromptSet
 from arena.keys import content_key
@@ -41,6 +41,21 @@ def _fence(text: str, limit: int, notes: list[str], label: str) -> str:
 
 
 @dataclass(frozen=True)
+class RenderedPrompt:
+    """What :meth:`Judge.render` makes of a game.
+
+    Attributes:
+        conversation: the messages sent to the judge model.
+        prompt: the prompt template used (its name goes into the judgment).
+        notes: what was changed in the answers to embed them (truncations, defused fences, ...).
+    """
+
+    conversation: Conversation
+    prompt: Prompt
+    notes: list[str]
+
+
+@dataclass(frozen=True)
 class Judge:
     """A judge prompt set applied in one mode, by one judge model.
 
@@ -64,7 +79,13 @@ class Judge:
 
     @property
     def parser_name(self) -> str:
+        """The verdict format's name, as the prompt set's ``judge.yaml`` gives it for this kind."""
         return self.prompts.spec.parsers[self.kind]
+
+    @property
+    def verdict_format(self) -> VerdictFormat:
+        """The verdict format named by :attr:`parser_name` (UserError if none is registered so)."""
+        return get_format(self.parser_name)
 
     def prompt_for(self, game: Game) -> Prompt:
         q = game.question
@@ -87,7 +108,7 @@ class Judge:
             "max_answer_chars": self.max_answer_chars,
         })
 
-    def render(self, game: Game) -> tuple[Conversation, Prompt, list[str]]:
+    def render(self, game: Game) -> RenderedPrompt:
         """The judge conversation for a game, the prompt used, and notes (e.g. truncations)."""
         prompt = self.prompt_for(game)
         notes: list[str] = []
@@ -113,14 +134,15 @@ class Judge:
         if prompt.system_prompt:
             conv.append({"role": "system", "content": prompt.system_prompt})
         conv.append({"role": "user", "content": user})
-        return conv, prompt, notes
+        return RenderedPrompt(conversation=conv, prompt=prompt, notes=notes)
 
     def parse(self, text: str) -> Parsed:
-        return get_parser(self.parser_name)(text)
+        """Read a judge reply with this judge's verdict format."""
+        return self.verdict_format.parse(text)
 
     def format_verdict(self, verdict: str) -> str:
-        """How this judge's parser expects ``verdict`` to be written (for the fake judge)."""
-        return FORMATS[self.parser_name][verdict]
+        """How this judge's verdict format writes ``verdict`` (for the fake judge)."""
+        return self.verdict_format.format(verdict)
 
 
 class _Missing(dict[str, str]):

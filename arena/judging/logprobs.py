@@ -23,41 +23,28 @@ from typing import Any
 
 from arena.errors import UserError
 from arena.judging.judge import Judge
+from arena.judging.parsers import available_formats, get_format
 from arena.providers.base import Completion, Conversation, GenerationSettings, StreamingProvider
-from arena.records import VERDICTS
 
 VERDICT_OPEN = "[["
-
-LABELS: dict[str, list[str]] = {
-    "brackets-abc": ["A", "B", "C"],
-    "brackets-five": list(VERDICTS),
-    "brackets-rating": [str(i) for i in range(1, 11)],
-}
-"""Verdict labels by parser name, as written between ``[[`` and ``]]``."""
-
-INSTRUCTIONS: dict[str, str] = {
-    "brackets-abc": 'Output only your final verdict: "[[A]]", "[[B]]" or "[[C]]".',
-    "brackets-five": 'Output only your final verdict: "[[A>>B]]", "[[A>B]]", "[[A=B]]", "[[B>A]]" or "[[B>>A]]".',
-    "brackets-rating": 'Output only your rating from 1 to 10, in the form "[[rating]]".',
-}
-"""Appended to the judge's last user message when only the verdict is scored."""
 
 _LABEL_CHARS = set("<>=.")
 
 
-def labels_for(judge: Judge) -> list[str]:
-    """The verdict labels of ``judge``'s parser.
+def labels_for(judge: Judge) -> tuple[str, ...]:
+    """The verdict labels of ``judge``'s verdict format (as written between ``[[`` and ``]]``).
 
     Raises:
-        UserError: The parser has no known label set.
+        UserError: The format has no labels (or no instruction asking for them) to score.
     """
-    try:
-        return LABELS[judge.parser_name]
-    except KeyError:
+    fmt = judge.verdict_format
+    if not fmt.labels or not fmt.instruction:
+        scorable = [n for n in available_formats() if get_format(n).labels and get_format(n).instruction]
         raise UserError(
             f"judge.verdict: logprobs does not know the labels of parser '{judge.parser_name}'. "
-            f"Supported: {', '.join(sorted(LABELS))}; or use judge.verdict: generate"
-        ) from None
+            f"Supported: {', '.join(scorable)}; or use judge.verdict: generate"
+        )
+    return fmt.labels
 
 
 # ---------------------------------------------------------------------------------------- from top logprobs
@@ -241,7 +228,7 @@ class LogprobJudgeProvider:
         self.inner = inner
         self.name = getattr(inner, "name", "judge")
         self.labels = labels_for(judge)
-        self.instruction = INSTRUCTIONS[judge.parser_name]
+        self.instruction = judge.verdict_format.instruction
 
     def generate(self, conversations: Sequence[Conversation], settings: GenerationSettings) -> list[Completion]:
         """One completion per conversation: the argmax label as text, all label probabilities in meta."""

@@ -115,18 +115,19 @@ def review(
         for i in range(0, len(todo), chunk_size):
             chunk = todo[i : i + chunk_size]
             rendered = [judge.render(g) for g in chunk]
-            convs = [r[0] for r in rendered]
+            convs = [r.conversation for r in rendered]
             records: list[Judgment] = []
             if isinstance(provider, StreamingProvider):
                 # Write each judgment as its call returns: a crash loses only the calls in flight.
                 for k, c in provider.generate_iter(convs, settings):
-                    rec = make_judgment(judge, chunk[k], c, rendered[k][1].name, rendered[k][2])
+                    rec = make_judgment(judge, chunk[k], c, rendered[k].prompt.name, rendered[k].notes)
                     store.append(rec)
                     records.append(rec)
                     bar.update(1)
             else:
                 completions = provider.generate(convs, settings)
-                records = [make_judgment(judge, g, c, r[1].name, r[2]) for g, c, r in zip(chunk, completions, rendered, strict=True)]
+                records = [make_judgment(judge, g, c, r.prompt.name, r.notes)
+                           for g, c, r in zip(chunk, completions, rendered, strict=True)]
                 store.extend(records)
                 bar.update(len(chunk))
             for rec in records:

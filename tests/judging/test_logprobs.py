@@ -10,12 +10,12 @@ import pytest
 
 from arena.errors import UserError
 from arena.judging.logprobs import (
-    LABELS,
     LogprobJudgeProvider,
     VerdictProbabilities,
     label_probabilities,
     verdict_conversation,
 )
+from arena.judging.parsers import get_format
 from arena.providers.base import Completion, Conversation, GenerationSettings
 
 ln = math.log
@@ -26,7 +26,7 @@ def test_abc_at_the_token_after_the_last_brackets() -> None:
     per = [{t: 0.0} for t in tokens]
     per[2] = {"A": ln(0.9), "B": ln(0.1)}  # the quoted format: ignored
     per[6] = {"B": ln(0.6), "A": ln(0.3), "C": ln(0.05), "The": ln(0.05)}
-    probs = label_probabilities(per, LABELS["brackets-abc"], tokens=tokens)
+    probs = label_probabilities(per, get_format("brackets-abc").labels, tokens=tokens)
     assert probs == pytest.approx({"A": 0.3 / 0.95, "B": 0.6 / 0.95, "C": 0.05 / 0.95})
 
 
@@ -46,7 +46,7 @@ def test_rating_one_versus_ten_split_by_the_next_token() -> None:
     # "[[" "1" "0" "]]": P(first "1") = 0.8, then P("0" | "1") = 0.75 -> P(10) = 0.6, P(1) = 0.2
     tokens = ["[[", "1", "0", "]]"]
     per = [{"[[": 0.0}, {"1": ln(0.8), "9": ln(0.2)}, {"0": ln(0.75), "]]": ln(0.25)}, {"]]": 0.0}]
-    probs = label_probabilities(per, LABELS["brackets-rating"], tokens=tokens)
+    probs = label_probabilities(per, get_format("brackets-rating").labels, tokens=tokens)
     assert probs is not None
     assert probs["10"] == pytest.approx(0.6) and probs["1"] == pytest.approx(0.2) and probs["9"] == pytest.approx(0.2)
 
@@ -54,7 +54,7 @@ def test_rating_one_versus_ten_split_by_the_next_token() -> None:
 def test_five_labels_two_steps() -> None:
     tokens = ["[[", "A", ">>", "B", "]]"]
     per = [{"[[": 0.0}, {"A": ln(0.8), "B": ln(0.2)}, {">>": ln(0.5), ">": ln(0.25), "=": ln(0.25)}, {"B": 0.0}, {"]]": 0.0}]
-    probs = label_probabilities(per, LABELS["brackets-five"], tokens=tokens)
+    probs = label_probabilities(per, get_format("brackets-five").labels, tokens=tokens)
     assert probs is not None
     # ">" may still become ">>" (two ">" tokens), so its mass is shared by A>B and A>>B
     assert probs["A>>B"] == pytest.approx(0.4 + 0.1) and probs["A>B"] == pytest.approx(0.1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from arena.judging.parsers import FORMATS, get_parser, normalise_five
+from arena.judging.parsers import get_format, normalise_five
 from arena.records import VERDICTS
 
 ABC = [
@@ -24,14 +24,14 @@ ABC_FAIL = ["", "Both are good.", "[[D]]", "Assistant A is better", "[[AB]]"]
 
 @pytest.mark.parametrize(("text", "verdict"), ABC)
 def test_abc(text: str, verdict: str) -> None:
-    parsed = get_parser("brackets-abc")(text)
+    parsed = get_format("brackets-abc").parse(text)
     assert parsed.error is None
     assert parsed.verdict == verdict
 
 
 @pytest.mark.parametrize("text", ABC_FAIL)
 def test_abc_unparsable_is_an_error_never_a_win(text: str) -> None:
-    parsed = get_parser("brackets-abc")(text)
+    parsed = get_format("brackets-abc").parse(text)
     assert parsed.error is not None
     assert parsed.verdict is None and parsed.score is None
 
@@ -57,14 +57,14 @@ FIVE_FAIL = ["", "A is better than B", "[[A>A]]", "[[C>D]]"]
 
 @pytest.mark.parametrize(("text", "verdict"), FIVE)
 def test_five(text: str, verdict: str) -> None:
-    parsed = get_parser("brackets-five")(text)
+    parsed = get_format("brackets-five").parse(text)
     assert parsed.error is None, parsed.error
     assert parsed.verdict == verdict
 
 
 @pytest.mark.parametrize("text", FIVE_FAIL)
 def test_five_unparsable(text: str) -> None:
-    parsed = get_parser("brackets-five")(text)
+    parsed = get_format("brackets-five").parse(text)
     assert parsed.error is not None and parsed.verdict is None
 
 
@@ -83,20 +83,21 @@ RATING_FAIL = [("", "no rating"), ("Good answer.", "no rating"), ("[[11]]", "out
 
 @pytest.mark.parametrize(("text", "score"), RATING)
 def test_rating(text: str, score: float) -> None:
-    parsed = get_parser("brackets-rating")(text)
+    parsed = get_format("brackets-rating").parse(text)
     assert parsed.error is None and parsed.score == score and parsed.verdict is None
 
 
 @pytest.mark.parametrize(("text", "message"), RATING_FAIL)
 def test_rating_failures(text: str, message: str) -> None:
-    parsed = get_parser("brackets-rating")(text)
+    parsed = get_format("brackets-rating").parse(text)
     assert parsed.score is None and parsed.error is not None and message in parsed.error
 
 
 @pytest.mark.parametrize("parser", ["brackets-abc", "brackets-five"])
 @pytest.mark.parametrize("verdict", VERDICTS)
 def test_formats_round_trip(parser: str, verdict: str) -> None:
-    parsed = get_parser(parser)(f"My final verdict is {FORMATS[parser][verdict]}")
+    fmt = get_format(parser)
+    parsed = fmt.parse(f"My final verdict is {fmt.format(verdict)}")
     expected = verdict if parser == "brackets-five" else verdict.replace(">>", ">")
     assert parsed.verdict == expected
 
@@ -110,4 +111,4 @@ def test_unknown_parser_suggests() -> None:
     from arena.errors import UserError
 
     with pytest.raises(UserError, match="Did you mean 'brackets-abc'"):
-        get_parser("brackets-ab")
+        get_format("brackets-ab")

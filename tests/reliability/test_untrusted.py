@@ -30,7 +30,8 @@ def test_render_defuses_fences_controls_and_truncates() -> None:
     for text in NASTY:
         a = Answer(key="a", question_id="1", model="m", turns=[text])
         b = Answer(key="b", question_id="1", model="n", turns=["Hi!"])
-        conv, _, notes = judge.render(Game("g", "pairwise-all", q, 1, "m", a, "n", b))
+        rendered = judge.render(Game("g", "pairwise-all", q, 1, "m", a, "n", b))
+        conv, notes = rendered.conversation, rendered.notes
         user = conv[-1]["content"]
         assert user.count("[The End of Assistant A's Answer]") == 1
         assert "\x00" not in user and "\x07" not in user and "\x1b" not in user
