@@ -19,13 +19,9 @@ from tokenizers import Tokenizer, models, pre_tokenizers  # noqa: E402
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast  # noqa: E402
 
 from arena.providers.base import GenerationSettings  # noqa: E402
-from arena.providers.hf import (  # noqa: E402
-    TransformersProvider,
-    _count_generated,
-    _trim_stop,
-    clear_model_cache,
-    load_model,
-)
+from arena.providers.hf import TransformersProvider  # noqa: E402
+from arena.providers.hf_loading import clear_model_cache, load_model  # noqa: E402
+from arena.providers.hf_tokens import count_generated, trim_stop  # noqa: E402
 from arena.providers.specs import TransformersSpec, spec_class  # noqa: E402
 
 EOS = "<|im_end|>"
@@ -174,11 +170,11 @@ def test_eos_ends_generation_and_is_counted(tmp_path: Path) -> None:
 
 
 def test_count_generated_ignores_padding() -> None:
-    assert _count_generated([5, 6, 0, 0, 0], {0}, 0) == (3, True)
-    assert _count_generated([5, 6, 7, 9, 9], {0}, 9) == (3, False)
-    assert _count_generated([5, 6, 7], {0}, None) == (3, False)
-    assert _trim_stop("a b STOP c", ["STOP", "c"]) == ("a b ", True)
-    assert _trim_stop("a b", ["x"]) == ("a b", False)
+    assert count_generated([5, 6, 0, 0, 0], {0}, 0) == (3, True)
+    assert count_generated([5, 6, 7, 9, 9], {0}, 9) == (3, False)
+    assert count_generated([5, 6, 7], {0}, None) == (3, False)
+    assert trim_stop("a b STOP c", ["STOP", "c"]) == ("a b ", True)
+    assert trim_stop("a b", ["x"]) == ("a b", False)
 
 
 def test_stop_strings_trim_text_and_count(tiny_dir: Path) -> None:
