@@ -1,10 +1,15 @@
-"""Rater settings (the ``rating:`` block of a config, and the flags of ``arena rate``)."""
+"""Rater settings (the ``rating:`` block of a config, and the flags of ``arena rate``).
+
+Imported by the config schema: it loads pydantic and the method registry only (no numpy, pandas, scipy).
+"""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from arena.rating import registry
 
 
 class Anchor(BaseModel):
@@ -37,8 +42,9 @@ class RatingSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    method: Literal["bt", "elo"] = "bt"
-    """``bt``: Bradley-Terry maximum likelihood (order-free); ``elo``: online Elo (order: ``elo.order``)."""
+    method: str = "bt"
+    """A method of :mod:`arena.rating.registry`: ``bt``: Bradley-Terry maximum likelihood (order-free);
+    ``elo``: online Elo (order: ``elo.order``); or one registered there."""
     bootstrap: int = Field(1000, ge=0)
     """Bootstrap rounds for confidence intervals (0 = none)."""
     resample: Literal["question", "battle"] = "question"
@@ -58,3 +64,10 @@ class RatingSettings(BaseModel):
     elo: EloSettings = Field(default_factory=EloSettings)
     seed: int | None = None
     """Bootstrap (and Elo shuffle) seed; defaults to the config's ``seed``."""
+
+    @field_validator("method")
+    @classmethod
+    def _registered(cls, value: str) -> str:
+        if value not in registry.names():
+            raise ValueError(registry.unknown_method(value))
+        return value
