@@ -1,8 +1,8 @@
 """Judge prompt sets: data in ``registry/judges/<set>/`` (or any folder of the same shape).
 
-A set is a folder with ``judge.yaml`` (name, version, parsers, which prompt serves which situation) and a
-prompt file (JSONL, FastChat's ``judge_prompts.jsonl`` shape: ``name, type, system_prompt,
-prompt_template, output_format``). Users add a set by dropping a folder and naming it in ``judge.prompts``.
+A set is a folder with ``judge.yaml`` (name, version, verdict formats as ``parsers``, which prompt serves
+which situation) and a prompt file (JSONL, FastChat's ``judge_prompts.jsonl`` shape: ``name, type,
+system_prompt, prompt_template, output_format``). Users add a set by dropping a folder and naming it in ``judge.prompts``.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ class JudgeSetSpec(BaseModel):
     """Categories whose reference answer is shown to the judge (FastChat: math, reasoning, coding)."""
     prompts: dict[Kind, PromptRoles]
     parsers: dict[Kind, str]
+    """Verdict format by kind, by registered name (:func:`arena.judging.parsers.available_formats`)."""
     expected_output_tokens: int | None = Field(None, ge=0)
     """Tokens a judge call is assumed to write, for the dry-run cost estimate (say in a comment how it was measured)."""
 
