@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from arena.config.checks import check_config
 from arena.cli import main
 from arena.config import load_config
+from arena.config.checks import check_config
 from arena.errors import ConfigError, UserError
 
 BASE = """

@@ -10,7 +10,13 @@ import pytest
 from arena.cli import main
 from arena.config import JudgeConfig
 from arena.errors import DataError
-from arena.judging.meta_eval import llmbar_statistics, read_pairs, read_verdicts, run_meta_eval, score_verdicts
+from arena.judging.meta_eval import (
+    llmbar_statistics,
+    read_pairs,
+    read_verdicts,
+    run_meta_eval,
+    score_verdicts,
+)
 
 LLMBAR = Path(__file__).resolve().parent / "data" / "llmbar"
 AUTOJ = Path(__file__).resolve().parent / "data" / "autoj" / "testdata_pairwise.jsonl"

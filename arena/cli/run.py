@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 import click
 from rich.console import Console
 
-from arena.config.checks import check_config
 from arena.config import ArenaConfig, load_config
+from arena.config.checks import check_config
 from arena.store import RunLock
 
 if TYPE_CHECKING:
@@ -27,8 +27,8 @@ def _console() -> Console:
 
 
 def _print_summary(result: RunResult, console: Console, cfg: ArenaConfig, dry_run: bool) -> None:
-    from arena.judging.report import format_report
     from arena.judging.estimate import format_estimate
+    from arena.judging.report import format_report
 
     for g in result.generation:
         line = f"generate {g.model}: {g.generated} new answers, {g.done_before} already on disk"
