@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from arena.errors import UserError
+from arena.rating import registry
 from arena.tables import parse_mapping, read_battles
 
 __all__ = ["command", "read_battles"]
@@ -25,14 +26,43 @@ def _parse_anchor(value: str | None) -> dict[str, Any] | None:
         raise UserError(f"--anchor {value!r}: expected MODEL=RATING, e.g. --anchor gpt-4-0314=1000") from None
 
 
+class _MethodName(click.ParamType):
+    """A rating method of :mod:`arena.rating.registry`, read when the command runs (so methods registered
+    after import are accepted and listed)."""
+
+    name = "method"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str:
+        return "[" + "|".join(registry.names()) + "]"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        if value not in registry.names():
+            self.fail(registry.unknown_method(str(value)), param, ctx)
+        return str(value)
+
+    def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+        from click.shell_completion import CompletionItem
+
+        return [CompletionItem(m.name, help=m.summary) for m in registry.methods() if m.name.startswith(incomplete)]
+
+
+class _MethodOption(click.Option):
+    """``--method``: its help lists the registry's methods with their summaries."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        self.help = "Rating method: " + "; ".join(f"{m.name}: {m.summary}" for m in registry.methods()) + "."
+        return super().get_help_record(ctx)
+
+
 @click.command("rate")
 @click.argument("battles_file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
     "--method",
-    type=click.Choice(["bt", "elo"]),
+    cls=_MethodOption,
+    type=_MethodName(),
     default="bt",
     show_default=True,
-    help="Bradley-Terry MLE (order-free) or online Elo (order-dependent, see --elo-order).",
+    help="Rating method",
 )
 @click.option("--k", "k", type=float, default=4.0, show_default=True, help="Elo K factor.")
 @click.option(
