@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from arena.cli import main
-from arena.rating.compare import Side, agreement, board_from_table, compare, format_comparison, load_side
 from arena.errors import DataError
+from arena.rating.compare import Side, agreement, board_from_table, compare, format_comparison, load_side
 
 LLMFAO = Path(__file__).resolve().parent / "data" / "llmfao"
 CROWD = LLMFAO / "crowd-comparisons.csv"

@@ -36,8 +36,8 @@ def command(a: Path, b: Path, fmt: str, bootstrap: int, seed: int, mapping: str 
     arena compare crowd-comparisons.csv golden.csv --where algorithm=bradley_terry \\
         --map model_a=left,model_b=right --winner-labels left=model_a,right=model_b,tie=tie
     """
-    from arena.rating.compare import compare, format_comparison, load_side
     from arena.rating import RatingSettings
+    from arena.rating.compare import compare, format_comparison, load_side
     from arena.store import write_text_atomic
     from arena.tables import parse_mapping
 
