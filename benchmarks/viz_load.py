@@ -35,8 +35,8 @@ def build_run(root: Path, n_battles: int, n_models: int, n_questions: int, seed:
     """Write a synthetic run dir with ``n_battles`` judged battles (half games, each in both orders)."""
     from arena.judging.report import judge_report
     from arena.rating import RatingSettings, battles_frame, compute_leaderboard
-    from arena.records import Answer, Judgment
     from arena.rating.report import write_leaderboard_files
+    from arena.records import Answer, Judgment
     from arena.store import write_json_atomic
 
     rng = np.random.default_rng(seed)
