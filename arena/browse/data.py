@@ -11,18 +11,13 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from arena.records import JudgeReport, LeaderboardRow, Manifest
+from arena.rundir.load import RUN_FILES, Run
+
 log = logging.getLogger(__name__)
 
 SourceKind = Literal["run", "battles", "evalscope", "missing"]
 
-RUN_FILES: tuple[str, ...] = (
-    "battles.jsonl",
-    "judgments.jsonl",
-    "leaderboard.json",
-    "judge_report.json",
-    "manifest.json",
-    "questions.jsonl",
-)
 BATTLE_SUFFIXES: tuple[str, ...] = (".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet", ".pq")
 
 EVALSCOPE_WIN: dict[str, str] = {
@@ -64,9 +59,11 @@ TABLE_COLUMNS: tuple[str, ...] = (
 
 @dataclass
 class RunData:
-    """One loaded source: the raw frames, the files' JSON documents, the battle table and notes.
+    """One loaded source: frames for the pages, the run's typed records, the battle table and notes.
 
-    Frames are empty (never None) when their file is missing, so pages can test ``.empty``.
+    Frames are empty (never None) when their file is missing, so pages can test ``.empty``. A run dir
+    is read by :func:`arena.rundir.load_run` (kept as :attr:`run`); its manifest, judge report and
+    leaderboard rows are that loader's records.
     """
 
     source: str
@@ -80,10 +77,13 @@ class RunData:
     """Columns ``key, question_id, model, turns, text, error`` (``text``: all turns joined)."""
     questions: pd.DataFrame
     """Columns ``question_id, category, turns, reference`` indexed by ``question_id``."""
-    leaderboard: list[dict[str, Any]] | None = None
+    leaderboard: list[LeaderboardRow] | None = None
+    """``leaderboard.json`` rows as written by the run (None: no usable file)."""
     leaderboard_extras: dict[str, Any] = field(default_factory=dict)
-    judge_report: dict[str, Any] | None = None
-    manifest: dict[str, Any] | None = None
+    judge_report: JudgeReport | None = None
+    manifest: Manifest | None = None
+    run: Run | None = None
+    """The run dir as :func:`arena.rundir.load_run` read it (None for a battles file)."""
     notes: list[str] = field(default_factory=list)
     """Human-readable lines about missing, partial or unreadable files."""
 
@@ -98,12 +98,8 @@ class RunData:
     @property
     def mode(self) -> str:
         """``single``, ``pairwise-baseline``, ``pairwise-all`` (from the manifest or the judgments) or ``pairwise``."""
-        judge = ((self.manifest or {}).get("config") or {}).get("judge") or {}
-        if judge.get("mode"):
-            return str(judge["mode"])
-        imported = (self.manifest or {}).get("imported") or {}
-        if imported.get("mode"):  # a run dir written by ``arena import``
-            return str(imported["mode"])
+        if self.manifest is not None and self.manifest.mode:  # a native run's config, or an imported run's
+            return str(self.manifest.mode)
         if not self.judgments.empty and "mode" in self.judgments.columns:
             return str(self.judgments["mode"].iloc[0])
         return "pairwise"
@@ -111,8 +107,9 @@ class RunData:
     @property
     def baseline(self) -> str | None:
         """The baseline model of a pairwise-baseline run."""
-        judge = ((self.manifest or {}).get("config") or {}).get("judge") or (self.manifest or {}).get("imported") or {}
-        return judge.get("baseline") if self.mode == "pairwise-baseline" else None
+        if self.manifest is None or self.mode != "pairwise-baseline":
+            return None
+        return self.manifest.baseline
 
 
 def source_signature(path: str | Path) -> tuple[tuple[str, int, int], ...]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import pandas as pd
 
@@ -21,22 +20,17 @@ def judge_summary(data: RunData) -> tuple[JudgeReport, str]:
     Returns:
         ``(report, how)``: the report record (:func:`arena.judging.report.judge_report`) and where it came from.
     """
-    if data.judge_report:
-        return JudgeReport.model_validate(data.judge_report), "judge_report.json as written by the run"
-    if not data.judgments.empty:
+    if data.judge_report is not None:
+        return data.judge_report, "judge_report.json as written by the run"
+    if data.run is not None and not data.judgments.empty:
         from arena.judging.report import judge_report
-        from arena.records import Answer, Judgment
 
-        def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-            return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
-
-        try:
-            judgments = [Judgment.model_validate(r) for r in records(data.judgments)]
-            answers = {r["key"]: Answer.model_validate({k: v for k, v in r.items() if k != "text"})
-                       for r in records(data.answers)}
-        except ValueError as exc:  # pydantic's ValidationError: judgments of another version
-            return battles_bias(data.table), f"estimated from the battles (judgments.jsonl unreadable: {exc})"
-        return judge_report(judgments, answers), "recomputed here from judgments.jsonl (judge_report.json is missing)"
+        judgments = data.run.judgments  # validated here, on first use
+        if data.run.judgment_problems:  # judgments of another version: do not report on a subset
+            return battles_bias(data.table), f"estimated from the battles (judgments.jsonl unreadable: " \
+                                             f"{data.run.judgment_problems[0]})"
+        return judge_report(judgments, data.run.answers), \
+            "recomputed here from judgments.jsonl (judge_report.json is missing)"
     return battles_bias(data.table), "estimated from the battles (no judgments in this source)"
 
 

@@ -9,11 +9,12 @@ import numpy as np
 import pandas as pd
 
 from arena.browse.data import RunData
+from arena.records import LeaderboardRow, Manifest
 
 log = logging.getLogger(__name__)
 
 
-def settings_from_manifest(manifest: dict[str, Any] | None) -> tuple[Any, str, str | None]:
+def settings_from_manifest(manifest: Manifest | None) -> tuple[Any, str, str | None]:
     """The rating settings a run was rated with, as the pipeline or ``arena import`` used them.
 
     A pipeline run keeps them under ``config.rating`` (seed: ``config.seed`` when unset, as the pipeline
@@ -29,12 +30,11 @@ def settings_from_manifest(manifest: dict[str, Any] | None) -> tuple[Any, str, s
 
     from arena.rating import RatingSettings
 
-    m = manifest or {}
-    cfg = m.get("config") or {}
-    if isinstance(cfg, dict) and cfg.get("rating") is not None:
-        raw, where, seed = cfg.get("rating"), "manifest.json config.rating", cfg.get("seed", m.get("seed"))
-    elif m.get("rating") is not None:
-        raw, where, seed = m.get("rating"), "manifest.json rating", m.get("seed")
+    cfg = (manifest.config if manifest is not None else None) or {}
+    if manifest is not None and cfg.get("rating") is not None:
+        raw, where, seed = cfg.get("rating"), "manifest.json config.rating", cfg.get("seed", manifest.seed)
+    elif manifest is not None and manifest.rating is not None:
+        raw, where, seed = manifest.rating, "manifest.json rating", manifest.seed
     else:
         return RatingSettings(seed=0), "arena rate's defaults", None
     try:
@@ -100,7 +100,7 @@ def leaderboard_rows(data: RunData, category: str | None = None, bootstrap: int 
     from arena.rating import compute_leaderboard
 
     if category is None and data.leaderboard:
-        return pd.DataFrame(data.leaderboard), [], "leaderboard.json as written by the run"
+        return _rows_frame(data.leaderboard), [], "leaderboard.json as written by the run"
     if category is not None and data.leaderboard_extras.get("categories", {}).get(category):
         return pd.DataFrame(data.leaderboard_extras["categories"][category]), [], "leaderboard.json (per category)"
     battles = data.battles
@@ -121,6 +121,11 @@ def leaderboard_rows(data: RunData, category: str | None = None, bootstrap: int 
     what = f"{len(battles):,} battles" + (f" and {len(scores):,} single-answer scores" if scores is not None else "")
     how = f"computed here from {what} ({describe_settings(settings)}; settings: {where})"
     return pd.DataFrame(result.rows), list(result.warnings), how
+
+
+def _rows_frame(rows: list[LeaderboardRow]) -> pd.DataFrame:
+    """Leaderboard records as the frame of the rows they were written from (absent columns stay absent)."""
+    return pd.DataFrame([r.model_dump() for r in rows])
 
 
 def leaderboard_view(rows: pd.DataFrame) -> pd.DataFrame:
@@ -157,29 +162,27 @@ def categories(data: RunData) -> list[str]:
 
 def run_facts(data: RunData) -> dict[str, str]:
     """Judge, prompt set, question set, mode, seeds, dates, cost, counts: the run's key facts as text."""
-    m = data.manifest or {}
-    cfg = m.get("config") or {}
-    judge = cfg.get("judge") or {}
+    m = data.manifest
     facts: dict[str, str] = {"source": data.source, "kind": data.kind}
-    if m:
-        facts["name"] = str(m.get("name", ""))
+    if m is not None:
+        cfg = m.config or {}
+        judge = cfg.get("judge") or {}
+        facts["name"] = m.name
         facts["judge"] = f"{judge.get('provider', '?')}:{judge.get('model') or '(default)'}"
         facts["mode"] = str(judge.get("mode", ""))
         if judge.get("baseline"):
             facts["baseline"] = str(judge["baseline"])
-        facts["prompt set"] = str((m.get("prompts") or {}).get("set") or judge.get("prompts", ""))
+        facts["prompt set"] = str((m.prompts or {}).get("set") or judge.get("prompts", ""))
         q = cfg.get("questions") or {}
         facts["questions"] = str(q.get("set") or q.get("file") or "") + (f" (limit {q['limit']})" if q.get("limit") else "")
-        facts["seeds"] = ", ".join(f"{k} {v}" for k, v in (m.get("seeds") or {"config": m.get("seed")}).items())
-        facts["started"] = str(m.get("started", ""))
-        facts["finished"] = str(m.get("finished", ""))
-        cost = m.get("cost_usd")
-        facts["judge cost"] = "n/a" if cost is None else f"${cost:,.4f}"
-        if m.get("dry_run"):
+        facts["seeds"] = ", ".join(f"{k} {v}" for k, v in (m.seeds or {"config": m.seed}).items())
+        facts["started"] = m.started or ""
+        facts["finished"] = m.finished or ""
+        facts["judge cost"] = "n/a" if m.cost_usd is None else f"${m.cost_usd:,.4f}"
+        if m.dry_run:
             facts["dry run"] = "yes (seeded fake judge)"
-        versions = m.get("versions") or {}
-        if versions.get("arena"):
-            facts["arena version"] = str(versions["arena"])
+        if m.versions.get("arena"):
+            facts["arena version"] = str(m.versions["arena"])
     facts["battles"] = f"{len(data.battles):,}"
     if not data.judgments.empty:
         facts["judge calls"] = f"{len(data.judgments):,}"

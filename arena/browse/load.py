@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -10,54 +9,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from arena.browse.data import EVALSCOPE_WIN, RUN_FILES, TABLE_COLUMNS, RunData, SourceKind, _empty, _validated
+from arena.browse.data import EVALSCOPE_WIN, TABLE_COLUMNS, RunData, SourceKind, _empty, _validated
 from arena.browse.leaderboard import settings_from_manifest
 from arena.browse.table import _battles_table, _provisional_battles, _run_table
 from arena.errors import UserError
-from arena.store import read_jsonl
+from arena.records import Manifest, Question
 
 log = logging.getLogger(__name__)
-
-
-def _fast_lines(raw: bytes) -> list[dict[str, Any]] | None:
-    """Parse complete JSONL lines with orjson when installed (several times faster); None on any problem."""
-    try:
-        import orjson
-    except ImportError:
-        return None
-    try:
-        rows = [orjson.loads(line) for line in raw.splitlines() if line.strip()]
-    except orjson.JSONDecodeError:
-        return None
-    return rows if all(isinstance(r, dict) for r in rows) else None
-
-
-def _read_lines(path: Path, notes: list[str]) -> list[dict[str, Any]]:
-    """Objects of a JSONL file; a missing file is ``[]``; a broken line becomes a note and stops the read."""
-    if not path.exists():
-        return []
-    raw = path.read_bytes()
-    if raw and not raw.endswith(b"\n"):
-        notes.append(f"{path.name}: the last line is incomplete (a write in progress?); it is ignored")
-    fast = _fast_lines(raw[: raw.rfind(b"\n") + 1])
-    if fast is not None:
-        return fast
-    rows: list[dict[str, Any]] = []
-    try:
-        rows.extend(obj for _, obj in read_jsonl(path))
-    except UserError as exc:  # read_jsonl names file:line and the fix
-        notes.append(f"{exc} (showing the {len(rows)} lines before it)")
-    return rows
-
-
-def _read_json(path: Path, notes: list[str]) -> Any:
-    if not path.exists():
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        notes.append(f"{path.name}: cannot be read ({exc}); it is being written or broken")
-        return None
 
 
 def read_battles_table(path: Path) -> pd.DataFrame:
@@ -87,38 +45,28 @@ def _answers_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return df[cols].reset_index(drop=True)
 
 
-def _questions_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+def _questions_frame(questions: list[Question]) -> pd.DataFrame:
     cols = ["question_id", "category", "turns", "reference"]
-    if not rows:
+    if not questions:
         return _empty(cols).set_index("question_id", drop=False)
-    from arena.questions import _normalise
-
-    df = pd.DataFrame([_normalise(r) for r in rows])
-    for c in cols:
-        if c not in df.columns:
-            df[c] = None
-    df["question_id"] = df["question_id"].astype(str)
+    df = pd.DataFrame([(q.question_id, q.category, q.turns, q.reference) for q in questions], columns=cols)
     df = df.drop_duplicates("question_id", keep="last")
-    return df[cols].set_index("question_id", drop=False)
+    return df.set_index("question_id", drop=False)
 
 
-def _load_questions(root: Path, manifest: dict[str, Any] | None, notes: list[str]) -> pd.DataFrame:
-    """``questions.jsonl`` in the run dir, else the question set the manifest's config names."""
-    qfile = root / "questions.jsonl"
-    if qfile.exists():
-        return _questions_frame(_read_lines(qfile, notes))
-    qcfg = ((manifest or {}).get("config") or {}).get("questions")
+def _manifest_questions(manifest: Manifest | None, notes: list[str]) -> list[Question]:
+    """The question set the manifest's config names (a run dir without ``questions.jsonl``)."""
+    qcfg = ((manifest.config if manifest is not None else None) or {}).get("questions")
     if not qcfg:
-        return _questions_frame([])
+        return []
     try:
         from arena.config import QuestionsConfig
         from arena.questions import load_all_questions
 
-        questions = load_all_questions(QuestionsConfig(**qcfg))
+        return load_all_questions(QuestionsConfig(**qcfg))
     except Exception as exc:  # a moved question file must not stop the browser: show battles without text
         notes.append(f"questions: cannot load the question set named in manifest.json ({exc}); question texts are not shown")
-        return _questions_frame([])
-    return _questions_frame([q.model_dump() for q in questions])
+        return []
 
 
 def load_source(path: str | Path) -> RunData:
@@ -154,43 +102,40 @@ def _blank(source: str, kind: SourceKind, notes: list[str]) -> RunData:
 
 
 def _load_run_dir(root: Path) -> RunData:
-    notes: list[str] = []
+    from arena.rundir.load import bulk_read
+
+    with bulk_read():
+        return _run_data(root)
+
+
+def _run_data(root: Path) -> RunData:
+    from arena.rundir.load import load_run
+
+    run = load_run(root)
+    notes = run.notes  # one list: notes added later (judgments validated on first use) show too
     data = _blank(str(root), "run", notes)
-    data.manifest = _read_json(root / "manifest.json", notes)
+    data.run, data.manifest, data.judge_report = run, run.manifest, run.report
     _, _, problem = settings_from_manifest(data.manifest)
     if problem is not None:
         notes.append(problem)
-    lb = _read_json(root / "leaderboard.json", notes)
-    if isinstance(lb, dict):  # the full LeaderboardResult document
-        data.leaderboard, data.leaderboard_extras = lb.get("rows"), lb.get("extras") or {}
-    elif isinstance(lb, list):
-        data.leaderboard = lb
-    data.judge_report = _read_json(root / "judge_report.json", notes)
-    battle_rows = _read_lines(root / "battles.jsonl", notes)
-    if battle_rows:
-        try:
-            data.battles = _validated(pd.DataFrame(battle_rows), f"{root / 'battles.jsonl'}")
-        except UserError as exc:
-            notes.append(str(exc))
-    judgment_rows = _read_lines(root / "judgments.jsonl", notes)
-    if judgment_rows:
-        data.judgments = pd.DataFrame(judgment_rows).drop_duplicates("key", keep="last").reset_index(drop=True)
-    answer_rows: list[dict[str, Any]] = []
-    answers_dir = root / "answers"
-    if answers_dir.is_dir():
-        for f in sorted(answers_dir.glob("*.jsonl")):
-            answer_rows.extend(_read_lines(f, notes))
-    data.answers = _answers_frame(answer_rows)
-    data.questions = _load_questions(root, data.manifest, notes)
+    if run.leaderboard:
+        data.leaderboard, data.leaderboard_extras = run.leaderboard, run.leaderboard_extras
+    if run.battles is not None:
+        data.battles = run.battles
+    if run.judgment_lines:
+        frame = pd.DataFrame([obj for _, obj in run.judgment_lines])
+        data.judgments = frame.drop_duplicates("key", keep="last").reset_index(drop=True)
+    data.answers = _answers_frame([{"key": a.key, "question_id": a.question_id, "model": a.model, "turns": a.turns,
+                                    "error": a.error} for a in run.answers.values()])
+    questions = list(run.questions.values()) if (root / "questions.jsonl").exists() else \
+        _manifest_questions(run.manifest, notes)
+    data.questions = _questions_frame(questions)
     data.table = _run_table(data)
     if data.battles.empty and not data.table.empty:
         data.battles = _provisional_battles(data)
         if not data.battles.empty:
             notes.append(f"battles.jsonl is not written yet (the run may still be judging): showing the "
                          f"{len(data.battles):,} battles judged so far; ratings are provisional")
-    if not any((root / n).exists() for n in RUN_FILES) and not answers_dir.is_dir():
-        notes.insert(0, f"{root} holds no arena files (battles.jsonl, judgments.jsonl, answers/, ...): "
-                        "is it a run dir? A run that has just started writes them as it goes")
     return data
 
 
@@ -258,6 +203,7 @@ def _load_evalscope(path: Path, raw: pd.DataFrame, notes: list[str]) -> RunData:
     qtext = df["question"].fillna("").astype(str) if "question" in df.columns else pd.Series("", index=df.index)
     cat = df["category"].fillna("general").astype(str) if "category" in df.columns else "general"
     qdf = pd.DataFrame({"question_id": df["question_id"], "category": cat, "turns": qtext.map(lambda t: [t])})
-    data.questions = _questions_frame(qdf.drop_duplicates("question_id").to_dict(orient="records"))
+    data.questions = _questions_frame([Question.model_validate(r) for r in
+                                       qdf.drop_duplicates("question_id").to_dict(orient="records")])
     data.table = _battles_table(data.battles)
     return data

@@ -25,7 +25,8 @@ class LeaderboardRow(BaseModel):
 
     ``win_rate`` (with its interval) is the win rate against the baseline in pairwise-baseline mode;
     ``score`` (with its interval) the mean score in single mode. Further columns (e.g. from newer
-    versions) are kept as extra fields.
+    versions) are kept as extra fields. Counts stay integers when whole, as the rater writes them
+    (weighted counts are floats), so a row reads back as written.
     """
 
     model_config = ConfigDict(extra="allow")
@@ -37,10 +38,10 @@ class LeaderboardRow(BaseModel):
     rank: int | None = None
     rank_low: int | None = None
     rank_high: int | None = None
-    battles: float = 0
-    wins: float = 0
-    losses: float = 0
-    ties: float = 0
+    battles: int | float = 0
+    wins: int | float = 0
+    losses: int | float = 0
+    ties: int | float = 0
     win_rate: float | None = None
     win_rate_low: float | None = None
     win_rate_high: float | None = None

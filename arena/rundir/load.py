@@ -4,16 +4,25 @@
 :attr:`Run.notes` (a torn last line of a JSONL file, written while a run is in progress, is skipped
 as everywhere in arena). Files of earlier versions load through the tolerant records of
 :mod:`arena.records.outputs`.
+
+JSONL lines are parsed with orjson (a run of 100,000 judgments is about 90 MB); a file with a broken
+line is read again with :func:`arena.store.read_jsonl` for its ``file:line`` message. Judgments are
+kept as read and validated on first use of :attr:`Run.judgments`: validating 100,000 of them takes
+seconds, and the browser reads them as a frame.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import gc
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import orjson
 from pydantic import BaseModel, ValidationError
 
 from arena.errors import UserError
@@ -24,6 +33,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 R = TypeVar("R", bound=BaseModel)
+Line = tuple[str, dict[str, Any]]
+"""``(file:line, object)``: one line of a JSONL file as read."""
 
 RUN_FILES: tuple[str, ...] = ("battles.jsonl", "judgments.jsonl", "leaderboard.json", "judge_report.json",
                               "manifest.json", "questions.jsonl")
@@ -38,8 +49,10 @@ class Run:
     questions: dict[str, Question] = field(default_factory=dict)
     answers: dict[str, Answer] = field(default_factory=dict)
     """Every answer by key (the last line of a key wins, as in the stores)."""
-    judgments: list[Judgment] = field(default_factory=list)
-    """One per key, in file order (a retried key: its last line)."""
+    judgment_lines: list[Line] = field(default_factory=list)
+    """``judgments.jsonl`` as read, every line (retries included), not validated: see :attr:`judgments`."""
+    judgment_problems: list[str] = field(default_factory=list)
+    """Lines of ``judgments.jsonl`` that do not validate as judgments (filled by :attr:`judgments`)."""
     battles: pd.DataFrame | None = None
     """``battles.jsonl`` validated by :func:`arena.rating.validate_frame` (``count``/``weight`` kept);
     None when the file is missing or unreadable (see :attr:`notes`)."""
@@ -49,6 +62,18 @@ class Run:
     report: JudgeReport | None = None
     manifest: Manifest | None = None
     notes: list[str] = field(default_factory=list)
+
+    @functools.cached_property
+    def judgments(self) -> list[Judgment]:
+        """One per key, in file order (a retried key: its last line), validated on first use.
+
+        A line that does not validate is skipped; its one-line reason goes to :attr:`judgment_problems`
+        and :attr:`notes`.
+        """
+        with bulk_read():
+            valid = parse_lines(self.judgment_lines, Judgment, self.judgment_problems)
+        self.notes.extend(self.judgment_problems)
+        return list({j.key: j for j in valid}.values())
 
     def answers_by_model(self, *, used_only: bool = True) -> dict[str, list[Answer]]:
         """Model -> its usable answers (no error), one per question; ``used_only``: only those the
@@ -73,28 +98,79 @@ class Run:
         return self.manifest.baseline if self.manifest is not None and self.mode == "pairwise-baseline" else None
 
 
+@contextlib.contextmanager
+def bulk_read() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a run is read and tabled.
+
+    The lines of a big run are hundreds of thousands of acyclic dicts; every full collection during the
+    read scans them all again, which makes reading 100,000 judgments about 1.5 times slower. The
+    collector is enabled again on exit (if it was enabled on entry).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def is_run_dir(path: Path) -> bool:
     """True when ``path`` holds an ``answers/`` folder or any of :data:`RUN_FILES`."""
     return (path / "answers").is_dir() or any((path / n).exists() for n in RUN_FILES)
 
 
-def _lines(path: Path, notes: list[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+def _parse(raw: bytes, path: Path) -> tuple[list[Line], bool] | None:
+    """Every object of a JSONL file's bytes, with ``torn`` (a last line without newline that does not
+    parse, skipped); None when any other line is broken (the caller reads again for the message)."""
+    lines = raw.split(b"\n")
+    out: list[Line] = []
+    loads = orjson.loads
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = loads(line)
+        except orjson.JSONDecodeError:
+            if n == len(lines):  # no newline after it: a write in progress
+                return out, True
+            return None
+        if not isinstance(obj, dict):
+            return None
+        out.append((f"{path}:{n}", obj))
+    return out, False
+
+
+def read_lines(path: Path, notes: list[str]) -> list[Line]:
+    """The objects of a JSONL file with their ``file:line``; a missing file is ``[]``.
+
+    A torn last line (no newline, not JSON: a write in progress) is skipped with a note, as
+    :func:`arena.store.read_jsonl` skips it; at a broken line elsewhere reading stops with a note
+    naming ``file:line`` and the lines before it are kept.
+    """
     if not path.is_file():
-        return
-    raw = path.read_bytes()
-    if raw and not raw.endswith(b"\n"):
-        notes.append(f"{path.name}: the last line is incomplete (a write in progress?); it is ignored")
+        return []
+    parsed = _parse(path.read_bytes(), path)
+    if parsed is not None:
+        rows, torn = parsed
+        if torn:
+            notes.append(f"{path.name}: the last line is incomplete (a write in progress?); it is ignored")
+        return rows
+    out: list[Line] = []
     try:
-        yield from read_jsonl(path)
+        out.extend((f"{path}:{n}", obj) for n, obj in read_jsonl(path))
     except UserError as exc:  # read_jsonl names file:line and the fix
         notes.append(f"{exc} (the lines before it are kept)")
+    return out
 
 
-def _records(path: Path, cls: type[R], notes: list[str]) -> list[R]:
+def parse_lines(lines: list[Line], cls: type[R], notes: list[str],
+                normalise: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> list[R]:
+    """Validate lines as ``cls`` records; a line that does not validate is skipped with a note."""
     out: list[R] = []
-    for n, obj in _lines(path, notes):
+    for where, obj in lines:
         try:
-            out.append(parse_record(cls, obj, f"{path}:{n}"))
+            out.append(parse_record(cls, normalise(obj) if normalise else obj, where))
         except UserError as exc:
             notes.append(f"{exc}; the line is skipped")
     return out
@@ -151,9 +227,14 @@ def load_run(run_dir: Path | str, *, require: bool = False) -> Run:
     Raises:
         UserError: with ``require``, ``run_dir`` holds no ``answers/`` and no ``judgments.jsonl``.
     """
+    with bulk_read():
+        return _load_run(Path(run_dir), require)
+
+
+def _load_run(root: Path, require: bool) -> Run:
+    from arena.questions import _normalise
     from arena.rating import validate_frame
 
-    root = Path(run_dir)
     if require and not (root / "answers").is_dir() and not (root / "judgments.jsonl").is_file():
         raise UserError(f"{root}: not an arena run dir (no answers/ or judgments.jsonl); "
                         "give the work_dir of a run or the DEST of an import")
@@ -166,13 +247,14 @@ def load_run(run_dir: Path | str, *, require: bool = False) -> Run:
     run.leaderboard, run.leaderboard_extras = load_leaderboard(root / "leaderboard.json", notes)
     run.report = _model(JudgeReport, read_json_file(root / "judge_report.json", notes), root / "judge_report.json",
                         notes)
-    run.questions = {q.question_id: q for q in _records(root / "questions.jsonl", Question, notes)}
-    run.judgments = list({j.key: j for j in _records(root / "judgments.jsonl", Judgment, notes)}.values())
+    questions = parse_lines(read_lines(root / "questions.jsonl", notes), Question, notes, normalise=_normalise)
+    run.questions = {q.question_id: q for q in questions}
+    run.judgment_lines = read_lines(root / "judgments.jsonl", notes)
     answer_dir = root / "answers"
     for path in sorted(answer_dir.glob("*.jsonl")) if answer_dir.is_dir() else []:
-        run.answers.update((a.key, a) for a in _records(path, Answer, notes))
+        run.answers.update((a.key, a) for a in parse_lines(read_lines(path, notes), Answer, notes))
     bpath = root / "battles.jsonl"
-    rows = [obj for _, obj in _lines(bpath, notes)]
+    rows = [obj for _, obj in read_lines(bpath, notes)]
     if bpath.is_file():
         import pandas as pd
 
