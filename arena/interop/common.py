@@ -332,6 +332,11 @@ def _write_files(run: ImportedRun, dest: Path, *, bootstrap: int, seed: int) -> 
 def read_json_records(path: Path) -> list[tuple[str, dict[str, Any]]]:
     """Records of a JSON array file or a JSONL file, each with its ``file:line`` (JSON: ``file:[index]``).
 
+    Not :func:`arena.tables.read_table`: an importer reads another tool's nested records (lists of turns,
+    dicts of scores), checks each for its keys and names it in a one-line error, so it needs every record
+    as written (an absent key absent, not a NaN cell of a frame) with its location; and a CSV table here is
+    the wrong file, answered with the command that imports battle tables.
+
     Raises:
         DataError: a missing or non-UTF-8 file, a CSV/TSV table (by suffix or content) where JSON is
             expected, broken JSON (``file:line``), or an array item that is not an object.
