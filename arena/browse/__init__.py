@@ -12,7 +12,8 @@ line in :attr:`RunData.notes`, and the pages say so. Every computation is vector
 source with 100,000 battles stays interactive once loaded.
 
 Modules: ``data`` (:class:`RunData`), ``load``, ``table`` (the battle table), ``battles`` (filters, detail),
-``leaderboard``, ``matchups``, ``judge``. They reuse :mod:`arena.judging` (verdict to winner, the judge
+``leaderboard``, ``matchups``, ``judge``. They reuse :func:`arena.rundir.load_run` (a run dir is read by it;
+a battles file by :func:`arena.tables.read_table`), :mod:`arena.judging` (verdict to winner, the judge
 report) and :mod:`arena.rating` (the rater, rating settings) rather than copying them.
 """
 
