@@ -70,9 +70,11 @@ class Run:
         A line that does not validate is skipped; its one-line reason goes to :attr:`judgment_problems`
         and :attr:`notes`.
         """
+        problems: list[str] = []
         with bulk_read():
-            valid = parse_lines(self.judgment_lines, Judgment, self.judgment_problems)
-        self.notes.extend(self.judgment_problems)
+            valid = parse_lines(self.judgment_lines, Judgment, problems)
+        self.judgment_problems = problems  # assigned whole: two threads validating at once write the same list
+        self.notes.extend(p for p in problems if p not in self.notes)
         return list({j.key: j for j in valid}.values())
 
     def answers_by_model(self, *, used_only: bool = True) -> dict[str, list[Answer]]:
