@@ -21,6 +21,7 @@ from arena.config import ModelConfig
 from arena.keys import content_key
 from arena.providers.base import Conversation, Provider
 from arena.records import Answer, Question
+from arena.records.core import GeneratedWith
 from arena.store import JsonlStore
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,18 @@ def _conversation(system_prompt: str | None, question: Question, previous: Seque
     return conv
 
 
+def runtime_of(provider: Provider, cfg: ModelConfig, reported: dict[str, Any] | None) -> GeneratedWith:
+    """What generated an answer: the provider's own report (``Completion.meta["generated_with"]``) over
+    what the config says (the provider's name, its batch size, and its device/dtype when its spec has them)."""
+    base: dict[str, Any] = {"engine": getattr(provider, "name", None) or cfg.spec.provider,
+                            "batch_size": cfg.spec.batch_size}
+    for key in ("device", "dtype"):
+        value = getattr(cfg.spec, key, None)
+        if isinstance(value, str):
+            base[key] = value
+    return GeneratedWith.model_validate(base | {k: v for k, v in (reported or {}).items() if v is not None})
+
+
 def _answer_chunk(
     provider: Provider, questions: Sequence[Question], name: str, cfg: ModelConfig, spec: dict[str, Any]
 ) -> list[Answer]:
@@ -105,6 +118,7 @@ def _answer_chunk(
     ctoks: list[list[int]] = [[] for _ in questions]
     lat: list[list[float]] = [[] for _ in questions]
     errors: list[str | None] = [None for _ in questions]
+    runtime: list[GeneratedWith | None] = [None for _ in questions]
     for turn in range(max(len(q.turns) for q in questions)):
         idx = [i for i, q in enumerate(questions) if turn < len(q.turns) and errors[i] is None]
         if not idx:
@@ -116,11 +130,14 @@ def _answer_chunk(
             ptoks[i].append(c.prompt_tokens)
             ctoks[i].append(c.completion_tokens)
             lat[i].append(round(c.latency_s, 4))
+            if runtime[i] is None:
+                runtime[i] = runtime_of(provider, cfg, c.meta.get("generated_with"))
             if c.error:
                 errors[i] = f"turn {turn + 1}: {c.error}"
     return [
         Answer(key=answer_key(q, spec), question_id=q.question_id, model=name, turns=texts[i], spec=spec | {"arena_version": __version__},
-               prompt_tokens=ptoks[i], completion_tokens=ctoks[i], latency_s=lat[i], error=errors[i])
+               prompt_tokens=ptoks[i], completion_tokens=ctoks[i], latency_s=lat[i], error=errors[i],
+               generated_with=runtime[i])
         for i, q in enumerate(questions)
     ]
 

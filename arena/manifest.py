@@ -51,6 +51,23 @@ def versions() -> dict[str, str | None]:
     return out
 
 
+_RATING_PACKAGES = ("numpy", "scipy")
+_LOCAL_PACKAGES = ("torch", "transformers")
+_REMOTE_PACKAGES = ("httpx",)
+
+
+def relevant_packages(cfg: ArenaConfig) -> list[str]:
+    """The packages whose version a run's numbers depend on: arena and the rater's numerics always; torch and
+    transformers when a local model generates or judges; httpx when an endpoint is called."""
+    out = ["arena", *_RATING_PACKAGES]
+    specs = [m.spec for m in cfg.enabled_models.values()] + [cfg.judge.spec]
+    if any(s.scores_labels for s in specs):  # the local kind: it scores labels with its own weights
+        out += _LOCAL_PACKAGES
+    if any("base_url" in type(s).model_fields for s in specs):
+        out += _REMOTE_PACKAGES
+    return out
+
+
 def hardware() -> dict[str, Any]:
     info: dict[str, Any] = {"platform": platform.platform(), "machine": platform.machine(), "cpus": os.cpu_count()}
     torch = sys.modules.get("torch")  # only if a local model already imported it

@@ -30,6 +30,9 @@ _COMMANDS = {
     "export": "arena.cli.interop",
     "meta-eval": "arena.cli.meta_eval",
     "compare": "arena.cli.compare",
+    "diff": "arena.cli.diff",
+    "repeat": "arena.cli.diff",
+    "reproduce": "arena.cli.diff",
 }
 
 

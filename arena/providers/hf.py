@@ -8,6 +8,7 @@ Models are loaded, GGUF files converted and cached, and loaded weights shared in
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from collections.abc import Sequence
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+import transformers
 from transformers import GenerationConfig, StoppingCriteriaList
 
 from arena.errors import ProviderError, UserError
@@ -41,6 +43,7 @@ from arena.providers.presets import resolve_model
 __all__ = [
     "LoadedModel",
     "TransformersProvider",
+    "chat_template_hash",
     "clear_model_cache",
     "default_cache_root",
     "gguf_cache_dir",
@@ -107,6 +110,20 @@ class TransformersProvider:
     @property
     def tokenizer(self) -> Any:
         return self.load().tokenizer
+
+    def generated_with(self) -> dict[str, Any]:
+        """The runtime every answer records (:class:`arena.records.core.GeneratedWith`): chat template hash,
+        batch size, padding side (prompts are always left-padded here), device, dtype and library versions."""
+        loaded = self.load()
+        return {
+            "engine": self.name,
+            "batch_size": self.batch_size,
+            "padding_side": "left",
+            "chat_template_hash": chat_template_hash(loaded.tokenizer),
+            "device": str(loaded.model.device),
+            "dtype": str(loaded.model.dtype).removeprefix("torch."),
+            "versions": {"torch": torch.__version__, "transformers": transformers.__version__},
+        }
 
     # ------------------------------------------------------------------ prompts
 
@@ -179,11 +196,13 @@ class TransformersProvider:
         if not conversations:
             return []
         loaded = self.load()
+        runtime = self.generated_with()
         encoded = [self.encode(c, settings.max_new_tokens) for c in conversations]
         results: list[Completion | None] = [None] * len(conversations)
         for batch in self._batches([len(ids) for ids, _ in encoded]):
             completions = self._generate_batch([encoded[i][0] for i in batch], settings, loaded)
             for i, completion in zip(batch, completions, strict=True):
+                completion.meta["generated_with"] = runtime
                 if encoded[i][1]:
                     completion.meta["truncated_prompt_tokens"] = encoded[i][1]
                 results[i] = completion
@@ -330,6 +349,17 @@ class TransformersProvider:
                 scores = {c: v - total for c, v in scores.items()}
             results.append(scores)
         return results
+
+
+def chat_template_hash(tokenizer: Any) -> str:
+    """First 16 hex digits of the SHA-256 of the tokenizer's chat template; ``"none"`` without one (the
+    plain ``role: content`` format is used then)."""
+    template = getattr(tokenizer, "chat_template", None)
+    if not template:
+        return "none"
+    text = template if isinstance(template, str) else repr(sorted(template.items()) if isinstance(template, dict)
+                                                                 else template)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def _merge_system(messages: list[dict[str, str]]) -> list[dict[str, str]]:

@@ -398,7 +398,19 @@ class OpenAIProvider(StreamingProvider):
         parsed = parse_logprobs(choice)
         if parsed is not None:
             completion.logprobs, completion.meta["tokens"] = parsed
+        completion.meta["generated_with"] = self._generated_with(data, url)
         return completion
+
+    def _generated_with(self, data: dict[str, Any], url: str) -> dict[str, Any]:
+        """What the endpoint says produced a reply: its served model and ``system_fingerprint`` (where
+        present), and which base URL answered (credentials removed)."""
+        from arena.manifest import scrub
+
+        served, fingerprint = data.get("model"), data.get("system_fingerprint")
+        base = next((b for b in self.base_urls if url.startswith(b.rstrip("/"))), url)
+        return {"engine": self.name, "served_model": served if isinstance(served, str) else None,
+                "system_fingerprint": fingerprint if isinstance(fingerprint, str) else None,
+                "endpoint": scrub(base)}
 
 
 def _error_text(resp: httpx.Response) -> str:

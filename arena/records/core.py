@@ -51,6 +51,35 @@ class Question(_Record):
         return content_key({"question_id": self.question_id, "turns": self.turns})
 
 
+class GeneratedWith(_Record):
+    """What produced an answer beyond its config: the runtime, as the provider reports it.
+
+    Recorded with every generated answer (None for answers written before this record existed and for
+    pre-generated answers), so ``arena diff`` can name a runtime change that no config key shows: a new
+    chat template, another batch size, dtype, device, library version, or a different model behind an
+    endpoint. Values are those of the answer's first turn.
+    """
+
+    engine: str | None = None
+    """The provider that generated it (``transformers``, ``openai``, ``fake``, ...)."""
+    batch_size: int | None = None
+    """The provider's batch size setting (conversations per forward batch for a local model)."""
+    padding_side: str | None = None
+    """Side the prompts of a batch were padded on (local models)."""
+    chat_template_hash: str | None = None
+    """Short SHA-256 of the tokenizer's chat template (``"none"`` when the tokenizer has none)."""
+    device: str | None = None
+    dtype: str | None = None
+    versions: dict[str, str] = Field(default_factory=dict)
+    """Versions of the libraries that generated it (e.g. torch, transformers)."""
+    served_model: str | None = None
+    """The model name the endpoint reported in its reply (OpenAI-compatible servers)."""
+    system_fingerprint: str | None = None
+    """The endpoint's ``system_fingerprint``, where it sends one."""
+    endpoint: str | None = None
+    """The base URL that answered (credentials removed), when several share the load."""
+
+
 class Answer(_Record):
     """A candidate's answer to every turn of one question."""
 
@@ -65,6 +94,8 @@ class Answer(_Record):
     latency_s: list[float] = Field(default_factory=list)
     created: str = Field(default_factory=now_iso)
     error: str | None = None
+    generated_with: GeneratedWith | None = None
+    """The runtime that generated it (see :class:`GeneratedWith`); None when unknown."""
 
 
 class Judgment(_Record):
