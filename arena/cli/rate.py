@@ -125,11 +125,25 @@ class _MethodOption(click.Option):
     "column every battle is its own question.",
 )
 @click.option(
+    "--ci",
+    type=click.Choice(list(registry.INTERVALS)),
+    default="bootstrap",
+    show_default=True,
+    help="Interval type. " + "; ".join(f"{k}: {v}" for k, v in registry.INTERVALS.items()) + ".",
+)
+@click.option(
     "--ties",
-    type=click.Choice(["half", "drop"]),
+    type=click.Choice(list(registry.TIE_MODELS)),
     default="half",
     show_default=True,
-    help="A tie is half a win each side, or dropped.",
+    help="Tie model. " + "; ".join(f"{t.name}: {t.summary}" for t in registry.TIE_MODELS.values()) + ".",
+)
+@click.option(
+    "--reweight",
+    type=click.Choice(["none", "inverse-pair"]),
+    default="none",
+    show_default=True,
+    help="inverse-pair: weigh each battle 1/max(pair battles, 50) in the fit (LMArena's, for unbalanced logs).",
 )
 @click.option(
     "--style-control", is_flag=True, help="Fit length/markdown style as covariates (needs len_a/len_b ...)."
@@ -148,7 +162,9 @@ def command(
     out: Path | None,
     seed: int,
     resample: str,
+    ci: str,
     ties: str,
+    reweight: str,
     style_control: bool,
 ) -> None:
     """Rate the battles in BATTLES_FILE (JSONL, JSON, CSV, TSV or parquet with FastChat columns).
@@ -181,7 +197,9 @@ def command(
                 "bootstrap": bootstrap,
                 "anchor": _parse_anchor(anchor),
                 "resample": resample,
+                "ci": ci,
                 "ties": ties,
+                "reweight": reweight,
                 "style_control": style_control,
                 "seed": seed,
                 "elo": {"k": k, "order": elo_order},

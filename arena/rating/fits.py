@@ -1,21 +1,34 @@
 """The built-in rating methods' fit functions (registered in :mod:`arena.rating.registry` as ``bt`` and ``elo``).
 
-Each is ``fit(encoded, settings, rng, *, interval) -> Fit``; the only interval type today is ``bootstrap``
-(``settings.bootstrap`` rounds, resampling questions or battles as ``settings.resample`` says).
+Each is ``fit(encoded, settings, rng, *, interval) -> Fit``. Bradley-Terry takes ``bootstrap``
+(``settings.bootstrap`` rounds, resampling questions or battles as ``settings.resample`` says) and
+``sandwich`` (clustered the same way), every tie model of :data:`~arena.rating.registry.TIE_MODELS` and
+inverse-pair reweighting; Elo takes ``bootstrap``, ties ``half``/``drop`` and no reweighting.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 
-from arena.errors import DataError
-from arena.rating.bootstrap import bootstrap_strengths, make_resampler
-from arena.rating.bradley_terry import aggregate, canonical, fit_pairs, graph_warnings, pair_design
+from arena.errors import DataError, UserError
+from arena.rating import ties
+from arena.rating.bootstrap import Resampler, bootstrap_strengths, make_resampler
+from arena.rating.bradley_terry import (
+    DEFAULT_RIDGE,
+    aggregate,
+    canonical,
+    fit_pairs,
+    graph_warnings,
+    pair_design,
+)
 from arena.rating.elo import elo, elo_bootstrap, elo_updates, is_shuffled
 from arena.rating.frame import Encoded
-from arena.rating.registry import Fit
+from arena.rating.registry import TIE_MODELS, Fit
+from arena.rating.reweight import inverse_pair_factor
+from arena.rating.sandwich import bt_covariance, clusters, meat, sandwich
 from arena.rating.settings import RatingSettings
 
 
@@ -24,18 +37,9 @@ def resample_unit(enc: Encoded, settings: RatingSettings) -> Literal["question",
     return settings.resample if enc.has_questions else "battle"
 
 
-def fit_bt(
-    enc: Encoded, settings: RatingSettings, rng: np.random.Generator, *, interval: str = "bootstrap"
-) -> Fit:
-    """Bradley-Terry: point strengths (natural scale), ``settings.bootstrap`` resampled refits and warnings
-    about an ill-posed design (unplayed, disconnected, unbeaten or winless models)."""
-    n = enc.n_items
-    cells, cell_of_battle = aggregate(n, *canonical(enc.a, enc.b, enc.outcome), enc.weight)
-    design = pair_design(n, cells, settings.ties)
-    wins, total = design.totals(cells.weight)
-    point = fit_pairs(n, design.i, design.j, wins, total)
+def _graph_notes(enc: Encoded, i: np.ndarray, j: np.ndarray, wins: np.ndarray, total: np.ndarray) -> list[str]:
     notes = []
-    for kind, idx in graph_warnings(n, design.i, design.j, wins, total):
+    for kind, idx in graph_warnings(enc.n_items, i, j, wins, total):
         names = ", ".join(enc.models[k] for k in idx[:10]) + (" ..." if len(idx) > 10 else "")
         notes.append(
             {
@@ -46,13 +50,96 @@ def fit_bt(
                 "winless": f"never won a battle: {names}; ratings are held finite by a small ridge and are upper bounds",
             }[kind]
         )
-    boot = np.empty((0, n))
-    if settings.bootstrap > 0:
-        sampler = make_resampler(
-            cell_of_battle, enc.weight, enc.count, enc.group, len(cells.a), resample_unit(enc, settings)
-        )
+    return notes
+
+
+@dataclass(frozen=True)
+class _Reweighted(Resampler):
+    """Resample battles as they were observed, then apply the fixed per-cell reweighting."""
+
+    base: Resampler | None = None
+    factor: np.ndarray | None = None
+
+    def draw_many(self, rng: np.random.Generator, rounds: int) -> np.ndarray:
+        assert self.base is not None and self.factor is not None  # built only by _resampler
+        return self.base.draw_many(rng, rounds) * self.factor
+
+
+def _resampler(
+    enc: Encoded, settings: RatingSettings, cell_of_row: np.ndarray, n_cells: int, cell_factor: np.ndarray | None
+) -> Resampler:
+    base = make_resampler(cell_of_row, enc.weight, enc.count, enc.group, n_cells, resample_unit(enc, settings))
+    if cell_factor is None:
+        return base
+    return _Reweighted(base.cell_weight * cell_factor, None, base, cell_factor)
+
+
+def _cell_factor(enc: Encoded, settings: RatingSettings, cell_of_row: np.ndarray, n_cells: int) -> np.ndarray | None:
+    """The reweighting per cell (constant within a pair, so within a cell), or None without reweighting."""
+    if settings.reweight == "none":
+        return None
+    out = np.ones(n_cells)
+    out[cell_of_row] = inverse_pair_factor(enc.n_items, enc.a, enc.b, enc.weight)
+    return out
+
+
+def fit_bt(
+    enc: Encoded, settings: RatingSettings, rng: np.random.Generator, *, interval: str = "bootstrap"
+) -> Fit:
+    """Bradley-Terry under the tie model ``settings.ties``: point strengths (natural scale), the interval
+    (``bootstrap``: ``settings.bootstrap`` resampled refits; ``sandwich``: the clustered covariance of
+    :mod:`arena.rating.sandwich`), the tie model's parameters, and warnings about an ill-posed design
+    (unplayed, disconnected, unbeaten or winless models). ``settings.reweight`` reweights the fit only."""
+    n = enc.n_items
+    cells, cell_of_battle = aggregate(n, *canonical(enc.a, enc.b, enc.outcome), enc.weight)
+    n_cells = len(cells.a)
+    cell_factor = _cell_factor(enc, settings, cell_of_battle, n_cells)
+    fit_weight = cells.weight if cell_factor is None else cells.weight * cell_factor
+    tie_model = TIE_MODELS[settings.ties]
+    design = pair_design(n, cells, "drop" if settings.ties == "drop" else "half")
+    wins, total = design.totals(fit_weight)
+    point = fit_pairs(n, design.i, design.j, wins, total)
+    notes = _graph_notes(enc, design.i, design.j, wins, total)
+    by_question = resample_unit(enc, settings) == "question"
+    if tie_model.fit is not None:
+        return _fit_tie_model(enc, settings, rng, interval, tie_model.likelihood(), point, notes)
+    boot, cov = np.empty((0, n)), None
+    if interval == "sandwich":
+        groups = clusters(cell_of_battle, enc.weight, enc.group, n_cells, by_question)
+        cov = bt_covariance(design, point, cells.weight, groups, cell_factor)
+    elif settings.bootstrap > 0:
+        sampler = _resampler(enc, settings, cell_of_battle, n_cells, cell_factor)
         boot = bootstrap_strengths(design, sampler, settings.bootstrap, rng, init=point)
-    return Fit(point, boot, notes)
+    return Fit(point, boot, notes, cov=cov)
+
+
+def _fit_tie_model(
+    enc: Encoded,
+    settings: RatingSettings,
+    rng: np.random.Generator,
+    interval: str,
+    likelihood: Any,
+    start: np.ndarray,
+    notes: list[str],
+) -> Fit:
+    """Davidson / Rao-Kupper (:mod:`arena.rating.ties`) with their intervals, warm-started at the half-tie fit."""
+    n = enc.n_items
+    cells, cell_of_row = ties.tie_cells(enc, enc.weight, bothbad_apart=True)
+    n_cells = len(cells.i)
+    cell_factor = _cell_factor(enc, settings, cell_of_row, n_cells)
+    fit_weight = cells.weight if cell_factor is None else cells.weight * cell_factor
+    model = likelihood(cells)
+    x = ties.fit(model, cells, fit_weight, init=np.r_[start, model.initial()])
+    boot, cov = np.empty((0, n)), None
+    if interval == "sandwich" or settings.bootstrap > 0:
+        hess = ties.hessian(model, cells, fit_weight, x, DEFAULT_RIDGE)
+        if interval == "sandwich":
+            groups = clusters(cell_of_row, enc.weight, enc.group, n_cells, resample_unit(enc, settings) == "question")
+            cov = sandwich(hess, meat(ties.scores(model, cells, x, cell_factor), cells.weight, groups))[:n, :n]
+        else:
+            draws = _resampler(enc, settings, cell_of_row, n_cells, cell_factor).draw_many(rng, settings.bootstrap)
+            boot = ties.bootstrap(model, cells, draws, x, hess)
+    return Fit(x[:n], boot, notes, cov=cov, params=model.params(x[n:]))
 
 
 MAX_ELO_UPDATES = 50_000_000
@@ -67,6 +154,10 @@ def fit_elo(
     Raises:
         DataError: a non-integer count (Elo runs whole battles), or a sequence too long to run.
     """
+    if settings.ties not in ("half", "drop"):
+        raise UserError(f"rating.ties {settings.ties!r}: elo takes half or drop; use --method bt for tie models")
+    if settings.reweight != "none":
+        raise UserError("rating.reweight inverse-pair: elo runs battles one by one; use --method bt")
     e = settings.elo
     whole = np.isclose(enc.count, np.rint(enc.count), rtol=0, atol=1e-9)
     if not whole.all():

@@ -172,6 +172,9 @@ class Encoded:
     """False when the battles came without question ids: every battle is then its own question."""
     row_weight: np.ndarray | None = None
     """The ``weight`` column alone (Elo scales its step by it); None means all ones."""
+    bothbad: np.ndarray | None = None
+    """True where the winner is ``tie (bothbad)`` (outcome :data:`TIE`); tie models that keep it apart read
+    it (Davidson); None means no such rows."""
 
     @property
     def n_items(self) -> int:
@@ -203,4 +206,5 @@ def encode(frame: pd.DataFrame, models: list[str] | None = None) -> Encoded:
         group,
         has_questions=frame.attrs.get(QUESTIONS_ATTR, True) is not False,
         row_weight=row_weight,
+        bothbad=winner == "tie (bothbad)",
     )

@@ -30,8 +30,10 @@ from arena.rating.rows import (
     sorted_rows,
     weight_note,
 )
+from arena.rating.sandwich import normal_interval, rating_covariance
 from arena.rating.settings import RatingSettings
 from arena.rating.single import mean_scores, mean_scores_by
+from arena.rating.tie_sensitivity import tie_sensitivity
 
 __all__ = ["LeaderboardResult", "compute_leaderboard"]
 
@@ -60,6 +62,8 @@ def _rate(
     rng: np.random.Generator,
     interval: str = DEFAULT_INTERVAL,
 ) -> tuple[list[dict[str, Any]], list[str], dict[str, Any], Encoded, np.ndarray]:
+    if settings.style_control and settings.ties not in ("half", "drop"):
+        raise UserError(f"rating.ties {settings.ties!r}: style control takes half or drop")
     method = registry.get(settings.method)
     registry.check_interval(method, interval)
     enc = encode(frame)
@@ -75,7 +79,11 @@ def _rate(
     elif anchor is not None:
         point = point - point[anchor[0]] + anchor[1]
         boot = boot - boot[:, anchor[0] : anchor[0] + 1] + anchor[1]
-    if len(boot):
+    rcov = None
+    if fit.cov is not None and method.output == "strengths":
+        rcov = rating_covariance(fit.cov, scale / np.log(base), None if anchor is None else anchor[0])
+        low, high = normal_interval(point, np.diag(rcov), settings.confidence)
+    elif len(boot):
         low, high = bs.percentile_interval(boot, settings.confidence)
     else:
         low, high = point.copy(), point.copy()
@@ -94,11 +102,15 @@ def _rate(
         }
         row.update({key: count_value(float(v[k])) for key, v in stats.items()})
         rows.append(row)
-    extras: dict[str, Any] = {}
+    extras: dict[str, Any] = {"ci": interval, "ties": {"model": settings.ties, **fit.params}}
     if baseline is not None:
         b = models.index(baseline)
         wr = mx.predicted_win_rate(point, scale=scale, base=base)[:, b]
-        if len(boot):
+        if rcov is not None:
+            var = np.diag(rcov) + rcov[b, b] - 2 * rcov[:, b]
+            d_low, d_high = normal_interval(point - point[b], var, settings.confidence)
+            wr_low, wr_high = (1.0 / (1.0 + np.power(base, -d / scale)) for d in (d_low, d_high))
+        elif len(boot):
             wr_boot = 1.0 / (1.0 + np.power(base, (boot[:, [b]] - boot) / scale))
             wr_low, wr_high = bs.percentile_interval(wr_boot, settings.confidence)
         else:
@@ -114,7 +126,7 @@ def compute_leaderboard(
     *,
     baseline: str | None = None,
     scores: pd.DataFrame | None = None,
-    interval: str = DEFAULT_INTERVAL,
+    interval: str | None = None,
 ) -> LeaderboardResult:
     """Rate models from battles (and/or single-mode scores) with intervals.
 
@@ -136,8 +148,9 @@ def compute_leaderboard(
             ``rank_high`` come from the score intervals; ``score, score_low, score_high`` are added. The
             rating beside the score is the one the battles imply (``settings.method``), or, with no
             battles, the mean score itself. ``method`` is ``single``.
-        interval: the interval type (one of the method's ``intervals``; ``bootstrap``: ``settings.bootstrap``
-            resampled refits, percentile intervals).
+        interval: the interval type (one of the method's ``intervals``), default ``settings.ci``:
+            ``bootstrap``: ``settings.bootstrap`` resampled refits, percentile intervals; ``sandwich``:
+            normal intervals from the clustered sandwich covariance.
 
     Raises:
         UserError: a method or interval type the registry does not hold; DataError: no battles or scores,
@@ -148,6 +161,7 @@ def compute_leaderboard(
         coefficients, per-turn/per-category scores).
     """
     frame = validate_frame(battles) if len(battles) or len(battles.columns) else battles
+    interval = settings.ci if interval is None else interval
     rng = _rng(settings)
     if frame.empty and scores is None:
         raise DataError("no battles to rate; judge some pairs first or pass single-mode scores")
@@ -167,11 +181,16 @@ def compute_leaderboard(
         rows = single_rows(table)
     else:
         rows, notes, extras, enc, point = _rate(frame, settings, baseline, rng, interval)
-        warnings += notes + weight_note(frame)
+        warnings += notes + weight_note(frame) + tie_sensitivity(enc, settings, point)
         extras.update(matrices(enc, point, registry.rating_scale(settings), settings.elo.base))
         extras["categories"] = _categories(frame, settings, baseline, warnings, interval)
         if settings.style_control:
-            from arena.rating.style import style_extras
+            if interval == "sandwich":
+                from arena.rating.style_sandwich import style_sandwich_extras as style_extras
+            else:
+                if settings.reweight != "none":
+                    raise UserError("rating.reweight inverse-pair with style control needs rating.ci sandwich")
+                from arena.rating.style import style_extras
 
             extras["style"] = style_extras(frame, settings, rng)
             if "warning" in extras["style"]:

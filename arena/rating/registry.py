@@ -5,10 +5,10 @@ A method is one entry: its name, a one-line summary (shown by ``arena rate --hel
 without numpy, pandas or scipy), the scale its ratings live on, and the interval types it can compute.
 
 A fit function is ``fit(encoded, settings, rng, *, interval) -> Fit``: the point estimate, samples of it
-under the interval type (the bootstrap's resampled refits today; an interval type without resampling, such
-as a sandwich estimate, returns draws from its normal approximation) and warnings. The leaderboard takes
-percentile intervals, rank bounds and win-rate intervals from those samples whatever the method, so a new
-method or interval type is one module and one entry here::
+under the interval type (the bootstrap's resampled refits), or, for a closed-form interval type (the
+sandwich estimate), the covariance of the point estimate, and warnings. The leaderboard takes intervals,
+rank bounds and win-rate intervals from those whatever the method, so a new method, interval type or tie
+model (:data:`TIE_MODELS`) is one module and one entry here::
 
     from arena.rating.registry import RatingMethod, register
 
@@ -30,9 +30,64 @@ if TYPE_CHECKING:
     from arena.rating.frame import Encoded
     from arena.rating.settings import RatingSettings
 
-INTERVALS: tuple[str, ...] = ("bootstrap",)
-"""Interval types the leaderboard knows; a method lists the ones it computes in ``RatingMethod.intervals``."""
+INTERVALS: dict[str, str] = {
+    "bootstrap": "percentile intervals of seeded resampled refits (rating.bootstrap rounds)",
+    "sandwich": "closed-form robust (M-estimator) normal intervals, clustered by question",
+}
+"""Interval types the leaderboard knows (name: one line); a method lists the ones it computes in
+``RatingMethod.intervals``. ``rating.ci`` picks one."""
 DEFAULT_INTERVAL = "bootstrap"
+
+
+@dataclass(frozen=True)
+class TieModel:
+    """How a tie enters a Bradley-Terry fit (``rating.ties``)."""
+
+    name: str
+    summary: str
+    fit: str | None = None
+    """``"module:Class"`` of a tie likelihood (:class:`arena.rating.ties.TieLikelihood`, built from the cells), or None for
+    the plain Bradley-Terry pair fit (``half``, ``drop``)."""
+
+    def likelihood(self) -> Any:
+        """The tie-likelihood class (imports its module the first time); None for ``half``/``drop``."""
+        if self.fit is None:
+            return None
+        module, _, name = self.fit.partition(":")
+        try:
+            return getattr(import_module(module), name)
+        except (ImportError, AttributeError) as exc:
+            raise UserError(f"tie model {self.name!r}: cannot load {self.fit!r} ({exc})") from None
+
+
+TIE_MODELS: dict[str, TieModel] = {
+    t.name: t
+    for t in (
+        TieModel("half", "a tie is half a win to each side (tie and tie (bothbad) alike)"),
+        TieModel("drop", "ties are left out of the fit (still counted in the ties column)"),
+        TieModel(
+            "davidson",
+            "Davidson: P(tie) = nu sqrt(pi_i pi_j) / Z; tie and tie (bothbad) each get their own nu",
+            "arena.rating.ties:Davidson",
+        ),
+        TieModel(
+            "rao-kupper",
+            "Rao-Kupper: P(i beats j) = pi_i / (pi_i + theta pi_j); one tie outcome (tie (bothbad) pooled)",
+            "arena.rating.ties:RaoKupper",
+        ),
+    )
+}
+"""Tie models by name; a new one is one module and one entry here."""
+
+
+def unknown_interval(name: str) -> str:
+    """``unknown interval type 'x'. Did you mean ...? Available: ...``"""
+    return unknown_name("interval type", name, INTERVALS)
+
+
+def unknown_ties(name: str) -> str:
+    """``unknown tie model 'x'. Did you mean ...? Available: ...``"""
+    return unknown_name("tie model", name, TIE_MODELS)
 
 
 @dataclass(frozen=True)
@@ -45,6 +100,11 @@ class Fit:
     samples: np.ndarray
     """``(rounds, n_models)`` draws on the same scale as ``point`` for the interval; ``(0, n)`` for none."""
     warnings: list[str] = field(default_factory=list)
+    cov: np.ndarray | None = None
+    """A closed-form interval type (``sandwich``): the ``(n_models, n_models)`` covariance of ``point``
+    (same scale); the leaderboard then takes normal intervals from it instead of percentiles of ``samples``."""
+    params: dict[str, float] = field(default_factory=dict)
+    """Fitted parameters besides the strengths (e.g. a tie model's ``nu``/``theta``), reported in extras."""
 
 
 class FitFunction(Protocol):
@@ -146,6 +206,7 @@ register(
         "bt",
         "arena.rating.fits:fit_bt",
         "Bradley-Terry maximum likelihood (order-free)",
+        intervals=("bootstrap", "sandwich"),
     )
 )
 register(

@@ -175,6 +175,19 @@ def _style_line(result: LeaderboardResult) -> str:
     return "style control coefficients (log-odds per sd of the normalised difference): " + ", ".join(parts)
 
 
+def _model_line(result: LeaderboardResult) -> str:
+    """One line naming the tie model (with its fitted parameters), the interval type and any reweighting."""
+    ties = result.extras.get("ties") or {}
+    if not ties:
+        return ""
+    params = ", ".join(f"{k} {v:.3g}" for k, v in ties.items() if k != "model" and v is not None)
+    line = f"ties: {ties['model']}" + (f" ({params})" if params else "")
+    line += f"; intervals: {result.extras.get('ci', result.settings.ci)}"
+    if result.settings.reweight != "none":
+        line += f"; reweight: {result.settings.reweight}"
+    return line
+
+
 def format_leaderboard(result: LeaderboardResult, fmt: Format = "table") -> str:
     """Render a leaderboard.
 
@@ -190,9 +203,9 @@ def format_leaderboard(result: LeaderboardResult, fmt: Format = "table") -> str:
     if fmt in ("table", "md"):
         header, body = _display(result)
         text = _text_table(header, body) if fmt == "table" else _markdown(header, body)
-        style = _style_line(result)
-        if style:
-            text += "\n" + style + "\n"
+        for line in (_model_line(result), _style_line(result)):
+            if line:
+                text += "\n" + line + "\n"
         if result.warnings:
             prefix = "note: " if fmt == "table" else "> note: "
             text += "\n" + "\n".join(prefix + w for w in result.warnings) + "\n"

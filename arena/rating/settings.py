@@ -45,16 +45,32 @@ class RatingSettings(BaseModel):
     method: str = "bt"
     """A method of :mod:`arena.rating.registry`: ``bt``: Bradley-Terry maximum likelihood (order-free);
     ``elo``: online Elo (order: ``elo.order``); or one registered there."""
+    ci: str = "bootstrap"
+    """Interval type (:data:`arena.rating.registry.INTERVALS`): ``bootstrap``: percentile intervals of
+    ``bootstrap`` resampled refits; ``sandwich``: closed-form robust (M-estimator) normal intervals
+    ``H^-1 M H^-1`` (Bradley-Terry and style control; ``bootstrap`` is then not used). The sandwich's
+    ``M`` sums score products within a question (clustered) when ``resample`` is ``question``, else
+    per battle; a row of count or weight ``n`` is ``n`` battles of its question."""
     bootstrap: int = Field(1000, ge=0)
-    """Bootstrap rounds for confidence intervals (0 = none)."""
+    """Bootstrap rounds for confidence intervals (0 = none) when ``ci`` is ``bootstrap``."""
     resample: Literal["question", "battle"] = "question"
-    """Resample whole questions (both orders of a pair stay together) or single battles. Battles without
-    question ids are each their own question; counts and weights resample as that many battles."""
+    """Resample (bootstrap) or cluster (sandwich) whole questions (both orders of a pair stay together) or
+    single battles. Battles without question ids are each their own question; counts and weights resample
+    as that many battles."""
     confidence: float = Field(0.95, gt=0, lt=1)
     anchor: Anchor | None = None
     """Pin a model's rating; default: the baseline at 1000 in pairwise-baseline mode, else mean 1000."""
-    ties: Literal["half", "drop"] = "half"
-    """A tie counts as half a win to each side, or is dropped."""
+    ties: str = "half"
+    """Tie model (:data:`arena.rating.registry.TIE_MODELS`): ``half``: a tie is half a win to each side;
+    ``drop``: ties are left out of the fit; ``davidson``: ties are their own outcome with probability
+    ``nu sqrt(pi_i pi_j) / Z``, ``tie`` and ``tie (bothbad)`` each with its own ``nu`` (the strengths are
+    those of the pooled fit; the split is what the two ``nu`` say); ``rao-kupper``: ``P(i beats j) =
+    pi_i / (pi_i + theta pi_j)``, a tie is what ``theta`` leaves over (one tie outcome: ``tie (bothbad)``
+    pooled with ``tie``). Elo and style control take ``half`` and ``drop`` only."""
+    reweight: Literal["none", "inverse-pair"] = "none"
+    """``inverse-pair``: LMArena's reweighting for unbalanced logs: each battle of a model pair weighs
+    ``1 / max(pair battles, 50)`` in the fit (rescaled so that the weights sum to the number of battles), so
+    heavily sampled pairs stop dominating; counts in the table stay unweighted. Bradley-Terry only."""
     strong_weight: float = Field(3.0, ge=1)
     """How many battles a strong verdict (A>>B) counts for, as arena-hard."""
     style_control: bool = False
@@ -70,4 +86,18 @@ class RatingSettings(BaseModel):
     def _registered(cls, value: str) -> str:
         if value not in registry.names():
             raise ValueError(registry.unknown_method(value))
+        return value
+
+    @field_validator("ci")
+    @classmethod
+    def _interval(cls, value: str) -> str:
+        if value not in registry.INTERVALS:
+            raise ValueError(registry.unknown_interval(value))
+        return value
+
+    @field_validator("ties")
+    @classmethod
+    def _tie_model(cls, value: str) -> str:
+        if value not in registry.TIE_MODELS:
+            raise ValueError(registry.unknown_ties(value))
         return value

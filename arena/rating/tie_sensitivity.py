@@ -1,0 +1,42 @@
+"""A one-line note when the top of the leaderboard depends on the tie model (point fits only)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from arena.rating.frame import TIE, Encoded
+from arena.rating.registry import TIE_MODELS
+from arena.rating.settings import RatingSettings
+
+TOP = 3
+"""How many leading ranks the note compares."""
+
+
+def top_order(models: list[str], point: np.ndarray, top: int = TOP) -> list[str]:
+    """The ``top`` best models by point rating, best first (ties broken by name, as the leaderboard does)."""
+    order = sorted(range(len(models)), key=lambda k: (-float(point[k]), models[k]))
+    return [models[k] for k in order[:top]]
+
+
+def tie_sensitivity(enc: Encoded, settings: RatingSettings, point: np.ndarray, top: int = TOP) -> list[str]:
+    """``["tie sensitivity: ..."]`` when another tie model puts different models, or another order, in the top
+    ``top`` ranks than ``settings.ties`` does; else ``[]``. Bradley-Terry only (the tie models are its
+    variants); each alternative is a point fit (no intervals), so the check costs a few fits."""
+    if settings.method != "bt" or not bool(((enc.outcome == TIE) & (enc.weight > 0)).any()):
+        return []
+    from arena.rating.fits import fit_bt
+
+    here = top_order(enc.models, point, top)
+    differ = []
+    rng = np.random.default_rng(0)
+    for name in TIE_MODELS:
+        if name == settings.ties:
+            continue
+        other = settings.model_copy(update={"ties": name, "bootstrap": 0, "ci": "bootstrap"})
+        alt = top_order(enc.models, fit_bt(enc, other, rng, interval="bootstrap").point, top)
+        if alt != here:
+            differ.append(f"{name}: {' > '.join(alt)}")
+    if not differ:
+        return []
+    return [f"tie sensitivity: the top {len(here)} under ties {settings.ties} ({' > '.join(here)}) differ under "
+            + "; ".join(differ)]

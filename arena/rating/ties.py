@@ -1,0 +1,245 @@
+"""Tie models for Bradley-Terry: Davidson (1970) and Rao-Kupper (1967), on aggregated cells.
+
+Battles are reduced to cells: unordered pair ``i < j`` x outcome kind (0: ``i`` wins, 1: ``j`` wins, 2: tie,
+3: ``tie (bothbad)``), with summed frequencies ``count * weight``. With ``d = s_i - s_j`` (natural scale):
+
+- Davidson: ``P(i) = e^{d/2} / Z``, ``P(j) = e^{-d/2} / Z``, ``P(tie kind k) = nu_k / Z``, ``Z = e^{d/2} +
+  e^{-d/2} + sum_k nu_k``. ``tie`` and ``tie (bothbad)`` are separate outcomes, each with its own ``nu``
+  (a kind never observed has none); since both share the ``sqrt(pi_i pi_j)`` form, the strengths equal those
+  of the pooled fit and the two ``nu`` say how ties split.
+- Rao-Kupper: ``P(i) = sigma(d - a)``, ``P(j) = sigma(-d - a)``, tie the rest, ``theta = e^a >= 1``
+  (parametrised ``a = softplus(b)``). One tie outcome: ``tie (bothbad)`` is pooled with ``tie``.
+
+Both keep ``P(i beats j | not a tie) = sigma(d)``, so strengths live on the Bradley-Terry scale. The fit is
+damped Newton (:func:`arena.rating.newton.minimize`) on the penalised negative log-likelihood with the same
+ridge and gauge term as :func:`~arena.rating.bradley_terry.fit_pairs`; the Hessian is a central difference
+of the analytic gradient (``n_items + 2`` parameters at most).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+from scipy.sparse import csr_matrix
+
+from arena.rating import newton
+from arena.rating.bradley_terry import DEFAULT_RIDGE
+from arena.rating.frame import A_WINS, B_WINS, Encoded
+
+I_WINS, J_WINS, TIE_KIND, BOTHBAD_KIND = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class TieCells:
+    """Unique ``(i < j, kind)`` cells with summed battle frequencies."""
+
+    n_items: int
+    i: np.ndarray
+    j: np.ndarray
+    kind: np.ndarray
+    weight: np.ndarray
+
+
+def tie_cells(enc: Encoded, weight: np.ndarray, *, bothbad_apart: bool) -> tuple[TieCells, np.ndarray]:
+    """Aggregate battles into cells; ``weight`` per row. Returns ``(cells, cell_of_row)``."""
+    n = enc.n_items
+    swap = enc.a > enc.b
+    i, j = np.where(swap, enc.b, enc.a), np.where(swap, enc.a, enc.b)
+    kind = np.full(len(i), TIE_KIND, dtype=np.int64)
+    kind[(enc.outcome == A_WINS) & ~swap] = I_WINS
+    kind[(enc.outcome == B_WINS) & swap] = I_WINS
+    kind[(enc.outcome == A_WINS) & swap] = J_WINS
+    kind[(enc.outcome == B_WINS) & ~swap] = J_WINS
+    if bothbad_apart and enc.bothbad is not None:
+        kind[enc.bothbad] = BOTHBAD_KIND
+    code = (i * n + j) * 4 + kind
+    uniq, inverse = np.unique(code, return_inverse=True)
+    inverse = inverse.ravel()
+    cells = TieCells(n, uniq // 4 // n, uniq // 4 % n, uniq % 4, np.bincount(inverse, weight, len(uniq)))
+    return cells, inverse
+
+
+class TieLikelihood(Protocol):
+    """A tie model: per-cell log-probabilities and their derivatives in ``d`` and the extra parameters."""
+
+    name: str
+    n_extra: int
+
+    def initial(self) -> np.ndarray: ...
+
+    def logp(self, d: np.ndarray, extra: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(log p, d log p / dd, d log p / d extra (n_cells, n_extra))`` for each cell's kind."""
+        ...
+
+    def params(self, extra: np.ndarray) -> dict[str, float]: ...
+
+
+def _shares(cells: TieCells) -> tuple[float, dict[int, float]]:
+    total = float(cells.weight.sum()) or 1.0
+    by_kind = {k: float(cells.weight[cells.kind == k].sum()) / total for k in (TIE_KIND, BOTHBAD_KIND)}
+    return total, by_kind
+
+
+class Davidson:
+    """Davidson's tie model, one ``nu`` per observed tie kind (``nu_tie``, ``nu_bothbad``)."""
+
+    name = "davidson"
+
+    def __init__(self, cells: TieCells) -> None:
+        self.kind = cells.kind
+        self.kinds = [k for k in (TIE_KIND, BOTHBAD_KIND) if cells.weight[cells.kind == k].sum() > 0]
+        self.n_extra = len(self.kinds)
+        _, self.share = _shares(cells)
+
+    def initial(self) -> np.ndarray:
+        rest = max(1.0 - sum(self.share.values()), 1e-6)
+        return np.log([max(2.0 * self.share[k] / rest, 1e-6) for k in self.kinds])
+
+    def logp(self, d: np.ndarray, extra: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        terms = np.column_stack([d / 2, -d / 2] + [np.full(len(d), e) for e in extra])
+        log_z = np.logaddexp.reduce(terms, axis=1)
+        prob = np.exp(terms - log_z[:, None])
+        col = np.full(len(d), -1)
+        col[self.kind == I_WINS], col[self.kind == J_WINS] = 0, 1
+        for m, k in enumerate(self.kinds):
+            col[self.kind == k] = 2 + m
+        live = col >= 0
+        safe = np.where(live, col, 0)
+        lp = np.where(live, terms[np.arange(len(d)), safe] - log_z, 0.0)
+        dd = np.where(live, 0.5 * (col == 0) - 0.5 * (col == 1) - (prob[:, 0] - prob[:, 1]) / 2, 0.0)
+        de = np.column_stack([(col == 2 + m) - prob[:, 2 + m] for m in range(self.n_extra)]) * live[:, None] \
+            if self.n_extra else np.zeros((len(d), 0))
+        return lp, dd, de
+
+    def params(self, extra: np.ndarray) -> dict[str, float]:
+        label = {TIE_KIND: "nu_tie", BOTHBAD_KIND: "nu_bothbad"}
+        return {label[k]: float(np.exp(e)) for k, e in zip(self.kinds, extra, strict=True)}
+
+
+class RaoKupper:
+    """Rao-Kupper's tie model: ``theta = e^a``, ``a = softplus(b)``; ties (both kinds) are one outcome."""
+
+    name = "rao-kupper"
+
+    def __init__(self, cells: TieCells) -> None:
+        self.kind = np.minimum(cells.kind, TIE_KIND)
+        self.n_extra = 1 if cells.weight[self.kind == TIE_KIND].sum() > 0 else 0
+
+    def initial(self) -> np.ndarray:
+        return np.zeros(self.n_extra)
+
+    def logp(self, d: np.ndarray, extra: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        b = float(extra[0]) if self.n_extra else -np.inf
+        a = float(np.logaddexp(0.0, b)) if self.n_extra else 0.0
+        sig_lo, sig_hi = 1 / (1 + np.exp(d - a)), 1 / (1 + np.exp(-(a + d)))  # sigma(a - d), sigma(a + d)
+        win, loss, tie = self.kind == I_WINS, self.kind == J_WINS, self.kind == TIE_KIND
+        lp = np.where(win, -np.logaddexp(0.0, a - d), 0.0) + np.where(loss, -np.logaddexp(0.0, a + d), 0.0)
+        dd = np.where(win, sig_lo, 0.0) - np.where(loss, sig_hi, 0.0)
+        if not self.n_extra:
+            return lp, dd, np.zeros((len(d), 0))
+        log_gap = np.log(np.expm1(2 * a))  # log(theta^2 - 1)
+        lp = lp + np.where(tie, log_gap - np.logaddexp(d / 2, a - d / 2) - np.logaddexp(-d / 2, a + d / 2), 0.0)
+        dd = dd + np.where(tie, sig_lo - sig_hi, 0.0)
+        da = -np.where(win, sig_lo, 0.0) - np.where(loss, sig_hi, 0.0)
+        da = da + np.where(tie, 2.0 / -np.expm1(-2 * a) - sig_lo - sig_hi, 0.0)
+        return lp, dd, (da / (1 + np.exp(-b)))[:, None]
+
+    def params(self, extra: np.ndarray) -> dict[str, float]:
+        return {"theta": float(np.exp(np.logaddexp(0.0, extra[0])))} if self.n_extra else {"theta": 1.0}
+
+
+def _objective(model: TieLikelihood, cells: TieCells, w: np.ndarray, x: np.ndarray, ridge: float) -> float:
+    n = cells.n_items
+    lp, _, _ = model.logp(x[cells.i] - x[cells.j], x[n:])
+    return float(-(w * lp).sum() + 0.5 * ridge * x[:n] @ x[:n] + 0.5 * x[:n].sum() ** 2)
+
+
+def gradient(model: TieLikelihood, cells: TieCells, w: np.ndarray, x: np.ndarray, ridge: float) -> np.ndarray:
+    """Gradient of the penalised negative log-likelihood in ``(strengths, extra)``."""
+    n = cells.n_items
+    _, dd, de = model.logp(x[cells.i] - x[cells.j], x[n:])
+    g = np.empty(len(x))
+    g[:n] = -(np.bincount(cells.i, w * dd, n) - np.bincount(cells.j, w * dd, n)) + ridge * x[:n] + x[:n].sum()
+    g[n:] = -(w[:, None] * de).sum(axis=0)
+    return g
+
+
+def hessian(model: TieLikelihood, cells: TieCells, w: np.ndarray, x: np.ndarray, ridge: float) -> np.ndarray:
+    """Central-difference Hessian of the penalised negative log-likelihood (from the analytic gradient)."""
+    h = 1e-5
+    cols = []
+    for k in range(len(x)):
+        e = np.zeros(len(x))
+        e[k] = h
+        cols.append((gradient(model, cells, w, x + e, ridge) - gradient(model, cells, w, x - e, ridge)) / (2 * h))
+    hess = np.stack(cols, axis=1)
+    return (hess + hess.T) / 2.0
+
+
+def fit(
+    model: TieLikelihood,
+    cells: TieCells,
+    w: np.ndarray,
+    *,
+    init: np.ndarray | None = None,
+    ridge: float = DEFAULT_RIDGE,
+    tol: float = 1e-9,
+) -> np.ndarray:
+    """Maximum likelihood ``(strengths (mean zero), extra)`` for cell weights ``w``."""
+    n = cells.n_items
+    x = np.r_[np.zeros(n), model.initial()] if init is None else np.array(init, dtype=float)
+    x = newton.minimize(
+        x,
+        lambda t: _objective(model, cells, w, t, ridge),
+        lambda t: (-gradient(model, cells, w, t, ridge), hessian(model, cells, w, t, ridge)),
+        tol=tol,
+        max_iter=200,
+    )
+    x[:n] -= x[:n].mean()
+    return x
+
+
+def scores(model: TieLikelihood, cells: TieCells, x: np.ndarray, factor: np.ndarray | None = None) -> csr_matrix:
+    """One battle's score (gradient of its log-likelihood) per cell, ``(n_cells, n_items + n_extra)``."""
+    n, m = cells.n_items, len(cells.i)
+    _, dd, de = model.logp(x[cells.i] - x[cells.j], x[n:])
+    f = np.ones(m) if factor is None else factor
+    rows = np.arange(m)
+    k = de.shape[1]
+    data = np.r_[dd * f, -dd * f, (de * f[:, None]).ravel()]
+    r = np.r_[rows, rows, np.repeat(rows, k)]
+    c = np.r_[cells.i, cells.j, np.tile(n + np.arange(k), m)]
+    return csr_matrix((data, (r, c)), shape=(m, n + k))
+
+
+def bootstrap(
+    model: TieLikelihood,
+    cells: TieCells,
+    draws: np.ndarray,
+    x0: np.ndarray,
+    hess: np.ndarray,
+    *,
+    ridge: float = DEFAULT_RIDGE,
+    tol: float = 1e-6,
+) -> np.ndarray:
+    """Refit every row of cell weights ``draws`` from the point estimate ``x0``, reusing the full-data
+    Hessian ``hess`` (as the Bradley-Terry bootstrap does); a round that does not contract is refitted by
+    :func:`fit`. Returns strengths, ``(rounds, n_items)``, each row mean zero."""
+    n = cells.n_items
+    inv = np.linalg.inv(hess)
+    out = np.empty((len(draws), n))
+    for r, w in enumerate(draws):
+        x, last = x0.copy(), np.inf
+        for _ in range(50):
+            step = inv @ gradient(model, cells, w, x, ridge)
+            size = float(np.abs(step).max())
+            if not np.isfinite(size) or size > 2 * last:
+                x = fit(model, cells, w, init=x0, ridge=ridge, tol=tol)
+                break
+            x, last = x - step, size
+            if size < tol:
+                break
+        out[r] = x[:n] - x[:n].mean()
+    return out
