@@ -63,6 +63,7 @@ def write_outputs(
     baseline: str | None,
     scores: Sequence[Mapping[str, Any]] | pd.DataFrame | None,
     prices: tuple[float, float] = (0.0, 0.0),
+    report_extras: Mapping[str, Any] | None = None,
 ) -> RunOutputs:
     """Write the battles, the judge report and the leaderboard files of a run.
 
@@ -75,6 +76,8 @@ def write_outputs(
         baseline: the model to anchor on and report win rates against (see :func:`rating_baseline`).
         scores: single-mode score rows (see :func:`score_rows`), or None.
         prices: the judge's USD price per million input and output tokens (0 for a fake judge).
+        report_extras: sections merged into ``judge_report.json`` at its top level (a key already in
+            the report is replaced); :class:`JudgeReport` keeps them as extra fields.
 
     Returns:
         The leaderboard (None when there is nothing to rate: nothing else is written then but the
@@ -89,6 +92,8 @@ def write_outputs(
     root = Path(run_dir)
     JsonlStore(root / "battles.jsonl", Battle).rewrite(battles)
     report = judge_report(judgments, answers, price_in_per_1m=prices[0], price_out_per_1m=prices[1])
+    if report_extras:
+        report = JudgeReport.model_validate({**report.model_dump(), **report_extras})
     write_json_atomic(root / "judge_report.json", report)
     table = scores if isinstance(scores, pd.DataFrame) or scores is None else pd.DataFrame(list(scores))
     if table is not None and table.empty:
