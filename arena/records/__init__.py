@@ -17,8 +17,9 @@ from arena.records.core import (
     now_iso,
 )
 from arena.records.outputs import ImportedSource, JudgeReport, LeaderboardRow, Manifest, leaderboard_rows
+from arena.records.votes import HumanVote
 
 __all__ = [
-    "VERDICTS", "WINNERS", "Answer", "Battle", "ImportedSource", "JudgeReport", "Judgment", "LeaderboardRow",
+    "VERDICTS", "WINNERS", "Answer", "Battle", "HumanVote", "ImportedSource", "JudgeReport", "Judgment", "LeaderboardRow",
     "Manifest", "Mode", "Question", "Verdict", "Winner", "leaderboard_rows", "now_iso",
 ]

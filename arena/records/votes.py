@@ -1,0 +1,81 @@
+"""A blind human vote cast in the browser: one line of ``human_votes.jsonl``.
+
+Each line carries FastChat's battle columns (``question_id, model_a, model_b, winner, judge``), so
+``arena rate RUN_DIR/human_votes.jsonl`` rates the votes like any battles file (skips excluded), and the
+browser's fields (``label`` as the person saw it, ``shown_left``, ``annotator``) on top.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from arena.keys import content_key
+
+VoteLabel = Literal["A", "B", "tie", "bothbad", "skip"]
+"""What the person clicked: the left answer (A), the right one (B), a tie, both bad, or skip."""
+VOTE_LABELS: tuple[str, ...] = ("A", "B", "tie", "bothbad", "skip")
+VoteWinner = Literal["model_a", "model_b", "tie", "tie (bothbad)"]
+
+
+def now_precise() -> str:
+    """UTC timestamp in ISO 8601 with microseconds: two votes of one person on one game stay distinct."""
+    return datetime.now(timezone.utc).isoformat()
+
+
+def vote_winner(label: str, model_a: str, shown_left: str) -> VoteWinner | None:
+    """The FastChat winner of a vote: ``label`` is in screen positions, the winner in ``model_a/model_b`` terms."""
+    if label == "skip":
+        return None
+    if label == "tie":
+        return "tie"
+    if label == "bothbad":
+        return "tie (bothbad)"
+    left_is_a = shown_left == model_a
+    if label == "A":
+        return "model_a" if left_is_a else "model_b"
+    return "model_b" if left_is_a else "model_a"
+
+
+class HumanVote(BaseModel):
+    """One blind pairwise vote on a judged game.
+
+    ``model_a``/``model_b`` are the game's canonical pair (as in its judgments); ``shown_left`` is the model
+    whose answer was on the left ("A"). ``winner`` must equal :func:`vote_winner` of the label, so a line
+    edited by hand into an inconsistent state is refused on read.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    vote_id: str = ""
+    """Content key of ``annotator``, ``game_key`` and ``created`` (filled in when empty)."""
+    game_key: str = Field(min_length=1)
+    question_id: str
+    turn: int = 1
+    category: str = "general"
+    model_a: str
+    model_b: str
+    shown_left: str
+    label: VoteLabel
+    winner: VoteWinner | None = None
+    annotator: str = Field(min_length=1)
+    created: str = Field(default_factory=now_precise)
+    judge: str = "human"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> HumanVote:
+        if self.model_a == self.model_b:
+            raise ValueError(f"model_a and model_b are both {self.model_a!r}; a vote compares two models")
+        if self.shown_left not in (self.model_a, self.model_b):
+            raise ValueError(f"shown_left {self.shown_left!r} is neither model_a nor model_b")
+        expected = vote_winner(self.label, self.model_a, self.shown_left)
+        if self.winner is None and expected is not None and "winner" not in self.model_fields_set:
+            self.winner = expected
+        if self.winner != expected:
+            raise ValueError(f"winner {self.winner!r} does not match label {self.label!r} with "
+                             f"{self.shown_left!r} shown left (expected {expected!r})")
+        if not self.vote_id:
+            self.vote_id = content_key([self.annotator, self.game_key, self.created])
+        return self
