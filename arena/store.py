@@ -2,7 +2,7 @@
 
 Each record is written as one line and flushed before the next is started, so a crash loses at most the
 line in flight. A last line without its newline (a torn write) is ignored on read and cut off before the
-next append. A broken line anywhere else is a :class:`~arena.errors.DataError` naming file and line.
+next append. Appends hold an exclusive ``flock`` on the file, so several processes can append at once. A broken line anywhere else is a :class:`~arena.errors.DataError` naming file and line.
 """
 
 from __future__ import annotations
@@ -82,6 +82,16 @@ def repair_torn_tail(path: Path) -> bool:
     return True
 
 
+@contextlib.contextmanager
+def _locked(fh: Any) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on an open file (released by the kernel if the process dies)."""
+    fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
 class JsonlStore(Generic[R]):
     """Typed append-only JSONL file keyed by ``record.key``.
 
@@ -123,17 +133,24 @@ class JsonlStore(Generic[R]):
         return set(self._load())
 
     def append(self, record: R) -> None:
-        """Write one record as one line, flushed and fsynced before returning."""
+        """Write one record as one line, flushed and fsynced before returning (see :meth:`extend`)."""
         self.extend([record])
 
     def extend(self, records: Iterable[R]) -> None:
+        """Append records, one line each, under an exclusive ``flock`` on the file.
+
+        Several processes may append to one file at once (two browser tabs casting votes): each append
+        holds the lock while it repairs a torn tail and writes, so no line is lost or interleaved.
+        """
         records = list(records)
         if not records:
             return
         loaded = self._load()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        repair_torn_tail(self.path)
-        with self.path.open("a", encoding="utf-8") as fh:
+        with self.path.open("a", encoding="utf-8") as fh, _locked(fh):
+            # Under the lock: another process (a second browser tab) appending to the same file waits, so
+            # its lines and ours never interleave, and a torn tail is cut before anyone appends after it.
+            repair_torn_tail(self.path)
             for rec in records:
                 fh.write(rec.model_dump_json(exclude_none=False) + "\n")
                 fh.flush()

@@ -118,3 +118,52 @@ def test_lock_keeps_a_work_dir_it_did_not_create(tmp_path: Path) -> None:
     with RunLock(tmp_path):
         pass
     assert tmp_path.is_dir()
+
+
+def _append_many(path: str, prefix: str, n: int) -> None:
+    store = JsonlStore(Path(path), Answer)
+    for i in range(n):
+        store.append(answer(f"{prefix}{i}", prefix * 20_000))  # lines past the I/O buffer: several writes each
+
+
+def test_two_processes_appending_at_once_lose_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "votes.jsonl"
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_append_many, args=(str(path), p, 40)) for p in ("x", "y")]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    keys = JsonlStore(path, Answer).keys()
+    assert keys == {f"{p}{i}" for p in ("x", "y") for i in range(40)}
+    assert path.read_text().count("\n") == 80
+
+
+def test_append_waits_for_a_writer_in_the_middle_of_a_line(tmp_path: Path) -> None:
+    """Another tab holding the lock with half a line written: our append must not cut its line as torn."""
+    import fcntl
+    import threading
+
+    path = tmp_path / "votes.jsonl"
+    JsonlStore(path, Answer).append(answer("first"))
+    half_written = threading.Event()
+
+    def other_tab() -> None:
+        line = answer("other").model_dump_json() + "\n"
+        with path.open("a", encoding="utf-8") as fh:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            fh.write(line[:30])
+            fh.flush()
+            half_written.set()
+            threading.Event().wait(0.5)
+            fh.write(line[30:])
+            fh.flush()
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+    t = threading.Thread(target=other_tab)
+    t.start()
+    half_written.wait(5)
+    JsonlStore(path, Answer).append(answer("mine"))
+    t.join(5)
+    assert JsonlStore(path, Answer).keys() == {"first", "other", "mine"}
