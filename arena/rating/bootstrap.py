@@ -113,41 +113,66 @@ def bootstrap_strengths(
 ) -> np.ndarray:
     """Refit Bradley-Terry on ``rounds`` bootstrap reweightings, warm-started at the point estimate ``init``.
 
-    Rounds are solved together, ``chunk`` at a time, by Newton iterations that reuse the Hessian of the
-    full-data fit (a resample's Hessian differs from it only by sampling noise, so the iteration contracts
-    fast and needs no linear solve per round; :func:`arena.rating.newton.bt_hessian`). A round that has not converged after a few iterations
-    (sparse data, a model unbeaten in that resample) is refitted alone with :func:`fit_pairs`.
+    Draws ``chunk`` rounds at a time and solves them with :func:`refit_strengths`.
 
     Returns:
         Natural-scale strengths, shape ``(rounds, n_items)``, each row mean zero.
     """
-    n, n_pairs = design.n_items, len(design.i)
-    init = np.asarray(init, dtype=float)
-    wins0, total0 = design.totals(resampler.cell_weight)
-    h_inv = np.linalg.inv(bt_hessian(init, design.i, design.j, total0, ridge))
-    keep = design.cell_keep.astype(float)
-    cells = np.arange(len(design.cell_pair))
-    to_total = csr_matrix((keep, (cells, design.cell_pair)), shape=(len(cells), n_pairs))
-    to_wins = csr_matrix((keep * design.cell_credit, (cells, design.cell_pair)), shape=(len(cells), n_pairs))
-    pairs = np.arange(n_pairs)
-    incidence = csr_matrix(
-        (np.r_[np.ones(n_pairs), -np.ones(n_pairs)], (np.r_[pairs, pairs], np.r_[design.i, design.j])),
-        shape=(n_pairs, n),
-    )
-    out = np.empty((rounds, n))
+    refit = Refitter(design, resampler.cell_weight, init, ridge=ridge, tol=tol)
+    out = np.empty((rounds, design.n_items))
     for start in range(0, rounds, chunk):
         size = min(chunk, rounds - start)
-        weights = resampler.draw_many(rng, size)
-        wins = np.asarray((to_wins.T @ weights.T).T)
-        total = np.asarray((to_total.T @ weights.T).T)
-        s = np.tile(init, (size, 1))
+        out[start : start + size] = refit(resampler.draw_many(rng, size))
+    return out
+
+
+class Refitter:
+    """Refits Bradley-Terry on many reweightings of the same cells, warm-started at ``init``.
+
+    Rounds are solved together by Newton iterations that reuse the Hessian of the fit on ``base_weight``
+    (a reweighting's Hessian differs from it only by sampling noise, so the iteration contracts fast and
+    needs no linear solve per round; :func:`arena.rating.newton.bt_hessian`). A round that has not
+    converged after a few iterations (sparse data, a model unbeaten in that resample) is refitted alone
+    with :func:`fit_pairs`.
+    """
+
+    def __init__(
+        self, design: PairDesign, base_weight: np.ndarray, init: np.ndarray, *, ridge: float = DEFAULT_RIDGE,
+        tol: float = 1e-6,
+    ) -> None:
+        n, n_pairs = design.n_items, len(design.i)
+        self.design, self.ridge, self.tol = design, ridge, tol
+        self.init = np.asarray(init, dtype=float)
+        _, total0 = design.totals(base_weight)
+        self.h_inv = np.linalg.inv(bt_hessian(self.init, design.i, design.j, total0, ridge))
+        keep = design.cell_keep.astype(float)
+        cells = np.arange(len(design.cell_pair))
+        # (n_cells, n_pairs) maps: cell weights -> pair totals and -> credit to the pair's first model.
+        self.to_total = csr_matrix((keep, (cells, design.cell_pair)), shape=(len(cells), n_pairs)).T.tocsr()
+        self.to_wins = csr_matrix(
+            (keep * design.cell_credit, (cells, design.cell_pair)), shape=(len(cells), n_pairs)
+        ).T.tocsr()
+        pairs = np.arange(n_pairs)
+        self.incidence_t = csr_matrix(
+            (np.r_[np.ones(n_pairs), -np.ones(n_pairs)], (np.r_[pairs, pairs], np.r_[design.i, design.j])),
+            shape=(n_pairs, n),
+        ).T.tocsr()
+
+    def __call__(self, weights: np.ndarray) -> np.ndarray:
+        """Strengths for each row of cell ``weights`` (``(rounds, n_cells)``), each row mean zero."""
+        design, ridge, tol = self.design, self.ridge, self.tol
+        weights = np.atleast_2d(np.asarray(weights, dtype=float))
+        size = len(weights)
+        wins = np.asarray(self.to_wins @ weights.T).T
+        total = np.asarray(self.to_total @ weights.T).T
+        s = np.tile(self.init, (size, 1))
         done = np.zeros(size, dtype=bool)
         last = np.full(size, np.inf)
         for _ in range(30):
             p = win_probability(s, design.i, design.j)
             gd = wins - total * p
-            grad = np.asarray((incidence.T @ gd.T).T) - ridge * s - s.sum(axis=1, keepdims=True)
-            step = grad @ h_inv
+            grad = np.asarray(self.incidence_t @ gd.T).T - ridge * s - s.sum(axis=1, keepdims=True)
+            step = grad @ self.h_inv
             size_step = np.abs(step).max(axis=1)
             active = ~done & np.isfinite(size_step) & (size_step < 2 * last)
             s[active] += step[active]
@@ -156,9 +181,9 @@ def bootstrap_strengths(
             if (done | ~active).all():
                 break
         for r in np.flatnonzero(~done):
-            s[r] = fit_pairs(n, design.i, design.j, wins[r], total[r], ridge=ridge, init=init, tol=tol)
-        out[start : start + size] = s - s.mean(axis=1, keepdims=True)
-    return out
+            s[r] = fit_pairs(design.n_items, design.i, design.j, wins[r], total[r], ridge=ridge, init=self.init,
+                             tol=tol)
+        return s - s.mean(axis=1, keepdims=True)
 
 
 def percentile_interval(samples: np.ndarray, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
