@@ -4,7 +4,9 @@ Every entry point that reads a user's table (``arena rate``, ``arena import``, t
 :func:`read_table`, so a file reads the same everywhere: the format is chosen by suffix, the content is
 sniffed so a file with the wrong suffix gets a one-line error that says what it looks like, and rows keep
 file order. :func:`apply_mapping` renames another tool's columns and winner labels to FastChat's
-(``--map`` / ``--winner-labels``), and :func:`read_battles` chains read, mapping and validation.
+(``--map`` / ``--winner-labels``), and :func:`read_battles` chains read, mapping and validation. A file
+of human votes (``human_votes.jsonl``: :class:`~arena.records.HumanVote` lines) reads as the battles of its
+votes, skips dropped with a counted note.
 """
 
 from __future__ import annotations
@@ -12,10 +14,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from arena.errors import DataError, UserError, did_you_mean
+
+if TYPE_CHECKING:
+    from arena.records import HumanVote
 
 JSON_SUFFIXES: tuple[str, ...] = (".jsonl", ".json", ".ndjson")
 CSV_SUFFIXES: tuple[str, ...] = (".csv", ".tsv")
@@ -236,4 +242,48 @@ def read_battles(
 
     where = str(path)
     frame = apply_mapping(read_table(Path(path)), columns or {}, winner_labels or {}, where)
+    if is_vote_table(frame):
+        return votes_battle_frame(frame, where)
     return validate_frame(frame, where=where)
+
+
+VOTE_COLUMNS: tuple[str, ...] = ("game_key", "shown_left", "label", "annotator")
+"""Columns that mark a table of human votes (one :class:`~arena.records.HumanVote` a row)."""
+
+
+def is_vote_table(frame: pd.DataFrame) -> bool:
+    """True when ``frame`` holds human votes (``human_votes.jsonl``) rather than battles."""
+    return set(VOTE_COLUMNS) <= {str(c) for c in frame.columns}
+
+
+def read_votes_frame(frame: pd.DataFrame, where: str) -> list[HumanVote]:
+    """Validate each row of a vote table as a :class:`~arena.records.HumanVote` (errors name the row)."""
+    from pydantic import ValidationError
+
+    from arena.records import HumanVote
+
+    votes = []
+    for i, row in enumerate(frame.to_dict(orient="records")):
+        clean = {k: v for k, v in row.items() if not (isinstance(v, float) and v != v)}  # NaN: absent
+        try:
+            votes.append(HumanVote.model_validate(clean))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            loc = ".".join(str(x) for x in err["loc"]) or "row"
+            raise DataError(f"{where}: vote {i + 1}: {loc}: {err['msg'].removeprefix('Value error, ')}") from None
+    return votes
+
+
+def votes_battle_frame(frame: pd.DataFrame, where: str) -> pd.DataFrame:
+    """The validated battles frame of a vote table: one battle per vote that is not a skip (see
+    :func:`arena.judging.votes.votes_to_battles`), with a note counting the skips."""
+    from arena.judging.votes import votes_to_battles
+    from arena.rating.frame import NOTES_ATTR, battles_frame
+
+    votes = read_votes_frame(frame, where)
+    battles = battles_frame(votes_to_battles(votes))
+    skipped = sum(1 for v in votes if v.winner is None)
+    if skipped:
+        battles.attrs[NOTES_ATTR] = [*battles.attrs.get(NOTES_ATTR, []),
+                                  f"{where}: {skipped} skipped votes dropped ({len(votes) - skipped} rated)"]
+    return battles

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 _IMPORT_FORMATS = ["fastchat", "arena-hard", "alpaca-eval", "llmuses", "chatbot-arena",
-                   "evalscope", "mt-bench", "lmsys"]
+                   "evalscope", "mt-bench", "lmsys", "votes"]
 
 
 @click.command("import")
@@ -36,6 +36,9 @@ def import_command(fmt: str, src: Path, dest: Path, baseline: str | None, bootst
       chatbot-arena  battle logs or aggregated pair counts (JSON, JSONL, CSV, TSV, parquet); other tools'
                      tables with --map/--winner-labels, e.g. LLMFAO's crowd CSV:
                      --map model_a=left,model_b=right --winner-labels left=model_a,right=model_b,tie=tie
+      votes          human votes (CSV or JSONL): arena's human_votes.jsonl lines, or any table with model_a,
+                     model_b, winner (empty or skip: a skipped vote), optional question_id, turn, category,
+                     annotator, shown_left, game_key; other names with --map/--winner-labels
     """
     from arena.interop import import_run
     from arena.judging.report import format_report
@@ -43,16 +46,18 @@ def import_command(fmt: str, src: Path, dest: Path, baseline: str | None, bootst
     from arena.tables import parse_mapping
 
     options: dict[str, Any] = {"baseline": baseline} if baseline is not None else {}
-    table_format = fmt in ("chatbot-arena", "lmsys")
+    table_format = fmt in ("chatbot-arena", "lmsys", "votes")
     if options and table_format:
-        raise click.UsageError("--baseline does not apply to chatbot-arena battles")
+        raise click.UsageError(f"--baseline does not apply to {fmt} tables")
     columns, labels = parse_mapping(mapping, "--map"), parse_mapping(winner_labels, "--winner-labels")
     if (columns or labels) and not table_format:
-        raise click.UsageError(f"--map/--winner-labels apply to table-shaped formats (chatbot-arena), not {fmt}")
+        raise click.UsageError(f"--map/--winner-labels apply to table-shaped formats (chatbot-arena, votes), not {fmt}")
     if columns or labels:
         options.update(columns=columns, winner_labels=labels)
     result = import_run(fmt, src, dest, bootstrap=bootstrap, seed=seed, **options)
     counts = result.imported.counts()
+    if counts["votes"]:
+        click.echo(f"imported {counts['votes']} human votes into {result.run_dir / 'human_votes.jsonl'}")
     click.echo(f"imported {fmt} from {src}: {counts['questions']} questions, {counts['answers']} answers of "
                f"{counts['models_with_answers']} models, {counts['judgments']} judgments "
                f"({counts['failed_judgments']} failed), {counts['battles']} battle rows"

@@ -7,6 +7,7 @@ Formats (one module each, imported only when used):
 - ``alpaca-eval``: ``model_outputs.json`` + ``annotations.json`` (:mod:`.alpaca_eval`)
 - ``llmuses``: modelscope llmuses / evalscope arena answers, reviews and ``battle.jsonl`` (:mod:`.llmuses`)
 - ``chatbot-arena``: Chatbot Arena battle logs and aggregated pair counts (:mod:`.chatbot_arena`)
+- ``votes``: human votes collected elsewhere, CSV or JSONL (:mod:`.votes`)
 
 Example:
     >>> from arena.interop import import_run, export_run             # doctest: +SKIP
@@ -30,6 +31,7 @@ IMPORTERS: dict[str, str] = {
     "alpaca-eval": "arena.interop.alpaca_eval:import_alpaca_eval",
     "llmuses": "arena.interop.llmuses:import_llmuses",
     "chatbot-arena": "arena.interop.chatbot_arena:import_chatbot_arena",
+    "votes": "arena.interop.votes:import_votes",
 }
 EXPORTERS: dict[str, str] = {
     "fastchat": "arena.interop.fastchat:export_fastchat",

@@ -29,6 +29,7 @@ from arena.keys import content_key
 from arena.records import (
     Answer,
     Battle,
+    HumanVote,
     ImportedSource,
     JudgeReport,
     Judgment,
@@ -70,6 +71,8 @@ class ImportedRun:
     summary: dict[str, Any] = field(default_factory=dict)
     """Format-specific totals worth keeping (e.g. the score sums of the Vicuna reviews)."""
     strong_weight: float = 3.0
+    votes: list[HumanVote] = field(default_factory=list)
+    """Human votes (skips too), written to ``human_votes.jsonl``; their battles are in :attr:`battles`."""
     _judged: list[tuple[Judgment, float | None]] = field(default_factory=list)
 
     def finish(self) -> ImportedRun:
@@ -235,6 +238,7 @@ class ImportedRun:
             "battles": len(self.battles),
             "battles_counted": _num(sum(b.count for b in self.battles)),
             "scores": len(self.scores),
+            "votes": len(self.votes),
         }
 
 
@@ -306,6 +310,8 @@ def _write_files(run: ImportedRun, dest: Path, *, bootstrap: int, seed: int) -> 
         JsonlStore(path, Answer).rewrite(per.values())
     if run.judgments:
         JsonlStore(dest / "judgments.jsonl", Judgment).rewrite(run.judgments)
+    if run.votes:
+        JsonlStore(dest / "human_votes.jsonl", HumanVote, key_field="vote_id").rewrite(run.votes)
     settings = RatingSettings.model_validate({"bootstrap": bootstrap, "seed": seed, "strong_weight": run.strong_weight})
     baseline = rating_baseline(run.mode, run.baseline) if run.battles else None
     out = write_outputs(dest, battles=run.battles, judgments=run.judgments, answers=run.answers_by_key(),

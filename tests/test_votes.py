@@ -1,0 +1,144 @@
+"""Human votes as battles (votes_to_battles, arena rate on human_votes.jsonl, arena import votes) and the
+judge compared with people (judge_vs_people), checked on LLMBar Natural's GPT-4 verdicts vs gold labels."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from arena.cli import main
+from arena.judging.meta_eval import read_verdicts, score_verdicts
+from arena.judging.votes import judge_vs_people, votes_to_battles
+from arena.records import HumanVote, Judgment
+from arena.tables import read_battles
+
+
+def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+LLMBAR = Path(__file__).resolve().parent / "data" / "llmbar" / "GPT-4_Vanilla_result.json"
+VERDICT = {"1": "A>B", "2": "B>A", "tie": "A=B"}
+
+
+def _vote(game: str, a: str, b: str, left: str, label: str, who: str = "ann", qid: str = "q1", **kw: object) -> HumanVote:
+    return HumanVote(game_key=game, question_id=qid, model_a=a, model_b=b, shown_left=left, label=label,  # type: ignore[arg-type]
+                     annotator=who, created=f"2026-01-01T00:00:{len(game) + len(who)}", **kw)
+
+
+def _judgment(i: int, swapped: bool, winner: str | None, category: str = "general") -> Judgment:
+    """LLMBar pair i judged with output_1 first (or swapped); ``winner`` in the original numbering."""
+    a, b = ("output_2", "output_1") if swapped else ("output_1", "output_2")
+    verdict = None
+    if winner is not None:
+        shown_first_won = (winner == "2") if swapped else (winner == "1")
+        verdict = "A=B" if winner == "tie" else ("A>B" if shown_first_won else "B>A")
+    return Judgment(key=f"{i}-{swapped}", game_key=f"g{i}", mode="pairwise-all", question_id=str(i), category=category,
+                    model_a=a, model_b=b, answer_a=f"{a}-{i}", answer_b=f"{b}-{i}", swapped=swapped, judge="gpt-4",
+                    prompt_set="llmbar", prompt_name="vanilla", prompt_version="1", verdict=verdict,
+                    error=None if verdict else "no verdict")
+
+
+def _llmbar() -> tuple[list[Judgment], list[HumanVote], dict[str, object]]:
+    pairs, first, second = read_verdicts(LLMBAR)
+    judgments = [_judgment(i, False, w) for i, w in enumerate(first)] + [_judgment(i, True, w) for i, w in enumerate(second)]
+    votes = [_vote(f"g{i}", "output_1", "output_2", "output_1", "A" if p.label == "1" else "B", qid=str(i))
+             for i, p in enumerate(pairs)]
+    return judgments, votes, score_verdicts(pairs, first, second)
+
+
+def test_llmbar_gpt4_vs_gold_labels_through_judge_vs_people() -> None:
+    judgments, votes, stats = _llmbar()
+    people = judge_vs_people(judgments, votes, {}, bootstrap=50, seed=0)
+    assert people["games"] == 100 and people["comparisons"] == 200 and people["matched_votes"] == 100
+    # LLMBar's published GPT-4 Vanilla accuracy on Natural: 95% in the original order, 96% swapped, 95.5% both.
+    assert people["per_position"]["original"]["agreement_with_ties"]["value"] == pytest.approx(0.95)
+    assert people["per_position"]["swapped"]["agreement_with_ties"]["value"] == pytest.approx(0.96)
+    assert people["agreement"]["agreement_with_ties"]["value"] == pytest.approx(0.955)
+    # Cohen's kappa per order equals the plain verdict-vs-label kappa of the meta-evaluation (0.8977 unswapped).
+    assert people["per_position"]["original"]["cohen_kappa"]["value"] == pytest.approx(stats["kappa_label_False"])
+    assert people["per_position"]["swapped"]["cohen_kappa"]["value"] == pytest.approx(stats["kappa_label_True"])
+    assert people["per_position"]["original"]["cohen_kappa"]["value"] == pytest.approx(0.8977, abs=1e-4)
+    lo, hi = people["agreement"]["agreement_with_ties"]["ci"]
+    assert lo < 0.955 < hi and hi - lo < 0.15
+    # Gold labels are "shown left" with output_1 always left: people's first-position rate is label 1's share.
+    labels = [v.label for v in votes]
+    assert people["position_bias"]["people_first_position_win_rate"]["value"] == pytest.approx(labels.count("A") / 100)
+    assert "skipped" in people["rank_correlation"]  # two "models": no leaderboard correlation
+
+
+def test_judge_vs_people_ties_categories_and_unmatched() -> None:
+    js = [_judgment(0, False, "1", "math"), _judgment(1, False, "tie", "code"), _judgment(2, False, "2", "code")]
+    votes = [_vote("g0", "output_1", "output_2", "output_2", "B", qid="0"),   # output_1 shown right, wins: agrees
+             _vote("g1", "output_1", "output_2", "output_1", "tie", qid="1"),  # tie vs tie: agrees with ties only
+             _vote("g2", "output_1", "output_2", "output_1", "A", qid="2"),    # disagrees
+             _vote("g2", "output_1", "output_2", "output_1", "skip", qid="2", who="b"),
+             _vote("g9", "output_1", "output_2", "output_1", "A", qid="9")]    # no judgment: unmatched
+    people = judge_vs_people(js, votes, {}, bootstrap=0)
+    assert (people["votes"], people["skipped_votes"], people["matched_votes"], people["games"]) == (5, 1, 3, 3)
+    a = people["agreement"]
+    assert a["agreement_with_ties"]["value"] == pytest.approx(2 / 3)
+    assert a["agreement_without_ties"]["value"] == pytest.approx(1 / 2)
+    assert people["per_category"]["math"]["agreement_with_ties"]["value"] == 1.0
+    assert people["per_category"]["code"]["agreement_with_ties"]["value"] == 0.5
+    assert a["agreement_with_ties"]["ci"] is None
+
+
+def test_votes_to_battles_positions_and_skips() -> None:
+    votes = [_vote("g", "x", "y", "y", "A"), _vote("g", "x", "y", "x", "bothbad", who="b"),
+             _vote("g", "x", "y", "x", "skip", who="c")]
+    battles = votes_to_battles(votes)
+    assert len(battles) == 2
+    first = battles[0]
+    assert (first.model_a, first.model_b, first.winner, first.swapped, first.judge) == ("y", "x", "model_a", True, "human")
+    assert battles[1].winner == "tie (bothbad)" and not battles[1].swapped
+
+
+def _write_votes(path: Path) -> list[HumanVote]:
+    votes = []
+    for i in range(12):
+        a, b = [("m1", "m2"), ("m1", "m3"), ("m2", "m3")][i % 3]
+        votes.append(_vote(f"g{i}", a, b, a if i % 2 else b, ["A", "B", "tie", "skip"][i % 4], who=f"p{i}", qid=f"q{i}"))
+    path.write_text("".join(json.dumps(v.model_dump()) + "\n" for v in votes) + '{"vote_id": "torn', encoding="utf-8")
+    return votes
+
+
+def test_rate_human_votes_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    votes = _write_votes(tmp_path / "human_votes.jsonl")
+    frame = read_battles(tmp_path / "human_votes.jsonl")
+    assert len(frame) == 9 and set(frame["judge"]) == {"human"}
+    assert any("3 skipped votes" in n for n in frame.attrs["notes"])
+    code, out, err = _cli(["rate", str(tmp_path / "human_votes.jsonl"), "--format", "json", "--bootstrap", "20"], capsys)
+    assert code == 0, err
+    rows = json.loads(out)
+    assert sum(r["battles"] for r in rows) == 2 * len(votes_to_battles(votes))
+
+
+def test_import_votes_jsonl_and_mapped_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _write_votes(tmp_path / "v.jsonl")
+    code, out, err = _cli(["import", "votes", str(tmp_path / "v.jsonl"), str(tmp_path / "run")], capsys)
+    assert code == 0, err
+    assert "imported 12 human votes" in out
+    kept = [json.loads(x) for x in (tmp_path / "run" / "human_votes.jsonl").read_text().splitlines()]
+    assert len(kept) == 12 and sum(1 for r in json.loads((tmp_path / "run" / "leaderboard.json").read_text())) == 3
+    assert len((tmp_path / "run" / "battles.jsonl").read_text().splitlines()) == 9
+    csv = tmp_path / "crowd.csv"
+    csv.write_text("left,right,choice,who\nm1,m2,left,ann\nm2,m3,right,bob\nm1,m3,tie,ann\nm3,m1,left,cy\n",
+                   encoding="utf-8")
+    code, out, err = _cli(["import", "votes", str(csv), str(tmp_path / "run2"), "--map",
+                           "model_a=left,model_b=right,winner=choice,annotator=who",
+                           "--winner-labels", "left=model_a,right=model_b,tie=tie"], capsys)
+    assert code == 0, err
+    kept = [HumanVote.model_validate_json(x) for x in (tmp_path / "run2" / "human_votes.jsonl").read_text().splitlines()]
+    assert [v.winner for v in kept] == ["model_a", "model_b", "tie", "model_a"]
+    assert [v.label for v in kept] == ["A", "B", "tie", "A"]
+    code, out, err = _cli(["import", "votes", str(csv), str(tmp_path / "run3")], capsys)
+    assert code == 2 and "--map" in err and err.strip().count("\n") == 0
