@@ -57,6 +57,13 @@ def _judge(path: str, signature: Signature) -> tuple[JudgeReport, str]:
     return vd.judge_summary(_load(path, signature))
 
 
+@st.cache_data(show_spinner="Listing the games ...", max_entries=8)
+def _vote_games(path: str, signature: Signature) -> pd.DataFrame:
+    from arena.browse.votes import vote_games
+
+    return vote_games(_load(path, signature))
+
+
 def _key() -> tuple[str, Signature] | None:
     path = source_path()
     if path is None:
@@ -96,6 +103,13 @@ def judge() -> tuple[JudgeReport, str]:
     key = _key()
     assert key is not None
     return _judge(*key)
+
+
+def vote_games() -> pd.DataFrame:
+    """Cached :func:`arena.browse.votes.vote_games` for the current source."""
+    key = _key()
+    assert key is not None
+    return _vote_games(*key)
 
 
 def no_battles(data: vd.RunData) -> None:

@@ -12,7 +12,8 @@ from arena import browse as vd
 from tests.viz.conftest import NEEDLE, PWNED
 
 APP = str(Path(__file__).resolve().parents[2] / "viz" / "app.py")
-PAGES = ["views/leaderboard.py", "views/matchups.py", "views/battles.py", "views/judge.py", "views/single.py"]
+PAGES = ["views/leaderboard.py", "views/matchups.py", "views/battles.py", "views/judge.py", "views/single.py",
+         "views/vote.py"]
 
 
 def open_page(source: Path, page: str, monkeypatch: pytest.MonkeyPatch, **params: str) -> AppTest:
