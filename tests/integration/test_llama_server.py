@@ -130,7 +130,7 @@ def test_arena_against_llama_server(llama_server: str, tmp_path: Path, monkeypat
         assert all(j.prompt_tokens > 0 for j in judgments)  # usage recorded from the server
         # A 135M judge often misses the format; every reply is either a verdict or a counted error.
         assert all((j.verdict is None) == (j.error is not None) for j in judgments)
-        assert first.report["judgments"] == games
+        assert first.report.judgments == games
 
         second = run(cfg, progress=False)
         assert proxy.chat_requests == calls_first, "a re-run must not send any request"
