@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from arena.config.llmuses import is_llmuses_config, translate_llmuses_config
 
 from arena.cli import main
 from arena.config import load_config
+from arena.config.llmuses import is_llmuses_config, translate_llmuses_config
 from arena.errors import DataError
 from arena.interop import import_run
 from tests.interop.conftest import DATA, write_jsonl
