@@ -77,7 +77,9 @@ def write_outputs(
         scores: single-mode score rows (see :func:`score_rows`), or None.
         prices: the judge's USD price per million input and output tokens (0 for a fake judge).
         report_extras: sections merged into ``judge_report.json`` at its top level (a key already in
-            the report is replaced); :class:`JudgeReport` keeps them as extra fields.
+            the report is replaced); :class:`JudgeReport` keeps them as extra fields. With battles the
+            report also gets a ``quality`` section (:func:`arena.rating.quality.benchmark_quality` with
+            ``settings``) unless ``report_extras`` brings its own.
 
     Returns:
         The leaderboard (None when there is nothing to rate: nothing else is written then but the
@@ -87,13 +89,21 @@ def write_outputs(
 
     from arena.judging.report import judge_report
     from arena.rating import battles_frame, compute_leaderboard
+    from arena.rating.quality import benchmark_quality
     from arena.rating.report import write_leaderboard_files
+    from arena.rating.rows import jsonable
 
     root = Path(run_dir)
     JsonlStore(root / "battles.jsonl", Battle).rewrite(battles)
     report = judge_report(judgments, answers, price_in_per_1m=prices[0], price_out_per_1m=prices[1])
-    if report_extras:
-        report = JudgeReport.model_validate({**report.model_dump(), **report_extras})
+    frame = battles_frame(battles) if battles else None
+    extras = dict(report_extras or {})
+    if frame is not None and "quality" not in extras:
+        quality = benchmark_quality(frame, settings)
+        if quality is not None:
+            extras["quality"] = jsonable(quality)
+    if extras:
+        report = JudgeReport.model_validate({**report.model_dump(), **extras})
     write_json_atomic(root / "judge_report.json", report)
     table = scores if isinstance(scores, pd.DataFrame) or scores is None else pd.DataFrame(list(scores))
     if table is not None and table.empty:
@@ -101,6 +111,7 @@ def write_outputs(
     if not battles and table is None:
         log.warning("no battles yet: nothing to rate")
         return RunOutputs(leaderboard=None, report=report, battles=0)
-    leaderboard = compute_leaderboard(battles_frame(battles), settings, baseline=baseline, scores=table)
+    leaderboard = compute_leaderboard(frame if frame is not None else battles_frame([]), settings, baseline=baseline,
+                                      scores=table)
     write_leaderboard_files(leaderboard, root)
     return RunOutputs(leaderboard=leaderboard, report=report, battles=len(battles))
