@@ -13,23 +13,30 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from arena.config import ArenaConfig, Prices
+from arena.config import ArenaConfig, JudgeConfig, Prices
 from arena.generate import GenerateStats, generate_answers, load_answers
 from arena.judging.battles import build_battles
-from arena.judging.estimate import SpendEstimate, estimate_spend
+from arena.judging.estimate import SpendEstimate, estimate_spend, total_estimate
 from arena.judging.factory import as_fake, build_judge, build_judge_provider
 from arena.judging.judge import Judge
+from arena.judging.jury import jury_battles, model_family
+from arena.judging.jury_report import jury_report
 from arena.judging.plan import Plan, plan_games
 from arena.judging.prompts import load_prompt_set
 from arena.judging.reviewer import ReviewStats, judgments_path, pending_games, review
+from arena.judging.votes import judge_vs_people
 from arena.questions import load_run_questions
-from arena.records import Answer, JudgeReport, Judgment, Question, now_iso
+from arena.records import Answer, Battle, HumanVote, JudgeReport, Judgment, Question, now_iso
 from arena.rundir.outputs import rating_baseline, score_rows, write_outputs
-from arena.store import JsonlStore, write_json_atomic
+from arena.store import JsonlStore, read_jsonl, write_json_atomic
 
 log = logging.getLogger(__name__)
 
 DRY_RUN_DIR = "dry-run"
+VOTES_FILE = "human_votes.jsonl"
+JURY_BATTLES_FILE = "jury_battles.jsonl"
+"""A jury's battles, every judge's, each carrying its judge (``battles.jsonl`` holds the rated ones)."""
+PEOPLE_BOOTSTRAP = 200
 
 
 @dataclass
@@ -43,7 +50,11 @@ class RunResult:
     skipped_games: list[str] = field(default_factory=list)
     review: ReviewStats | None = None
     estimate: SpendEstimate | None = None
-    """Dry run: what the real judge would spend on the games it has not judged yet."""
+    """Dry run: what the real judge would spend on the games it has not judged yet (a jury: all judges)."""
+    estimates: list[SpendEstimate] = field(default_factory=list)
+    """Dry run: the estimate of each judge (one for a single judge)."""
+    reviews: dict[str, ReviewStats] = field(default_factory=dict)
+    """Each judge's review counts, by judge name; :attr:`review` sums them."""
     leaderboard: Any = None
     report: JudgeReport | None = None
     battles: int = 0
@@ -84,9 +95,19 @@ def _link_answers(run_dir: Path) -> None:
         os.symlink(Path("..") / "answers", link)
 
 
+def _add_stats(total: ReviewStats, part: ReviewStats) -> ReviewStats:
+    """The counts of two review calls together (a jury's judges)."""
+    return ReviewStats(
+        planned=total.planned + part.planned, done_before=total.done_before + part.done_before,
+        judged=total.judged + part.judged, errors=total.errors + part.errors,
+        prompt_tokens=total.prompt_tokens + part.prompt_tokens,
+        completion_tokens=total.completion_tokens + part.completion_tokens, seconds=total.seconds + part.seconds,
+        error_kinds=total.error_kinds + part.error_kinds, fault_kinds=total.fault_kinds + part.fault_kinds)
+
+
 def run_judge(cfg: ArenaConfig, questions: list[Question] | None = None, *, dry_run: bool = False,
               retry_errors: bool = False, progress: bool = True) -> RunResult:
-    """Stage 2 and 3: plan, judge pending games, write battles, rate, report."""
+    """Stage 2 and 3: plan, judge pending games (each judge of a jury in turn), write battles, rate, report."""
     if questions is None:
         questions, _ = load_run_questions(cfg.questions)
     run_dir = cfg.work_dir / DRY_RUN_DIR if dry_run else cfg.work_dir
@@ -96,37 +117,107 @@ def run_judge(cfg: ArenaConfig, questions: list[Question] | None = None, *, dry_
     plan, answers = plan_run(cfg, questions)
     result = RunResult(run_dir=run_dir, questions=len(questions), games=len(plan.games), skipped_games=plan.skipped)
     if dry_run:
-        real_judge = build_judge(cfg.judge)
         store = JsonlStore(judgments_path(cfg.work_dir), Judgment)
-        result.estimate = estimate_spend(pending_games(plan.games, real_judge, store, retry_errors), real_judge, cfg.judge)
-    jc = as_fake(cfg.judge) if dry_run else cfg.judge
-    judge = build_judge(jc)
-    provider = build_judge_provider(jc, judge, seed=cfg.seed)
-    result.review = review(plan.games, judge, provider, run_dir, jc.generation,
-                           chunk_size=jc.chunk_size(), retry_errors=retry_errors, progress=progress)
-    # Prices are the real judge's: the fake judge (a dry run's rehearsal) costs nothing.
-    rate_run(cfg, run_dir, judge, plan, answers, result, prices=None if jc.spec.free else jc.prices)
+        for jc in cfg.judges:
+            real_judge = build_judge(jc)
+            result.estimates.append(
+                estimate_spend(pending_games(plan.games, real_judge, store, retry_errors), real_judge, jc))
+        result.estimate = total_estimate(result.estimates)
+    jurors: list[tuple[Judge, Prices | None]] = []
+    total = ReviewStats()
+    for jc_real in cfg.judges:
+        jc = as_fake(jc_real) if dry_run else jc_real
+        judge = build_judge(jc)
+        provider = build_judge_provider(jc, judge, seed=cfg.seed)
+        stats = review(plan.games, judge, provider, run_dir, jc.generation,
+                       chunk_size=jc.chunk_size(), retry_errors=retry_errors, progress=progress)
+        result.reviews[judge.judge_id] = stats
+        total = _add_stats(total, stats)
+        # Prices are the real judge's: the fake judge (a dry run's rehearsal) costs nothing.
+        jurors.append((judge, None if jc.spec.free else jc.prices))
+    result.review = total
+    rate_run(cfg, run_dir, jurors, plan, answers, result)
     return result
 
 
-def rate_run(cfg: ArenaConfig, run_dir: Path, judge: Judge, plan: Plan, answers: dict[str, Answer], result: RunResult,
-             *, prices: Prices | None) -> None:
-    """Battles, leaderboard and judge report from the judgments of the current plan (see :func:`write_outputs`)."""
+def read_votes(run_dir: Path) -> list[HumanVote]:
+    """The human votes of a run dir (``human_votes.jsonl``; a torn last line is skipped), or none."""
+    path = run_dir / VOTES_FILE
+    if not path.is_file():
+        return []
+    return [HumanVote.model_validate(obj) for _, obj in read_jsonl(path)]
+
+
+def rate_run(cfg: ArenaConfig, run_dir: Path, jurors: list[tuple[Judge, Prices | None]], plan: Plan,
+             answers: dict[str, Answer], result: RunResult) -> None:
+    """Battles, leaderboard and judge report from the judgments of the current plan (see :func:`write_outputs`).
+
+    ``jurors``: each judge with its prices (None for a free one). One judge: its battles are rated. A jury:
+    every juror's battles carry its name and are kept in ``jury_battles.jsonl``; ``battles.jsonl`` and the
+    leaderboard hold :func:`~arena.judging.jury.jury_battles` of them as ``rating.jury`` says, and the report
+    gets a ``jury`` section (:func:`~arena.judging.jury_report.jury_report`). When ``human_votes.jsonl``
+    exists, the report gets a ``people`` section: the lead judge against the votes.
+    """
     store = JsonlStore(judgments_path(run_dir), Judgment)
-    judgments = [j for g in plan.games if (j := store.get(judge.key(g))) is not None]
     mode = cfg.judge.mode
+    per_judge: dict[str, list[Judgment]] = {}
+    battles: list[Battle] = []
+    for judge, _ in jurors:
+        judgments = [j for g in plan.games if (j := store.get(judge.key(g))) is not None]
+        per_judge[judge.judge_id] = judgments
+        # A reused judgment keeps the name it was written under: its battle carries the juror's.
+        battles += [b.model_copy(update={"judge": judge.judge_id}) if cfg.jurors else b
+                    for b in build_battles(judgments, answers, cfg.rating.strong_weight)]
+    lead = jurors[0][0].judge_id
+    all_judgments = [j for js in per_judge.values() for j in js]
+    extras: dict[str, Any] = {}
+    rated = battles
+    if cfg.jurors:
+        JsonlStore(run_dir / JURY_BATTLES_FILE, Battle).rewrite(battles)
+        rated = jury_battles(battles, cfg.jury, lead)
+        own = {judge.judge_id: own_models(cfg, jc) for (judge, _), jc in zip(jurors, cfg.judges, strict=True)}
+        extras["jury"] = jury_report(per_judge, battles, answers, how=cfg.jury, own=own, settings=cfg.rating,
+                                     prices={judge.judge_id: p for judge, p in jurors})
+    votes = read_votes(run_dir)
+    if votes and mode != "single":
+        extras["people"] = judge_vs_people(per_judge[lead], votes, answers, bootstrap=PEOPLE_BOOTSTRAP,
+                                           seed=cfg.rating.seed or 0) | {"judge": lead}
+    price_in = sum(_tokens_cost(per_judge[j.judge_id], p) for j, p in jurors)
     outputs = write_outputs(
-        run_dir, battles=build_battles(judgments, answers, cfg.rating.strong_weight), judgments=judgments,
+        run_dir, battles=rated, judgments=all_judgments if cfg.jurors else per_judge[lead],
         answers=answers, settings=cfg.rating, baseline=rating_baseline(mode, cfg.judge.baseline),
-        scores=score_rows(judgments) if mode == "single" else None,
-        prices=(prices.input_per_1m, prices.output_per_1m) if prices else (0.0, 0.0))
-    result.battles, result.report, result.leaderboard = outputs.battles, outputs.report, outputs.leaderboard
+        scores=score_rows(per_judge[lead]) if mode == "single" else None,
+        prices=_prices(jurors[0][1]) if not cfg.jurors else (0.0, 0.0), report_extras=extras or None)
+    report = outputs.report
+    if cfg.jurors:  # jurors differ in price: the cost is summed per judge
+        report = report.model_copy(update={"cost_usd": round(price_in, 6)})
+        write_json_atomic(run_dir / "judge_report.json", report)
+    result.battles, result.report, result.leaderboard = outputs.battles, report, outputs.leaderboard
+
+
+def _prices(prices: Prices | None) -> tuple[float, float]:
+    return (prices.input_per_1m, prices.output_per_1m) if prices else (0.0, 0.0)
+
+
+def _tokens_cost(judgments: list[Judgment], prices: Prices | None) -> float:
+    pin, pout = _prices(prices)
+    return sum(j.prompt_tokens * pin / 1e6 + j.completion_tokens * pout / 1e6 for j in judgments)
+
+
+def own_models(cfg: ArenaConfig, jc: JudgeConfig) -> set[str]:
+    """The candidates that are ``jc``'s own: the same model, or the same family (``judge.family`` or its
+    model's, see :func:`~arena.judging.jury.model_family`)."""
+    model = jc.spec.model or ""
+    family = jc.family or model_family(model)
+    return {name for name, m in cfg.enabled_models.items()
+            if (m.spec.model or name) == model or model_family(m.spec.model or name) == family
+            or model_family(name) == family}
 
 
 def write_manifest(cfg: ArenaConfig, result: RunResult, *, config_path: str, started: str, dry_run: bool) -> None:
     from arena.manifest import build_manifest
 
-    prompts = load_prompt_set(cfg.judge.prompts)
+    prompt_sets = {jc.prompts: load_prompt_set(jc.prompts) for jc in cfg.judges}
     stages: dict[str, Any] = {
         "questions": result.questions,
         "generation": [asdict(s) for s in result.generation],
@@ -137,11 +228,25 @@ def write_manifest(cfg: ArenaConfig, result: RunResult, *, config_path: str, sta
     if result.review is not None:
         stages["review"] = asdict(result.review) | {"error_kinds": dict(result.review.error_kinds),
                                                     "fault_kinds": dict(result.review.fault_kinds)}
+    if len(result.reviews) > 1:
+        stages["review_per_judge"] = {name: asdict(r) | {"error_kinds": dict(r.error_kinds),
+                                                         "fault_kinds": dict(r.fault_kinds)}
+                                      for name, r in result.reviews.items()}
     manifest = build_manifest(cfg, config_path=config_path, started=started, finished=now_iso(), dry_run=dry_run,
-                              prompt_hashes={f"{prompts.name}@{prompts.version}/{n}": h for n, h in prompts.hashes.items()},
+                              prompt_hashes={f"{p.name}@{p.version}/{n}": h for p in prompt_sets.values()
+                                             for n, h in p.hashes.items()},
                               stages=stages, cost_usd=result.report.cost_usd if result.report is not None else None,
-                              estimate=asdict(result.estimate) if result.estimate is not None else None)
+                              estimate=_estimate_dict(result))
     write_json_atomic(result.run_dir / "manifest.json", manifest)
+
+
+def _estimate_dict(result: RunResult) -> dict[str, Any] | None:
+    if result.estimate is None:
+        return None
+    out = asdict(result.estimate)
+    if len(result.estimates) > 1:
+        out["per_judge"] = [asdict(e) for e in result.estimates]
+    return out
 
 
 def run(cfg: ArenaConfig, *, dry_run: bool = False, config_path: str = "", progress: bool = True) -> RunResult:

@@ -28,7 +28,9 @@ def _console() -> Console:
 
 def _print_summary(result: RunResult, console: Console, cfg: ArenaConfig, dry_run: bool) -> None:
     from arena.judging.estimate import format_estimate
+    from arena.judging.jury_report import format_jury
     from arena.judging.report import format_report
+    from arena.judging.votes import format_people
 
     for g in result.generation:
         line = f"generate {g.model}: {g.generated} new answers, {g.done_before} already on disk"
@@ -44,11 +46,23 @@ def _print_summary(result: RunResult, console: Console, cfg: ArenaConfig, dry_ru
         if r.errors:
             console.print("  failed: " + ", ".join(f"{k} x{v}" for k, v in sorted(r.error_kinds.items()))
                           + "; run `arena judge -c CONFIG --retry-errors` to ask again for those only")
-    if dry_run and result.estimate is not None:
-        console.print(f"[bold]dry run[/bold]: {format_estimate(result.estimate, cfg.judge)}")
+    if dry_run and result.estimates:
+        for estimate, jc in zip(result.estimates, cfg.judges, strict=True):
+            who = f" judge {jc.name}" if cfg.jurors else ""
+            console.print(f"[bold]dry run[/bold]{who}: {format_estimate(estimate, jc)}")
+        if len(result.estimates) > 1 and result.estimate is not None:
+            cost = "n/a (a judge has no prices)" if result.estimate.cost_usd is None else f"${result.estimate.cost_usd:,.4f}"
+            console.print(f"[bold]dry run[/bold] jury total: {result.estimate.judge_calls} judge calls, about "
+                          f"{result.estimate.prompt_tokens:,} prompt and {result.estimate.output_tokens:,} output "
+                          f"tokens, cost {cost}")
     if result.report:
         report = format_report(result.report)
         console.print(f"rehearsal with the fake judge: {report}" if dry_run else report)
+        extras = result.report.model_extra or {}
+        if extras.get("jury"):
+            console.print(format_jury(extras["jury"]))
+        if extras.get("people"):
+            console.print(format_people(extras["people"]))
     if result.leaderboard is not None:
         from arena.rating.report import print_leaderboard
 

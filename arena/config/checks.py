@@ -48,6 +48,8 @@ def check_config(cfg: ArenaConfig, *, generate: bool = True, judge: bool = True,
         _check_spec(cfg, ("models", name), m.spec, all_ids, spend=generate)
     if not judge:
         return
-    build_judge(cfg.judge)  # the prompt set exists and has the mode
-    if not dry_run:
-        _check_spec(cfg, ("judge",), cfg.judge.spec, all_ids, spend=True)
+    for i, jc in enumerate(cfg.judges):
+        loc = ("judge", str(i)) if cfg.jurors else ("judge",)
+        build_judge(jc)  # the prompt set exists and has the mode
+        if not dry_run:
+            _check_spec(cfg, loc, jc.spec, all_ids, spend=True)

@@ -27,6 +27,11 @@ def _yaml_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
         return (*loc[:2], *loc[3:])
     if len(loc) > 1 and loc[0] == "judge" and loc[1] == "spec":
         return (loc[0], *loc[2:])
+    if loc and loc[0] == "jurors":  # a jury: the list under 'judge:'
+        rest = loc[2:]
+        return ("judge", *loc[1:2], *(rest[1:] if rest[:1] == ("spec",) else rest))
+    if loc and loc[0] == "jury":
+        return ("rating", "jury", *loc[1:])
     return loc
 
 
@@ -46,6 +51,9 @@ def _allowed_keys(loc: tuple[Any, ...], data: Any) -> list[str]:
     current: Any = ArenaConfig
     node = data
     for part in loc[:-1]:
+        if isinstance(part, int):  # an element of the jury list under 'judge:'
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+            continue
         node = node.get(part) if isinstance(node, dict) else None
         if current is None:
             return []
@@ -134,7 +142,8 @@ def _resolve_paths(cfg: ArenaConfig, base: Path) -> ArenaConfig:
         cfg.questions.file = (base / q).resolve()
     for m in cfg.models.values():
         m.spec.resolve_paths(base)
-    cfg.judge.spec.resolve_paths(base)
+    for judge in {id(j): j for j in [cfg.judge, *cfg.jurors]}.values():
+        judge.spec.resolve_paths(base)
     return cfg
 
 

@@ -36,6 +36,8 @@ from arena.providers.specs import FakeOptions, FakeSpec, ProviderSpec, spec_clas
 from arena.rating.settings import RatingSettings
 from arena.records import Mode
 
+JuryHow = Literal["per-judge", "majority", "all"]
+
 __all__ = ["ArenaConfig", "FakeOptions", "JudgeConfig", "ModelConfig", "Prices", "QuestionsConfig", "line_of"]
 
 
@@ -146,6 +148,12 @@ class JudgeConfig(_WithSpec):
 
     spec: SerializeAsAny[ProviderSpec] = Field(default_factory=lambda: FakeSpec(concurrency=16))
     """The judge's provider (default ``fake``); an API key is not needed by ``--dry-run`` (the fake judge)."""
+    name: str | None = None
+    """The judge's name in judgments, battles and the report; required for each judge of a jury (a list
+    under ``judge:``). Not part of the judgment keys: renaming a judge reuses its judgments."""
+    family: str | None = None
+    """Model family whose candidates count as this judge's own, for self-preference in a jury; default:
+    the leading letters of its model name (``gpt-4o`` -> ``gpt``)."""
     mode: Mode = "pairwise-all"
     baseline: str | None = None
     """Model every other model is compared with (``pairwise-baseline``)."""
@@ -184,6 +192,11 @@ class JudgeConfig(_WithSpec):
             raise ValueError("mode 'pairwise-baseline' needs 'baseline': the name of one of the models")
         return self
 
+    def verdict_part(self) -> dict[str, Any]:
+        """What about this judge decides its verdicts (two jurors equal here would give the same judgments)."""
+        return {"spec": self.spec.judge_key_part(), "generation": self.generation.model_dump(),
+                "verdict": self.verdict, "prompts": self.prompts, "max_answer_chars": self.max_answer_chars}
+
     def chunk_size(self) -> int:
         """Games the reviewer sends at once: enough to keep every call slot and batch busy."""
         return max(self.spec.concurrency, self.spec.batch_size) * 2
@@ -203,7 +216,73 @@ class ArenaConfig(_Strict):
     questions: QuestionsConfig
     models: dict[str, ModelConfig] = Field(min_length=1)
     judge: JudgeConfig = Field(default_factory=JudgeConfig)
+    """The judge; the YAML may give a list of judges (a jury), then this is the first (the lead judge)."""
+    jurors: list[JudgeConfig] = Field(default_factory=list)
+    """Every judge of a jury (``judge:`` given as a list); empty for a single judge. Not a YAML key."""
+    jury: JuryHow = "per-judge"
+    """``rating.jury`` in the YAML: what a jury's leaderboard rates: ``per-judge`` (the lead judge's
+    battles; each judge's leaderboard is in the report), ``majority`` (one battle per game and order, the
+    jurors' majority) or ``all`` (every juror's battles pooled)."""
     rating: RatingSettings = Field(default_factory=RatingSettings)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _jury_keys(cls, data: Any) -> Any:
+        """``judge:`` as a list becomes ``jurors``; ``rating.jury`` moves out of the rater's settings."""
+        if not isinstance(data, dict):
+            return data
+        for internal in ("jurors", "jury"):
+            if internal in data:
+                raise ValueError(f"unknown key '{internal}': give a jury as a list under 'judge:' and choose its "
+                                 "leaderboard with 'rating.jury: per-judge|majority|all'")
+        out = dict(data)
+        rating = out.get("rating")
+        if isinstance(rating, dict) and "jury" in rating:
+            rest = dict(rating)
+            out["jury"] = rest.pop("jury")
+            out["rating"] = rest
+        judge = out.get("judge")
+        if isinstance(judge, list):
+            out["jurors"] = judge
+            del out["judge"]
+        return out
+
+    @model_validator(mode="after")
+    def _jury(self) -> ArenaConfig:
+        if not self.jurors:
+            return self
+        names = [j.name for j in self.jurors]
+        for i, j in enumerate(self.jurors):
+            if not j.name:
+                raise ValueError(f"judge[{i}] ({j.spec.judge_id()}) needs a 'name': every judge of a jury is named")
+            for key in ("mode", "baseline", "both_orders"):
+                if getattr(j, key) != getattr(self.jurors[0], key):
+                    raise ValueError(f"judge[{i}].{key} is {getattr(j, key)!r} but judge[0].{key} is "
+                                     f"{getattr(self.jurors[0], key)!r}: a jury judges the same games; give every "
+                                     "judge the same mode, baseline and both_orders")
+            if names.count(j.name) > 1:
+                raise ValueError(f"judge name {j.name!r} is given twice; name every judge of the jury differently")
+            for k in range(i):
+                if self.jurors[k].verdict_part() == j.verdict_part():
+                    raise ValueError(f"judges {self.jurors[k].name!r} and {j.name!r} are the same judge (provider, "
+                                     "model, settings and prompts): they would give the same judgments; remove one")
+        self.judge = self.jurors[0]
+        return self
+
+    @model_serializer(mode="wrap")
+    def _jury_out(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        out: dict[str, Any] = handler(self)
+        jurors, jury = out.pop("jurors", None), out.pop("jury", "per-judge")
+        if jurors:
+            out["judge"] = jurors
+        if jurors or jury != "per-judge":
+            out["rating"] = {**(out.get("rating") or {}), "jury": jury}
+        return out
+
+    @property
+    def judges(self) -> list[JudgeConfig]:
+        """Every judge: the jurors of a jury, else the one judge."""
+        return list(self.jurors) if self.jurors else [self.judge]
 
     @model_validator(mode="after")
     def _cross_checks(self) -> ArenaConfig:
@@ -250,9 +329,15 @@ class ArenaConfig(_Strict):
 
 
 def line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
-    """1-based line of the deepest YAML node along ``loc`` (key path)."""
+    """1-based line of the deepest YAML node along ``loc`` (key path; an int indexes a list)."""
     line = None
     for part in loc:
+        if isinstance(node, yaml.SequenceNode) and str(part).isdigit():
+            if int(part) >= len(node.value):
+                break
+            node = node.value[int(part)]
+            line = node.start_mark.line + 1
+            continue
         if not isinstance(node, yaml.MappingNode):
             break
         found = None

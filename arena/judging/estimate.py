@@ -73,6 +73,23 @@ def estimate_spend(games: Sequence[Game], judge: Judge, jc: JudgeConfig) -> Spen
                          cost_usd=cost)
 
 
+def total_estimate(estimates: Sequence[SpendEstimate]) -> SpendEstimate | None:
+    """The estimates of a jury's judges added up (the one estimate itself for a single judge).
+
+    The cost is None when any judge has no prices (a partial sum would read as the whole).
+    """
+    if len(estimates) <= 1:
+        return estimates[0] if estimates else None
+    calls = sum(e.judge_calls for e in estimates)
+    output = sum(e.output_tokens for e in estimates)
+    costs = [e.cost_usd for e in estimates]
+    return SpendEstimate(
+        judge=f"{len(estimates)} judges ({', '.join(e.judge for e in estimates)})", judge_calls=calls,
+        prompt_tokens=sum(e.prompt_tokens for e in estimates),
+        output_tokens_per_call=round(output / calls) if calls else 0, output_tokens_from="each judge's own (see per judge)",
+        output_tokens=output, cost_usd=None if any(c is None for c in costs) else round(sum(c or 0.0 for c in costs), 6))
+
+
 def format_estimate(estimate: SpendEstimate, jc: JudgeConfig) -> str:
     """One line: calls, tokens in and out, and the cost or how to get one."""
     if estimate.cost_usd is None or jc.prices is None:

@@ -32,7 +32,7 @@ def build_judge(jc: JudgeConfig) -> Judge:
     prompts = load_prompt_set(jc.prompts)
     kind: Literal["pairwise", "single"] = "single" if jc.mode == "single" else "pairwise"
     prompts.select(kind, multi_turn=False, reference=False)
-    return Judge(prompts=prompts, mode=jc.mode, judge_id=jc.spec.judge_id(), spec=judge_spec(jc),
+    return Judge(prompts=prompts, mode=jc.mode, judge_id=jc.name or jc.spec.judge_id(), spec=judge_spec(jc),
                  max_answer_chars=jc.max_answer_chars)
 
 
