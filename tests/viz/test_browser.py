@@ -99,3 +99,73 @@ def test_arena_viz_in_chromium(run_dir: Path, driver) -> None:  # type: ignore[n
     finally:
         os.killpg(proc.pid, 15)
         proc.wait(timeout=20)
+
+
+def _serve(source: Path, port: int, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """Start `arena viz SOURCE` on loopback in its own process group."""
+    return subprocess.Popen(
+        [sys.executable, "-c", "from arena.cli import main; main()", "viz", str(source), "--port", str(port)],
+        cwd=Path(__file__).resolve().parents[2], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True, env=env,
+    )
+
+
+def _settled(drv, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
+    """Wait until Streamlit has finished running: no status widget, and the page text unchanged for 1 s."""
+    deadline = time.monotonic() + timeout
+    last, stable_since = None, time.monotonic()
+    while time.monotonic() < deadline:
+        running = drv.execute_script(
+            "return !!document.querySelector('[data-testid=\"stStatusWidget\"]')"
+            " || !!document.querySelector('[data-testid=\"stSkeleton\"]')")
+        text = drv.find_element("tag name", "body").text
+        if running or text != last:
+            last, stable_since = text, time.monotonic()
+        elif time.monotonic() - stable_since > 1.0:
+            return
+        time.sleep(0.25)
+    raise AssertionError("the page kept running or changing")
+
+
+def test_vote_twice_with_the_keyboard(run_dir: Path, tmp_path: Path, driver) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from selenium.webdriver.common.keys import Keys
+
+    run = Path(shutil.copytree(run_dir, tmp_path / "run"))
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if k not in ("ARENA_VIZ_TOKEN", "ARENA_VIZ_PASSWORD")}
+    proc = _serve(run, port, env)
+    try:
+        _wait_http(url, proc)
+        driver.get(f"{url}/vote")
+        _wait_for_text(driver, "Enter your name")
+        _settled(driver)
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        box = WebDriverWait(driver, 30).until(
+            lambda d: d.find_element("css selector", "input[aria-label='Your name']"))
+        box.send_keys("keyboard-ann", Keys.ENTER)
+        _wait_for_text(driver, "Answer B")
+        _settled(driver)
+        body = driver.find_element("tag name", "body")
+        assert not {"alpha", "beta", "gamma"} & set(body.text.replace("*", " ").split())  # blind
+        driver.execute_script("document.activeElement.blur()")
+        body.send_keys("a")
+        _wait_for_text(driver, "Saved: you said A (left) is better")
+        _settled(driver)
+        driver.find_element("tag name", "body").send_keys("t")
+        _wait_for_text(driver, "Saved: you said a tie")
+        _settled(driver)
+        driver.save_screenshot(str(tmp_path / "vote.png"))
+        driver.refresh()
+        _wait_for_text(driver, "2 of 18 games voted by you")
+        lines = [json.loads(x) for x in (run / "human_votes.jsonl").read_text().splitlines()]
+        assert [(v["label"], v["annotator"]) for v in lines] == [("A", "keyboard-ann"), ("tie", "keyboard-ann")]
+        assert lines[0]["game_key"] != lines[1]["game_key"]
+        assert lines[1]["winner"] == "tie"
+        assert lines[0]["winner"] == ("model_a" if lines[0]["shown_left"] == lines[0]["model_a"] else "model_b")
+    finally:
+        os.killpg(proc.pid, 15)
+        proc.wait(timeout=20)
