@@ -128,3 +128,16 @@ def test_side_from_run_dir(tmp_path: Path, crowd_board: Path) -> None:
     (run / "leaderboard.json").write_text(crowd_board.read_text(encoding="utf-8"), encoding="utf-8")
     side: Side = load_side(run)
     assert len(side.board) == 59 and side.battles is None
+
+
+def test_compare_reports_benchmark_quality_of_battle_sides() -> None:
+    side_a = load_side(CROWD, columns={"model_a": "left", "model_b": "right"},
+                       winner_labels={"left": "model_a", "right": "model_b", "tie": "tie"})
+    side_b = load_side(GOLDEN, where={"algorithm": "bradley_terry"})
+    result = compare(side_a, side_b, bootstrap=0)
+    quality = result["quality"]
+    assert quality["b"] is None and quality["a"]["reference"]["models"] == result["models"]
+    assert quality["a"]["separability"]["share"] is None and quality["a"]["reference"]["agreement"] is None
+    assert quality["a"]["fragility"]["battles_to_change_top"] >= 1
+    text = format_comparison(result)
+    assert "fewest battles to change #1" in text and "pair-rank Brier of A vs B" in text

@@ -19,7 +19,11 @@ Over the models both sides rate, :func:`compare` reports:
   in B), +1 when A orders the pair the same way and separates it, -1 when A separates it the other way,
   0 when A does not separate it; the mean is reported with the three counts. A side without intervals
   separates every pair whose ratings differ;
-- separability of each side: the share of model pairs it separates.
+- separability of each side: the share of model pairs it separates (interval overlap, arena-hard's);
+- for each side rated from battles, its benchmark quality (:func:`arena.rating.quality.benchmark_quality`)
+  with the other side as the reference: separability by a simultaneous max-t test on bootstrap
+  differences, agreement and pair-rank Brier score, per-question discrimination, tie and flip rates, and
+  fragility (the per-question table in JSON only).
 """
 
 from __future__ import annotations
@@ -277,6 +281,7 @@ def compare(a: Side, b: Side, *, bootstrap: int = 200, seed: int = 0, confidence
         "notes": a.notes + b.notes,
     }
     sides = [s for s in (a, b) if s.battles is not None]
+    result["quality"] = _quality(a, b, bootstrap, seed, confidence)
     if bootstrap > 0 and sides:
         rng = np.random.default_rng(seed)
         boots = {id(s): _bootstrap_ratings(s, bootstrap, rng) for s in sides}
@@ -294,7 +299,28 @@ def compare(a: Side, b: Side, *, bootstrap: int = 200, seed: int = 0, confidence
     return result
 
 
+def _quality(a: Side, b: Side, rounds: int, seed: int, confidence: float) -> dict[str, Any]:
+    """Benchmark quality of each side rated from battles, against the other side as the reference."""
+    from arena.rating import RatingSettings
+    from arena.rating.quality import benchmark_quality
+    from arena.rating.rows import jsonable
+
+    out: dict[str, Any] = {}
+    for name, side, other in (("a", a, b), ("b", b, a)):
+        if side.battles is None:
+            out[name] = None
+            continue
+        base = side.settings if side.settings is not None else RatingSettings()
+        settings = base.model_copy(update={"bootstrap": rounds, "seed": seed, "confidence": confidence})
+        out[name] = jsonable(benchmark_quality(side.battles, settings, reference=other.board))
+    return out
+
+
 # ---------------------------------------------------------------------------------------------- output
+
+
+def _count(x: int | None) -> str:
+    return "n/a" if x is None else str(x)
 
 
 def _fmt(x: float | None) -> str:
@@ -318,6 +344,25 @@ def _lines(result: dict[str, Any]) -> list[tuple[str, str, str]]:
                  f"of {ag['pairs_separated_by_b']} pairs"))
     rows.append(("separability of A", _fmt(ag["separability_a"]), f"of {ag['pairs']} pairs"))
     rows.append(("separability of B", _fmt(ag["separability_b"]), f"of {ag['pairs']} pairs"))
+    for side, other in (("a", "B"), ("b", "A")):
+        q = (result.get("quality") or {}).get(side)
+        if not q:
+            continue
+        name, sep = side.upper(), q["separability"]
+        rows.append((f"max-t separability of {name}", _fmt(sep["share"]),
+                     f"{sep['separated_pairs']} of {sep['pairs']} pairs, {q['rounds']} rounds"))
+        ref = q.get("reference") or {}
+        rows.append((f"agreement of {name} (max-t) with {other}", _fmt(ref.get("agreement")),
+                     f"over {ref.get('pairs_separated_by_reference', 0)} pairs {other} separates"))
+        rows.append((f"pair-rank Brier of {name} vs {other}", _fmt(ref.get("brier")), "0 is perfect, 0.25 a coin"))
+        fr = q.get("fragility") or {}
+        for what in ("top", "separated_pair"):
+            label = "#1" if what == "top" else "a separated pair"
+            pair = fr.get(f"battles_to_change_{what}_pair")
+            rows.append((f"{name}: fewest battles to change {label}", _count(fr.get(f"battles_to_change_{what}")),
+                         " vs ".join(pair) if pair else ""))
+            rows.append((f"{name}: fewest questions to change {label}",
+                         _count(fr.get(f"questions_to_change_{what}")), ""))
     return rows
 
 

@@ -340,6 +340,8 @@ def benchmark_quality(
     }
     if reference is not None:
         out["reference"] = reference_agreement(enc.models, sign, order_probability(st.point, samples), reference)
+        if rounds == 0:  # nothing is separated without a bootstrap: agreement would read as "none agree"
+            out["reference"]["agreement"] = None
     qids = np.unique(battles["question_id"].astype(str).to_numpy())
     if enc.has_questions:
         table = question_table(st, qids)
