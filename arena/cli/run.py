@@ -97,8 +97,10 @@ def validate_command(config_path: Path, dry_run: bool) -> None:
     """Check a config (keys, types, files, presets, API keys, prompt set) without running anything."""
     cfg = load_config(config_path)
     check_config(cfg, dry_run=dry_run)
+    judges = (f"jury of {len(cfg.jurors)} judges ({', '.join(f'{j.name}: {j.prompts}' for j in cfg.jurors)}), "
+              f"leaderboard {cfg.jury}" if cfg.jurors else f"prompts {cfg.judge.prompts}")
     click.echo(f"{config_path}: ok ({len(cfg.enabled_models)} models, mode {cfg.judge.mode}, "
-               f"prompts {cfg.judge.prompts}, work_dir {cfg.work_dir})")
+               f"{judges}, work_dir {cfg.work_dir})")
 
 
 @click.command("generate")
