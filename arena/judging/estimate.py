@@ -5,7 +5,9 @@ conversations the real judge would be sent (rendered by its own prompt set), wit
 estimator (:func:`~arena.providers.base.approx_tokens`). Output tokens cannot be counted before the judge
 writes them: each call is assumed to write ``judge.expected_output_tokens``, else the prompt set's
 ``expected_output_tokens`` (measured on published judgments, see its ``judge.yaml``), never more than
-``judge.generation.max_new_tokens``.
+``judge.generation.max_new_tokens``. A judge whose calls go through a batch API (``judge.batch: true``)
+pays its provider's batch share of ``judge.prices`` (:meth:`~arena.providers.specs.ProviderSpec.price_factor`,
+half for OpenAI's Batch API).
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ class SpendEstimate:
         output_tokens_per_call: assumed tokens the judge writes per call.
         output_tokens_from: where that assumption comes from (a config key or a prompt set file).
         output_tokens: ``judge_calls * output_tokens_per_call``.
-        cost_usd: from ``judge.prices``; ``None`` when no prices are set.
+        cost_usd: from ``judge.prices`` times ``price_factor``; ``None`` when no prices are set.
+        price_factor: the share of ``judge.prices`` a call costs (0.5 through the OpenAI Batch API, else 1).
     """
 
     judge: str
@@ -40,6 +43,7 @@ class SpendEstimate:
     output_tokens_from: str
     output_tokens: int
     cost_usd: float | None
+    price_factor: float = 1.0
 
 
 def expected_output_tokens(jc: JudgeConfig, judge: Judge) -> tuple[int, str]:
@@ -66,11 +70,13 @@ def estimate_spend(games: Sequence[Game], judge: Judge, jc: JudgeConfig) -> Spen
     per_call, source = expected_output_tokens(jc, judge)
     output_tokens = per_call * len(games)
     cost = None
+    factor = jc.spec.price_factor()
     if jc.prices is not None:
-        cost = round(prompt_tokens * jc.prices.input_per_1m / 1e6 + output_tokens * jc.prices.output_per_1m / 1e6, 6)
+        live = prompt_tokens * jc.prices.input_per_1m / 1e6 + output_tokens * jc.prices.output_per_1m / 1e6
+        cost = round(live * factor, 6)
     return SpendEstimate(judge=judge.judge_id, judge_calls=len(games), prompt_tokens=prompt_tokens,
                          output_tokens_per_call=per_call, output_tokens_from=source, output_tokens=output_tokens,
-                         cost_usd=cost)
+                         cost_usd=cost, price_factor=factor)
 
 
 def total_estimate(estimates: Sequence[SpendEstimate]) -> SpendEstimate | None:
@@ -95,8 +101,9 @@ def format_estimate(estimate: SpendEstimate, jc: JudgeConfig) -> str:
     if estimate.cost_usd is None or jc.prices is None:
         cost = "no prices set: add judge.prices to get a cost"
     else:
+        share = "" if estimate.price_factor == 1.0 else f" x {estimate.price_factor:g} (batch API price)"
         cost = (f"cost about ${estimate.cost_usd:,.4f} at judge.prices (${jc.prices.input_per_1m:g} in, "
-                f"${jc.prices.output_per_1m:g} out per 1M tokens)")
+                f"${jc.prices.output_per_1m:g} out per 1M tokens){share}")
     return (f"a real run would make {estimate.judge_calls} judge calls to {estimate.judge}, sending about "
             f"{estimate.prompt_tokens:,} prompt tokens ({CHARS_PER_TOKEN} characters a token) and receiving about "
             f"{estimate.output_tokens:,} output tokens ({estimate.output_tokens_per_call} a call, from "

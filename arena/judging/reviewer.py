@@ -1,16 +1,26 @@
 """Stage 2: the reviewer makes the judge calls of a plan and appends ``judgments.jsonl``.
 
-It skips games whose judgment key is already on disk (so nothing is paid twice), writes each chunk as
-soon as it returns, and keeps unparsable replies as judgments with ``error`` (counted, never a verdict).
-``retry_errors`` re-asks only those.
+It skips games whose judgment key is already on disk (so nothing is paid twice), keeps unparsable replies
+as judgments with ``error`` (counted, never a verdict), and ``retry_errors`` re-asks only those.
+
+Judgments are committed in groups (group commit): a writer thread appends what has returned and fsyncs
+once per group, when ``commit_s`` seconds have passed since the oldest unwritten judgment returned or
+``commit_n`` judgments are waiting, whichever comes first. One fsync per judgment held a 100 ms judge at
+concurrency 64 to about a quarter of its rate; grouped, the judge stage keeps up with the provider.
+
+Crash guarantee: a kill (SIGKILL, power loss) costs the judge calls in flight plus one commit window (the
+judgments returned in the last ``commit_s`` seconds, at most ``commit_n`` of them), no more: those are
+asked again by the next run; every judgment written before is kept, and a torn last line is dropped on
+read. A Python exception or Ctrl-C writes every judgment that returned before it.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +33,14 @@ from arena.records import Judgment
 from arena.store import JsonlStore
 
 log = logging.getLogger(__name__)
+
+COMMIT_S = 0.05
+"""Longest a returned judgment waits before it is written and fsynced (seconds)."""
+COMMIT_N = 256
+"""Most judgments written in one group commit."""
+STREAM_CHUNK = 4096
+"""Games handed at once to a provider that streams its results (its own concurrency bounds what is in
+flight; a large chunk leaves it idle only once per chunk, while its slowest calls finish)."""
 
 
 @dataclass
@@ -91,6 +109,82 @@ def pending_games(games: Sequence[Game], judge: Judge, store: JsonlStore[Judgmen
     return todo
 
 
+class GroupWriter:
+    """Appends judgments to a store from a writer thread, one fsync per group (see the module docstring).
+
+    ``add`` never waits for the disk; ``close`` writes what is left and re-raises a failed write.
+    """
+
+    def __init__(self, store: JsonlStore[Judgment], commit_s: float = COMMIT_S, commit_n: int = COMMIT_N) -> None:
+        self.store, self.commit_s, self.commit_n = store, commit_s, commit_n
+        self._buffer: list[Judgment] = []
+        self._oldest = 0.0
+        self._closed = False
+        self._error: BaseException | None = None
+        self._cond = threading.Condition()
+        self.commits = 0
+        self._thread = threading.Thread(target=self._run, name="arena-judgments-writer", daemon=True)
+        self._thread.start()
+
+    def add(self, records: Iterable[Judgment]) -> None:
+        with self._cond:
+            if self._error is not None:
+                raise self._error
+            if not self._buffer:
+                self._oldest = time.monotonic()
+            self._buffer.extend(records)
+            if len(self._buffer) >= self.commit_n:
+                self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._closed and (not self._buffer or (
+                        len(self._buffer) < self.commit_n and time.monotonic() - self._oldest < self.commit_s)):
+                    self._cond.wait(self.commit_s - (time.monotonic() - self._oldest) if self._buffer else None)
+                group, self._buffer = self._buffer, []
+                closed = self._closed
+            if group:
+                try:
+                    self.store.extend(group)
+                    self.commits += 1
+                except BaseException as exc:  # handed to the judging thread at its next add() or close()
+                    with self._cond:
+                        self._error = exc
+                    return
+            if closed:
+                return
+
+    def close(self) -> None:
+        """Write every judgment added so far, stop the thread, re-raise a failed write."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+
+def _attach_run_dir(provider: object, run_dir: Path) -> None:
+    """Give a provider that keeps state in the run dir (the batch API's ledger) the run dir, through wrappers."""
+    seen = provider
+    while seen is not None:
+        attach = getattr(seen, "attach_run_dir", None)
+        if callable(attach):
+            attach(run_dir)
+            return
+        seen = getattr(seen, "inner", None)
+
+
+def _chunk_size(provider: object, chunk_size: int, todo: int) -> int:
+    seen = provider
+    while seen is not None:  # a batch API provider takes everything in one call: one batch, not many
+        if getattr(seen, "wants_all", False):
+            return max(todo, 1)
+        seen = getattr(seen, "inner", None)
+    return max(chunk_size, STREAM_CHUNK) if isinstance(provider, StreamingProvider) else chunk_size
+
+
 def review(
     games: Sequence[Game],
     judge: Judge,
@@ -101,8 +195,17 @@ def review(
     chunk_size: int = 32,
     retry_errors: bool = False,
     progress: bool = True,
+    commit_s: float = COMMIT_S,
+    commit_n: int = COMMIT_N,
 ) -> ReviewStats:
-    """Judge every pending game; returns counts, tokens and error kinds of this call."""
+    """Judge every pending game; returns counts, tokens and error kinds of this call.
+
+    Args:
+        chunk_size: games rendered and handed to the provider at once (a streaming provider gets at least
+            ``STREAM_CHUNK``, a batch API provider all of them).
+        commit_s, commit_n: the commit window (see the module docstring): what a kill can cost beyond the
+            calls in flight.
+    """
     store: JsonlStore[Judgment] = JsonlStore(judgments_path(run_dir), Judgment)
     stats = ReviewStats(planned=len(games))
     todo = pending_games(games, judge, store, retry_errors)
@@ -110,36 +213,43 @@ def review(
     if not todo:
         return stats
     start = time.perf_counter()
+    _attach_run_dir(provider, run_dir)
+    size = _chunk_size(provider, chunk_size, len(todo))
     bar = tqdm(total=len(todo), desc=f"judge {judge.judge_id}", unit="call", disable=not progress, leave=False)
+    writer = GroupWriter(store, commit_s, commit_n)
     try:
-        for i in range(0, len(todo), chunk_size):
-            chunk = todo[i : i + chunk_size]
+        for i in range(0, len(todo), size):
+            chunk = todo[i : i + size]
             rendered = [judge.render(g) for g in chunk]
             convs = [r.conversation for r in rendered]
-            records: list[Judgment] = []
             if isinstance(provider, StreamingProvider):
-                # Write each judgment as its call returns: a crash loses only the calls in flight.
+                # Each judgment goes to the writer as its call returns: a kill loses only the calls in
+                # flight and one commit window.
                 for k, c in provider.generate_iter(convs, settings):
                     rec = make_judgment(judge, chunk[k], c, rendered[k].prompt.name, rendered[k].notes)
-                    store.append(rec)
-                    records.append(rec)
+                    writer.add((rec,))
+                    _count(stats, rec)
                     bar.update(1)
             else:
                 completions = provider.generate(convs, settings)
                 records = [make_judgment(judge, g, c, r.prompt.name, r.notes)
                            for g, c, r in zip(chunk, completions, rendered, strict=True)]
-                store.extend(records)
+                writer.add(records)
+                for rec in records:
+                    _count(stats, rec)
                 bar.update(len(chunk))
-            for rec in records:
-                stats.judged += 1
-                stats.prompt_tokens += rec.prompt_tokens
-                stats.completion_tokens += rec.completion_tokens
-                stats.fault_kinds.update(rec.faults)
-                if rec.error is not None:
-                    stats.errors += 1
-                    stats.error_kinds[_error_kind(rec.error)] += 1
     finally:
         bar.close()
+        writer.close()
         stats.seconds = time.perf_counter() - start
     return stats
 
+
+def _count(stats: ReviewStats, rec: Judgment) -> None:
+    stats.judged += 1
+    stats.prompt_tokens += rec.prompt_tokens
+    stats.completion_tokens += rec.completion_tokens
+    stats.fault_kinds.update(rec.faults)
+    if rec.error is not None:
+        stats.errors += 1
+        stats.error_kinds[_error_kind(rec.error)] += 1

@@ -298,22 +298,7 @@ class OpenAIProvider(StreamingProvider):
                     raise t.exception()  # type: ignore[misc]
 
     def _body(self, settings: GenerationSettings) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "model": self.model,
-            "max_tokens": settings.max_new_tokens,
-            "temperature": settings.temperature,
-            "top_p": settings.top_p,
-        }
-        if settings.seed is not None:
-            body["seed"] = settings.seed
-        if settings.stop:
-            body["stop"] = list(settings.stop)
-        if settings.top_k is not None:
-            body["top_k"] = settings.top_k
-        if settings.logprobs is not None:
-            body["logprobs"] = True
-            body["top_logprobs"] = settings.logprobs
-        return body | self.extra_body
+        return chat_body(self.model, settings, self.extra_body)
 
     def _next_url(self) -> str:
         with self._urls_lock:
@@ -381,23 +366,9 @@ class OpenAIProvider(StreamingProvider):
             raise RequestFailure(f"http_{status}", f"{url}: {_error_text(resp)}")
         try:
             data = resp.json()
-            choice = data["choices"][0]
-            message = choice.get("message") or {}
-        except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+        except ValueError:
             raise RequestFailure("bad_json", f"unreadable reply from {url}: {resp.text!r}") from None
-        text = message.get("content") if isinstance(message, dict) else None
-        if not isinstance(text, str) or not text.strip():
-            raise RequestFailure("empty", f"no content in the reply from {url} (finish_reason {choice.get('finish_reason')})")
-        usage = data.get("usage") or {}
-        completion = Completion(
-            text=text,
-            prompt_tokens=int(usage.get("prompt_tokens") or 0),
-            completion_tokens=int(usage.get("completion_tokens") or 0),
-            finish_reason=choice.get("finish_reason"),
-        )
-        parsed = parse_logprobs(choice)
-        if parsed is not None:
-            completion.logprobs, completion.meta["tokens"] = parsed
+        completion = completion_from_reply(data, url)
         completion.meta["generated_with"] = self._generated_with(data, url)
         return completion
 
@@ -411,6 +382,55 @@ class OpenAIProvider(StreamingProvider):
         return {"engine": self.name, "served_model": served if isinstance(served, str) else None,
                 "system_fingerprint": fingerprint if isinstance(fingerprint, str) else None,
                 "endpoint": scrub(base)}
+
+
+def completion_from_reply(data: Any, where: str) -> Completion:
+    """A chat-completion reply body as a :class:`Completion` (text, token counts, logprobs).
+
+    Shared by the live provider and the Batch API provider (whose output lines hold the same bodies).
+
+    Raises:
+        RequestFailure: ``bad_json`` (no ``choices[0].message``) or ``empty`` (no text).
+    """
+    try:
+        choice = data["choices"][0]
+        message = choice.get("message") or {}
+    except (KeyError, IndexError, TypeError, AttributeError):
+        raise RequestFailure("bad_json", f"unreadable reply from {where}: {str(data)[:_DETAIL_CHARS]!r}") from None
+    text = message.get("content") if isinstance(message, dict) else None
+    if not isinstance(text, str) or not text.strip():
+        raise RequestFailure("empty", f"no content in the reply from {where} (finish_reason {choice.get('finish_reason')})")
+    usage = data.get("usage") or {}
+    completion = Completion(
+        text=text,
+        prompt_tokens=int(usage.get("prompt_tokens") or 0),
+        completion_tokens=int(usage.get("completion_tokens") or 0),
+        finish_reason=choice.get("finish_reason"),
+    )
+    parsed = parse_logprobs(choice)
+    if parsed is not None:
+        completion.logprobs, completion.meta["tokens"] = parsed
+    return completion
+
+
+def chat_body(model: str, settings: GenerationSettings, extra_body: dict[str, Any]) -> dict[str, Any]:
+    """The JSON body of a chat request, without ``messages`` (the same for live and batch requests)."""
+    body: dict[str, Any] = {
+        "model": model,
+        "max_tokens": settings.max_new_tokens,
+        "temperature": settings.temperature,
+        "top_p": settings.top_p,
+    }
+    if settings.seed is not None:
+        body["seed"] = settings.seed
+    if settings.stop:
+        body["stop"] = list(settings.stop)
+    if settings.top_k is not None:
+        body["top_k"] = settings.top_k
+    if settings.logprobs is not None:
+        body["logprobs"] = True
+        body["top_logprobs"] = settings.logprobs
+    return body | extra_body
 
 
 def _error_text(resp: httpx.Response) -> str:

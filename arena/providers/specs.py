@@ -98,6 +98,10 @@ class ProviderSpec(BaseModel):
         """The judge's name in judgments and reports."""
         return str(self.model)
 
+    def price_factor(self) -> float:
+        """What share of the judge's ``prices`` a call costs (``0.5`` through a half-price batch API)."""
+        return 1.0
+
     def resolve_paths(self, base: Path) -> None:
         """Make the spec's file paths absolute against ``base`` (the config file's folder)."""
 
@@ -233,8 +237,22 @@ class OpenAISpec(ProviderSpec):
     """
     timeout_s: float = Field(120.0, gt=0)
     max_retries: int = Field(5, ge=0)
+    batch: bool = False
+    """Send judge calls through the OpenAI Batch API (half price, results within ``batch_window``); the
+    batch ids are kept in ``RUN_DIR/batches.jsonl`` so a killed run resumes polling instead of resubmitting."""
+    batch_poll_s: float = Field(30.0, gt=0)
+    """Seconds between two status polls of an unfinished batch."""
+    batch_window: str = "24h"
+    """The batch's completion window (OpenAI accepts ``24h``)."""
+    batch_max_requests: int = Field(50_000, ge=1)
+    """Requests per batch (OpenAI's limit is 50,000); more pending calls make several batches."""
 
     needs_model: ClassVar[bool] = True
+    batch_price_factor: ClassVar[float] = 0.5
+    """The Batch API's price as a share of the live price (OpenAI: 50% of input and output)."""
+
+    def price_factor(self) -> float:
+        return self.batch_price_factor if self.batch else 1.0
 
     def check(self, *, question_ids: set[str], spend: bool) -> None:
         from arena.providers.openai_api import api_key_missing
@@ -246,8 +264,14 @@ class OpenAISpec(ProviderSpec):
     def build(self, *, seed: int, name: str) -> Provider:
         try:
             from arena.providers.openai_api import OpenAIProvider
+            from arena.providers.openai_batch import OpenAIBatchProvider
         except ImportError as exc:
             raise _optional_dependency(self.provider, None, exc) from None
+        if self.batch:
+            return OpenAIBatchProvider(model=str(self.model), base_url=self.base_url, api_key_env=self.api_key_env,
+                                       poll_s=self.batch_poll_s, max_requests=self.batch_max_requests,
+                                       completion_window=self.batch_window, timeout_s=self.timeout_s,
+                                       max_retries=self.max_retries)
         return OpenAIProvider(model=str(self.model), base_url=self.base_url, api_key_env=self.api_key_env,
                               concurrency=self.concurrency, timeout_s=self.timeout_s, max_retries=self.max_retries)
 
