@@ -181,3 +181,28 @@ def test_people_section_and_cli_print(tmp_path: Path, capsys: pytest.CaptureFixt
     direct = judge_vs_people(left, votes, {}, bootstrap=0)
     assert direct["agreement"]["agreement_with_ties"]["value"] == people["agreement"]["agreement_with_ties"]["value"]
     assert "judge vs people" in out and "Fleiss' kappa" in out and "left vs right" in out
+
+
+def test_majority_is_invariant_to_order_and_juror_order() -> None:
+    import random
+
+    from arena.rating import RatingSettings, battles_frame, compute_leaderboard
+
+    rng = random.Random(5)
+    models = ["m1", "m2", "m3", "m4"]
+    battles = []
+    for g in range(60):
+        a, b = rng.sample(models, 2)
+        for judge in ("j1", "j2", "j3"):
+            battles.append(_b(f"g{g}", a, b, rng.choice(["model_a", "model_a", "model_b", "tie"]), judge))
+    shuffled = battles[:]
+    rng.shuffle(shuffled)
+    settings = RatingSettings(bootstrap=20, seed=0)
+
+    def board(bs: list[Battle]) -> dict[str, float]:
+        rows = compute_leaderboard(battles_frame(sorted(jury_battles(bs, "majority"), key=lambda x: x.game_key)),
+                                   settings).rows
+        return {r["model"]: r["rating"] for r in rows}
+
+    assert board(shuffled) == pytest.approx(board(battles))
+    assert inter_judge_agreement(shuffled)["fleiss_kappa"] == inter_judge_agreement(battles)["fleiss_kappa"]

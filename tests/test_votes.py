@@ -142,3 +142,34 @@ def test_import_votes_jsonl_and_mapped_csv(tmp_path: Path, capsys: pytest.Captur
     assert [v.label for v in kept] == ["A", "B", "tie", "A"]
     code, out, err = _cli(["import", "votes", str(csv), str(tmp_path / "run3")], capsys)
     assert code == 2 and "--map" in err and err.strip().count("\n") == 0
+
+
+def test_votes_invariances(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Shuffled votes give the same comparison; renamed models the same agreement; the vote file rates the same
+    through `arena rate` and through `arena import votes`."""
+    import random
+
+    judgments, votes, _ = _llmbar()
+    base = judge_vs_people(judgments, votes, {}, bootstrap=20, seed=1)
+    shuffled = votes[:]
+    random.Random(0).shuffle(shuffled)
+    assert judge_vs_people(judgments[::-1], shuffled, {}, bootstrap=20, seed=1) == base
+    rename = {"output_1": "zeta", "output_2": "alpha"}  # also flips the sorted order of the pair
+    rj = [j.model_copy(update={"model_a": rename[j.model_a], "model_b": rename[j.model_b or ""]}) for j in judgments]
+    rv = [HumanVote.model_validate(v.model_dump() | {"model_a": rename[v.model_a], "model_b": rename[v.model_b],
+                                                     "shown_left": rename[v.shown_left], "vote_id": ""})
+          for v in votes]
+    renamed = judge_vs_people(rj, rv, {}, bootstrap=20, seed=1)
+    for key in ("agreement_with_ties", "agreement_without_ties", "cohen_kappa"):
+        assert renamed["agreement"][key]["value"] == pytest.approx(base["agreement"][key]["value"])
+    _write_votes(tmp_path / "human_votes.jsonl")
+    code, out, err = _cli(["rate", str(tmp_path / "human_votes.jsonl"), "--format", "json", "--bootstrap", "30"], capsys)
+    assert code == 0, err
+    code, _, err = _cli(["import", "votes", str(tmp_path / "human_votes.jsonl"), str(tmp_path / "run"),
+                         "--bootstrap", "30"], capsys)
+    assert code == 0, err
+    rated = {r["model"]: r for r in json.loads(out)}
+    imported = {r["model"]: r for r in json.loads((tmp_path / "run" / "leaderboard.json").read_text())}
+    for model, row in rated.items():
+        for key in ("rating", "ci_low", "ci_high", "battles", "wins", "losses", "ties"):
+            assert imported[model][key] == pytest.approx(row[key]), (model, key)
