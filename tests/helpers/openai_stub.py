@@ -124,13 +124,29 @@ class StubServer:
 
 async def serve_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
                            respond: Callable[[str, dict[str, str], dict[str, Any]], Reply]) -> None:
-    """Answer requests on one keep-alive connection until the client closes it."""
+    """Answer JSON requests on one keep-alive connection until the client closes it."""
+    def decoded(method: str, path: str, headers: dict[str, str], raw: bytes) -> Reply:
+        try:
+            request = json.loads(raw) if raw else {}
+        except ValueError:
+            request = {}
+        return respond(path, headers, request)
+
+    await serve_raw(reader, writer, decoded)
+
+
+RawResponder = Callable[[str, str, dict[str, str], bytes], Reply]
+"""``(method, path with query, lower-case headers, raw body) -> Reply``."""
+
+
+async def serve_raw(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, respond: RawResponder) -> None:
+    """Answer requests (any method, any body) on one keep-alive connection until the client closes it."""
     while True:
         line = await reader.readline()
         if not line:
             return
         try:
-            _, path, _ = line.decode("latin-1").split(" ", 2)
+            method, path, _ = line.decode("latin-1").split(" ", 2)
         except ValueError:
             return
         headers: dict[str, str] = {}
@@ -141,11 +157,7 @@ async def serve_connection(reader: asyncio.StreamReader, writer: asyncio.StreamW
             name, _, value = h.decode("latin-1").partition(":")
             headers[name.strip().lower()] = value.strip()
         raw = await reader.readexactly(int(headers.get("content-length", "0") or 0))
-        try:
-            request = json.loads(raw) if raw else {}
-        except ValueError:
-            request = {}
-        reply = respond(path, headers, request)
+        reply = respond(method, path, headers, raw)
         if reply.delay_s:
             await asyncio.sleep(reply.delay_s)
         body = reply.body
