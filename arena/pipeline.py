@@ -182,17 +182,14 @@ def rate_run(cfg: ArenaConfig, run_dir: Path, jurors: list[tuple[Judge, Prices |
     if votes and mode != "single":
         extras["people"] = judge_vs_people(per_judge[lead], votes, answers, bootstrap=PEOPLE_BOOTSTRAP,
                                            seed=cfg.rating.seed or 0) | {"judge": lead}
-    price_in = sum(_tokens_cost(per_judge[j.judge_id], p) for j, p in jurors)
+    if cfg.jurors:  # jurors differ in price: the cost is summed judge by judge
+        extras["cost_usd"] = round(sum(_tokens_cost(per_judge[j.judge_id], p) for j, p in jurors), 6)
     outputs = write_outputs(
         run_dir, battles=rated, judgments=all_judgments if cfg.jurors else per_judge[lead],
         answers=answers, settings=cfg.rating, baseline=rating_baseline(mode, cfg.judge.baseline),
         scores=score_rows(per_judge[lead]) if mode == "single" else None,
         prices=_prices(jurors[0][1]) if not cfg.jurors else (0.0, 0.0), report_extras=extras or None)
-    report = outputs.report
-    if cfg.jurors:  # jurors differ in price: the cost is summed per judge
-        report = report.model_copy(update={"cost_usd": round(price_in, 6)})
-        write_json_atomic(run_dir / "judge_report.json", report)
-    result.battles, result.report, result.leaderboard = outputs.battles, report, outputs.leaderboard
+    result.battles, result.report, result.leaderboard = outputs.battles, outputs.report, outputs.leaderboard
 
 
 def _prices(prices: Prices | None) -> tuple[float, float]:

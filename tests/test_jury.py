@@ -206,3 +206,32 @@ def test_majority_is_invariant_to_order_and_juror_order() -> None:
 
     assert board(shuffled) == pytest.approx(board(battles))
     assert inter_judge_agreement(shuffled)["fleiss_kappa"] == inter_judge_agreement(battles)["fleiss_kappa"]
+
+
+def test_real_jury_on_a_stub_endpoint_costs_and_dry_run_per_judge(tmp_path: Path, stub_server: object) -> None:
+    """Two OpenAI-compatible judges (one loopback stub, two model names) with their own prices: the dry run
+    estimates each judge's calls and cost and sends nothing; the real run's cost is each judge's tokens at
+    its own prices (10 prompt and 3 output tokens a call in the stub's replies)."""
+    from tests.helpers.openai_stub import fixed
+
+    server = stub_server(fixed("Both fine. [[A]]"))  # type: ignore[operator]
+    judges = (f'[{{name: big, provider: openai, model: big-judge, base_url: "{server.url}", '
+              "prices: {input_per_1m: 1000, output_per_1m: 2000}}, "
+              f'{{name: small, provider: openai, model: small-judge, base_url: "{server.url}", '
+              "prices: {input_per_1m: 100, output_per_1m: 0}}]")
+    cfg = load_config(_config(tmp_path, judges, limit=2))
+    games = 2 * 2 * 3 * 2
+    dry = run(cfg, dry_run=True, progress=False)
+    assert [e.judge_calls for e in dry.estimates] == [games, games] and len(server.requests) == 0
+    assert dry.estimate is not None and dry.estimate.judge_calls == 2 * games
+    costs = [e.cost_usd for e in dry.estimates]
+    assert dry.estimate.cost_usd == pytest.approx(sum(c or 0.0 for c in costs)) and all(costs)
+    real = run(load_config(_config(tmp_path, judges, limit=2)), progress=False)
+    assert len(server.requests) == 2 * games and real.reviews["big"].judged == real.reviews["small"].judged == games
+    assert real.report is not None
+    expected = games * (10 * 1000 + 3 * 2000) / 1e6 + games * (10 * 100) / 1e6
+    assert real.report.cost_usd == pytest.approx(expected)
+    per = (real.report.model_extra or {})["jury"]["per_judge"]
+    assert per["big"]["cost_usd"] == pytest.approx(games * (10 * 1000 + 3 * 2000) / 1e6)
+    manifest = json.loads((cfg.work_dir / "dry-run" / "manifest.json").read_text())
+    assert [e["judge"] for e in manifest["estimate"]["per_judge"]] == ["big", "small"]
