@@ -23,6 +23,7 @@ _PAGES = [
     st.Page("views/battles.py", title="Battles", icon=":material/swords:", url_path="battles"),
     st.Page("views/judge.py", title="Judge report", icon=":material/gavel:", url_path="judge"),
     st.Page("views/vote.py", title="Vote", icon=":material/how_to_vote:", url_path="vote"),
+    st.Page("views/people.py", title="Judge vs people", icon=":material/groups:", url_path="people"),
     st.Page("views/single.py", title="Single mode", icon=":material/star:", url_path="single"),
 ]
 st.navigation(_PAGES).run()

@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from arena import browse as vd
-from arena.records import JudgeReport
+from arena.records import HumanVote, JudgeReport
 from viz import RUN_ENV
 
 Signature = tuple[tuple[str, int, int], ...]
@@ -62,6 +62,37 @@ def _vote_games(path: str, signature: Signature) -> pd.DataFrame:
     from arena.browse.votes import vote_games
 
     return vote_games(_load(path, signature))
+
+
+def _votes_signature(path: str) -> tuple[int, int]:
+    """``(mtime_ns, size)`` of the run's ``human_votes.jsonl`` ((0, 0) when absent): a cache key for votes."""
+    try:
+        st_ = (Path(path) / "human_votes.jsonl").stat()
+    except OSError:
+        return (0, 0)
+    return (st_.st_mtime_ns, st_.st_size)
+
+
+@st.cache_data(show_spinner="Reading the votes ...", max_entries=8)
+def _votes(path: str, signature: Signature, votes_sig: tuple[int, int]) -> list[HumanVote]:
+    from arena.browse.votes import load_votes
+
+    return load_votes(_load(path, signature))
+
+
+@st.cache_data(show_spinner="Rating ...", max_entries=32)
+def _leaderboard_for(path: str, signature: Signature, votes_sig: tuple[int, int], who: str,
+                     category: str | None) -> tuple[pd.DataFrame, list[str], str]:
+    from arena.browse.people import leaderboard_for
+
+    return leaderboard_for(_load(path, signature), who, _votes(path, signature, votes_sig), category)
+
+
+@st.cache_data(show_spinner="Comparing the judge with people ...", max_entries=8)
+def _people(path: str, signature: Signature, votes_sig: tuple[int, int]) -> dict[str, Any] | None:
+    from arena.browse.people import people_report
+
+    return people_report(_load(path, signature), _votes(path, signature, votes_sig))
 
 
 def _key() -> tuple[str, Signature] | None:
@@ -110,6 +141,27 @@ def vote_games() -> pd.DataFrame:
     key = _key()
     assert key is not None
     return _vote_games(*key)
+
+
+def votes() -> list[HumanVote]:
+    """The run's human votes, re-read when ``human_votes.jsonl`` changes."""
+    key = _key()
+    assert key is not None
+    return _votes(key[0], key[1], _votes_signature(key[0]))
+
+
+def leaderboard_for(who: str, category: str | None = None) -> tuple[pd.DataFrame, list[str], str]:
+    """Cached :func:`arena.browse.people.leaderboard_for` (judge, humans or both) for the current source."""
+    key = _key()
+    assert key is not None
+    return _leaderboard_for(key[0], key[1], _votes_signature(key[0]), who, category)
+
+
+def people() -> dict[str, Any] | None:
+    """Cached :func:`arena.browse.people.people_report` for the current source and its votes."""
+    key = _key()
+    assert key is not None
+    return _people(key[0], key[1], _votes_signature(key[0]))
 
 
 def no_battles(data: vd.RunData) -> None:

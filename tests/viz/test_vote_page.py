@@ -57,3 +57,53 @@ def test_served_beyond_loopback_a_vote_needs_the_token(fresh_run: Path, monkeypa
     assert not at.button(key="vote_A").disabled
     at.button(key="vote_tie").click().run()
     assert json.loads((fresh_run / "human_votes.jsonl").read_text())["winner"] == "tie"
+
+
+def _vote_all(run: Path, who: str, label_of) -> None:  # type: ignore[no-untyped-def]
+    from arena import browse as vd
+    from arena.browse import votes as bv
+
+    data = vd.load_source(run)
+    games = bv.vote_games(data)
+    for g in games.to_dict("records"):
+        bv.cast_vote(data, games, g["game_key"], label_of(g), who, g["model_a"])
+
+
+def test_leaderboard_from_judge_humans_or_both(fresh_run: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from arena import browse as vd
+    from arena.browse import people as bp
+    from arena.browse import votes as bv
+
+    at = open_page(fresh_run, "views/leaderboard.py", monkeypatch)
+    assert at.radio(key="from").disabled  # no votes yet
+    _vote_all(fresh_run, "ann", lambda g: "A" if "alpha" == g["model_a"] else "B")  # alpha always wins
+    at = open_page(fresh_run, "views/leaderboard.py", monkeypatch, **{"from": "humans"})
+    humans = at.dataframe[0].value
+    assert humans["model"].iloc[0] == "alpha"
+    data = vd.load_source(fresh_run)
+    votes = bv.load_votes(data)
+    assert humans["battles"].sum() == 2 * len(votes)
+    assert "human votes" in texts(at)
+    at.radio(key="from").set_value("both").run()
+    both = at.dataframe[0].value
+    expected, _, _ = bp.leaderboard_for(data, "both", votes)
+    assert list(both["model"]) == list(expected["model"])
+    assert both["battles"].sum() == 2 * (len(votes) + int(data.battles["count"].sum() if "count" in data.battles else len(data.battles)))
+
+
+def test_judge_vs_people_page(fresh_run: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from arena import browse as vd
+    from arena.browse import people as bp
+    from arena.browse import votes as bv
+
+    at = open_page(fresh_run, "views/people.py", monkeypatch)
+    assert "No human votes yet" in texts(at)
+    _vote_all(fresh_run, "ann", lambda g: "A" if g["judge_share_a"] >= 0.5 else "B")  # people side with the judge
+    at = open_page(fresh_run, "views/people.py", monkeypatch)
+    assert not at.error
+    report = bp.people_report(vd.load_source(fresh_run), bv.load_votes(vd.load_source(fresh_run)))
+    assert report is not None and report["comparisons"] > 0
+    metrics = {m.label: m.value for m in at.metric}
+    value = report["agreement"]["agreement_with_ties"]["value"]
+    assert metrics["agreement, ties counted"].startswith(f"{100 * value:.1f}%")
+    assert "Judge's leaderboard vs the people's" in texts(at)

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from arena import browse as vd
-from viz import common
+from viz import charts, common
 
 
 def pct(x: float | None) -> str:
@@ -44,27 +44,17 @@ if report.mode == "pairwise":
         "share": [report.first_position_win_rate, report.longer_answer_win_rate,
                   report.flip_rate, report.tie_rate],
     }).dropna()
-    bars = alt.Chart(rates).mark_bar().encode(
-        x=alt.X("share:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")), y=alt.Y("measure:N", title=None),
-        tooltip=["measure", alt.Tooltip("share:Q", format=".1%")],
-    )
-    rule = alt.Chart(pd.DataFrame({"x": [0.5]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
-    st.altair_chart((bars + rule).properties(height=160, title="Bias measures (dashed: 50%)"), width="stretch")
-    left, right = st.columns(2)
+    st.altair_chart(charts.measure_bars(rates, "measure", "share", "Bias measures (dashed: 50%)", ".0%", 0.5),
+                    width="stretch")
     verdicts = pd.DataFrame({"verdict": list(report.verdicts or {}),
                              "count": list((report.verdicts or {}).values())})
-    left.altair_chart(alt.Chart(verdicts).mark_bar().encode(x="verdict:N", y="count:Q", tooltip=["verdict", "count"])
-                      .properties(title="Verdicts", height=240), width="stretch")
+    if not verdicts.empty:
+        st.altair_chart(charts.measure_bars(verdicts, "verdict", "count", "Verdicts", ",.0f"), width="stretch")
     pos = vd.position_bias_by_model(data.table)
     if not pos.empty:
-        right.altair_chart(
-            alt.Chart(pos).mark_bar().encode(
-                x=alt.X("win_rate:Q", axis=alt.Axis(format="%"), title="decisive win rate"), y=alt.Y("model:N"),
-                yOffset="position:N", color="position:N",
-                tooltip=["model", "position", "battles", alt.Tooltip("win_rate:Q", format=".1%")],
-            ).properties(title="Win rate by position, per model", height=max(160, 50 * pos["model"].nunique())),
-            width="stretch",
-        )
+        st.markdown("**Win rate by position, per model** (decisive verdicts; dashed: 50%)")
+        st.altair_chart(charts.model_bars(pos, "win_rate", "decisive win rate", ".0%", group="position", rule_at=0.5),
+                        width="stretch")
 if report.mode == "single":
     dist = report.score_distribution or {}
     st.metric("mean score", report.mean_score)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
 from arena import browse as vd
-from viz import common
+from viz import charts, common
 
 ALL = "(all categories)"
 
@@ -17,12 +16,21 @@ cats = vd.categories(data)
 if data.battles.empty and not cats:
     common.no_battles(data)
 
+WHO = {"judge": "the judge", "humans": "people (human votes)", "both": "both pooled"}
 common.init_state("cat", ALL)
 common.clamp_choice("cat", [ALL, *cats])
-category = st.selectbox("Category", [ALL, *cats], key="cat", help="Each category is rated from its own battles only.")
-common.sync_params(["cat"], {"cat": ALL})
+common.init_state("from", "judge")
+common.clamp_choice("from", list(WHO))
+left, right = st.columns([2, 3])
+category = left.selectbox("Category", [ALL, *cats], key="cat", help="Each category is rated from its own battles only.")
+votes = common.votes() if data.kind == "run" else []
+who = right.radio("Ratings from", list(WHO), key="from", format_func=WHO.__getitem__, horizontal=True,
+                  disabled=not votes, help="Human votes are cast on the Vote page (human_votes.jsonl); "
+                  "'both' rates the judge's battles and the votes together.")
+common.sync_params(["cat", "from"], {"cat": ALL, "from": "judge"})
 
-rows, warnings, how = common.leaderboard(None if category == ALL else category)
+cat = None if category == ALL else category
+rows, warnings, how = common.leaderboard(cat) if who == "judge" or not votes else common.leaderboard_for(who, cat)
 if rows.empty:
     st.info("No battles in this selection.")
     st.stop()
@@ -31,16 +39,7 @@ st.dataframe(vd.leaderboard_view(rows), hide_index=True, width="stretch")
 for w in warnings:
     st.warning(w)
 
-chart_rows = vd.ratings_chart_frame(rows)
-order = list(chart_rows["model"])
-base = alt.Chart(chart_rows).encode(y=alt.Y("model:N", sort=order, title=None))
-chart = base.mark_rule(strokeWidth=2).encode(
-    x=alt.X("ci_low:Q", title="rating (95% interval)", scale=alt.Scale(zero=False)), x2="ci_high:Q"
-) + base.mark_point(filled=True, size=80).encode(
-    x="rating:Q", tooltip=["model", alt.Tooltip("rating:Q", format=".1f"), alt.Tooltip("ci_low:Q", format=".1f"),
-                           alt.Tooltip("ci_high:Q", format=".1f")]
-)
-st.altair_chart(chart.properties(height=max(120, 28 * len(chart_rows))), width="stretch")
+st.altair_chart(charts.interval_chart(rows), width="stretch")
 
 st.subheader("Run facts")
 facts = vd.run_facts(data)

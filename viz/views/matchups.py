@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
-from viz import common
+from viz import charts, common
 
 st.title("Matchups")
 data = common.load()
@@ -22,24 +21,13 @@ common.sync_params(["show"], {"show": models})
 shown = shown or models
 
 
-def heatmap(long: pd.DataFrame, title: str, fmt: str, scheme: str) -> alt.LayerChart:
-    """A model x opponent heat map with the value written in each cell."""
-    part = long[long["model"].isin(shown) & long["opponent"].isin(shown)]
-    enc = {"x": alt.X("opponent:N", sort=shown, title="opponent"), "y": alt.Y("model:N", sort=shown, title="model")}
-    rect = alt.Chart(part).mark_rect().encode(
-        **enc, color=alt.Color("value:Q", scale=alt.Scale(scheme=scheme), title=None),
-        tooltip=["model", "opponent", alt.Tooltip("value:Q", format=fmt)],
-    )
-    text = alt.Chart(part.dropna()).mark_text(fontSize=11).encode(**enc, text=alt.Text("value:Q", format=fmt))
-    side = max(160, 42 * len(shown))
-    return (rect + text).properties(title=title, width=side, height=side)
-
-
 tabs = st.tabs(["Observed win rate", "Predicted win rate", "Battle counts"])
-specs = [("observed win rate", ".0%", "redblue"), ("predicted win rate", ".0%", "redblue"), ("battles", ",.0f", "greens")]
-for tab, (name, fmt, scheme) in zip(tabs, specs, strict=True):
+specs = [("observed win rate", ".0%", "redblue", (0.0, 1.0)), ("predicted win rate", ".0%", "redblue", (0.0, 1.0)),
+         ("battles", ",.0f", "greens", None)]
+for tab, (name, fmt, scheme, domain) in zip(tabs, specs, strict=True):
     with tab:
-        st.altair_chart(heatmap(frames[name], f"{name} (row model vs column opponent)", fmt, scheme))
+        st.altair_chart(charts.heatmap(frames[name], shown, f"{name} (row model vs column opponent)", fmt, scheme,
+                                       domain))
 st.caption("Observed: share of battles the row model won against the column opponent, a tie counting half. "
            "Predicted: Bradley-Terry probability from the leaderboard ratings.")
 

@@ -1,0 +1,139 @@
+"""Altair charts that read at any size: 3 to 60 models, every model labelled, long names shortened.
+
+Sizes grow with the number of rows (``ROW_PX`` per model); model names longer than ``NAME_CHARS`` are
+shortened with an ellipsis on the axis and kept whole in the tooltip. Charts are drawn as SVG (Streamlit
+switches big charts to canvas otherwise), so their labels are text in the page and the browser test can
+read them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import altair as alt
+import pandas as pd
+
+NAME_CHARS = 28
+"""Longest model name shown whole on an axis; longer ones keep their first characters and an ellipsis."""
+ROW_PX = 24
+"""Height of one model's row in bar and interval charts."""
+SVG = {"embedOptions": {"renderer": "svg"}}
+LABEL_FONT = 12
+
+
+def short(name: str, limit: int = NAME_CHARS) -> str:
+    """``name`` shortened to ``limit`` characters with an ellipsis (unchanged when it fits)."""
+    name = str(name)
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
+def short_names(names: Sequence[str], limit: int = NAME_CHARS) -> dict[str, str]:
+    """Each name -> its axis label, distinct: shortened names that collide get a ``~2``, ``~3`` suffix."""
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for n in names:
+        label, i = short(n, limit), 1
+        while label in used:
+            i += 1
+            label = short(n, limit - len(f"~{i}")) + f"~{i}"
+        out[n] = label
+        used.add(label)
+    return out
+
+
+def rows_height(n: int, minimum: int = 120, extra: int = 50) -> int:
+    """Pixel height of a chart with ``n`` model rows."""
+    return max(minimum, ROW_PX * n + extra)
+
+
+def interval_chart(rows: pd.DataFrame) -> alt.LayerChart:
+    """Ratings with their intervals, best first, and each model's rank bounds written beside it.
+
+    ``rows``: leaderboard rows with ``model, rating, ci_low, ci_high, rank`` and optionally ``rank_high``.
+    """
+    frame = rows.sort_values("rating", ascending=False, kind="stable").reset_index(drop=True)
+    labels = short_names(list(frame["model"]))
+    frame = frame.assign(label=frame["model"].map(labels))
+    high = frame["rank_high"] if "rank_high" in frame.columns else frame["rank"]
+    frame["ranks"] = [f"#{int(lo)}" if int(lo) == int(hi) else f"#{int(lo)}-{int(hi)}"
+                      for lo, hi in zip(frame["rank"], high, strict=True)]
+    order = list(frame["label"])
+    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=0, labelFontSize=LABEL_FONT))
+    tip = ["model:N", alt.Tooltip("rating:Q", format=".1f"), alt.Tooltip("ci_low:Q", format=".1f"),
+           alt.Tooltip("ci_high:Q", format=".1f"), alt.Tooltip("ranks:N", title="rank bounds")]
+    base = alt.Chart(frame).encode(y=y)
+    x = alt.X("ci_low:Q", title="rating (95% interval)", scale=alt.Scale(zero=False))
+    rule = base.mark_rule(strokeWidth=2).encode(x=x, x2="ci_high:Q", tooltip=tip)
+    point = base.mark_point(filled=True, size=70).encode(x="rating:Q", tooltip=tip)
+    ranks = base.mark_text(align="left", dx=6, fontSize=11).encode(x="ci_high:Q", text="ranks:N", tooltip=tip)
+    return (rule + point + ranks).properties(height=rows_height(len(frame)), usermeta=SVG)
+
+
+def heatmap(long: pd.DataFrame, models: Sequence[str], title: str, fmt: str, scheme: str,
+            domain: tuple[float, float] | None = None) -> alt.LayerChart:
+    """A model x opponent heat map; the value is written in each cell while the cells are big enough.
+
+    Cells shrink from 44 to 16 px as models are added (about 900 px across at most, so the map stays on the
+    page); below 30 px the values are in the tooltip only, and every model keeps its label on both axes.
+    """
+    labels = short_names(models)
+    part = long[long["model"].isin(models) & long["opponent"].isin(models)].copy()
+    part["row"] = part["model"].map(labels)
+    part["col"] = part["opponent"].map(labels)
+    order = [labels[m] for m in models]
+    cell = int(max(16, min(44, 900 // max(1, len(models)))))
+    side = cell * len(models)
+    axis = {"labelLimit": 0, "labelFontSize": LABEL_FONT if cell >= 18 else 10}
+    enc = {"x": alt.X("col:N", sort=order, title="opponent", axis=alt.Axis(labelAngle=-45, **axis)),
+           "y": alt.Y("row:N", sort=order, title="model", axis=alt.Axis(**axis))}
+    scale = alt.Scale(scheme=scheme, domain=list(domain)) if domain else alt.Scale(scheme=scheme)
+    rect = alt.Chart(part).mark_rect().encode(
+        **enc, color=alt.Color("value:Q", scale=scale, title=None, legend=alt.Legend(format=fmt)),
+        tooltip=[alt.Tooltip("model:N"), alt.Tooltip("opponent:N"), alt.Tooltip("value:Q", format=fmt)],
+    )
+    layers: list[alt.Chart] = [rect]
+    if cell >= 30:
+        layers.append(alt.Chart(part.dropna(subset=["value"])).mark_text(fontSize=11 if cell < 40 else 12).encode(
+            **enc, text=alt.Text("value:Q", format=fmt)))
+    return alt.layer(*layers).properties(title=title, width=side, height=side, usermeta=SVG)
+
+
+def model_bars(frame: pd.DataFrame, value: str, title: str, fmt: str = ".0%", group: str | None = None,
+               rule_at: float | None = None) -> alt.LayerChart:
+    """Horizontal bars, one row per model (``group``: side-by-side bars within a row), value written at the end."""
+    models = list(dict.fromkeys(frame["model"]))
+    labels = short_names(models)
+    f = frame.assign(label=frame["model"].map(labels))
+    groups = f[group].nunique() if group else 1
+    y = alt.Y("label:N", sort=[labels[m] for m in models], title=None,
+              axis=alt.Axis(labelLimit=0, labelFontSize=LABEL_FONT))
+    enc: dict[str, object] = {"y": y}
+    if group:
+        enc["yOffset"] = alt.YOffset(f"{group}:N")
+        enc["color"] = alt.Color(f"{group}:N", legend=alt.Legend(orient="top"))
+    tip = [alt.Tooltip("model:N"), *([alt.Tooltip(f"{group}:N")] if group else []),
+           alt.Tooltip(f"{value}:Q", format=fmt)]
+    base = alt.Chart(f).encode(**enc)  # type: ignore[arg-type]
+    bars = base.mark_bar().encode(x=alt.X(f"{value}:Q", axis=alt.Axis(format=fmt), title=title), tooltip=tip)
+    text = base.mark_text(align="left", dx=3, fontSize=10).encode(
+        x=f"{value}:Q", text=alt.Text(f"{value}:Q", format=fmt))
+    layers: list[alt.Chart] = [bars, text]
+    if rule_at is not None:
+        layers.append(alt.Chart(pd.DataFrame({"x": [rule_at]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q"))
+    per_model = ROW_PX if groups <= 1 else ROW_PX * 3 // 2  # two bars of a row share 36 px
+    height = max(120, per_model * len(models) + 60)
+    return alt.layer(*layers).properties(height=height, usermeta=SVG)
+
+
+def measure_bars(frame: pd.DataFrame, label: str, value: str, title: str, fmt: str,
+                 rule_at: float | None = None) -> alt.LayerChart:
+    """Horizontal bars of a few named measures (not models), value written at the end of each bar."""
+    y = alt.Y(f"{label}:N", title=None, sort=list(frame[label]), axis=alt.Axis(labelLimit=0, labelFontSize=LABEL_FONT))
+    base = alt.Chart(frame).encode(y=y)
+    bars = base.mark_bar().encode(x=alt.X(f"{value}:Q", axis=alt.Axis(format=fmt), title=None),
+                                  tooltip=[f"{label}:N", alt.Tooltip(f"{value}:Q", format=fmt)])
+    text = base.mark_text(align="left", dx=3, fontSize=11).encode(x=f"{value}:Q", text=alt.Text(f"{value}:Q", format=fmt))
+    layers: list[alt.Chart] = [bars, text]
+    if rule_at is not None:
+        layers.append(alt.Chart(pd.DataFrame({"x": [rule_at]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q"))
+    return alt.layer(*layers).properties(title=title, height=max(100, 30 * len(frame) + 40), usermeta=SVG)
