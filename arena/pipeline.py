@@ -15,6 +15,7 @@ from typing import Any
 
 from arena.config import ArenaConfig, JudgeConfig, Prices
 from arena.generate import GenerateStats, generate_answers, load_answers
+from arena.judging.adaptive import AdaptiveOutcome, adaptive_review, adaptive_settings, asked_games
 from arena.judging.battles import build_battles
 from arena.judging.estimate import SpendEstimate, estimate_spend, total_estimate
 from arena.judging.factory import as_fake, build_judge, build_judge_provider
@@ -58,6 +59,8 @@ class RunResult:
     leaderboard: Any = None
     report: JudgeReport | None = None
     battles: int = 0
+    adaptive: AdaptiveOutcome | None = None
+    """Adaptive judging (``judge.budget``/``target_ci``/``both_orders: auto``): rounds and why it stopped."""
 
 
 def run_generate(cfg: ArenaConfig, *, progress: bool = True) -> tuple[list[Question], list[GenerateStats]]:
@@ -83,7 +86,7 @@ def plan_run(cfg: ArenaConfig, questions: list[Question]) -> tuple[Plan, dict[st
     """
     per_model = {name: load_answers(cfg.work_dir, name, questions, m, cfg.seed) for name, m in cfg.enabled_models.items()}
     plan = plan_games(questions, per_model, cfg.judge.mode, baseline=cfg.judge.baseline,
-                      both_orders=cfg.judge.both_orders, seed=cfg.seed)
+                      both_orders=cfg.judge.adaptive or bool(cfg.judge.both_orders), seed=cfg.seed)
     by_key = {a.key: a for answers in per_model.values() for a in answers.values()}
     return plan, by_key
 
@@ -129,8 +132,18 @@ def run_judge(cfg: ArenaConfig, questions: list[Question] | None = None, *, dry_
         jc = as_fake(jc_real) if dry_run else jc_real
         judge = build_judge(jc)
         provider = build_judge_provider(jc, judge, seed=cfg.seed)
-        stats = review(plan.games, judge, provider, run_dir, jc.generation,
-                       chunk_size=jc.chunk_size(), retry_errors=retry_errors, progress=progress)
+        if jc.adaptive:  # one judge (a jury is refused): rounds of the games that shrink the intervals most
+            stats, result.adaptive = adaptive_review(plan.games, judge, provider, run_dir, jc.generation,
+                                                     adaptive_settings(cfg), chunk_size=jc.chunk_size(),
+                                                     progress=progress)
+            if dry_run:  # the rehearsal chose the calls: estimate those a real run would still pay for
+                real = build_judge(jc_real)
+                asked = asked_games(plan.games, judge, result.adaptive)
+                result.estimates = [estimate_spend(pending_games(asked, real, store, retry_errors), real, jc_real)]
+                result.estimate = total_estimate(result.estimates)
+        else:
+            stats = review(plan.games, judge, provider, run_dir, jc.generation,
+                           chunk_size=jc.chunk_size(), retry_errors=retry_errors, progress=progress)
         result.reviews[judge.judge_id] = stats
         total = _add_stats(total, stats)
         # Prices are the real judge's: the fake judge (a dry run's rehearsal) costs nothing.
@@ -225,6 +238,8 @@ def write_manifest(cfg: ArenaConfig, result: RunResult, *, config_path: str, sta
     if result.review is not None:
         stages["review"] = asdict(result.review) | {"error_kinds": dict(result.review.error_kinds),
                                                     "fault_kinds": dict(result.review.fault_kinds)}
+    if result.adaptive is not None:
+        stages["adaptive"] = result.adaptive.manifest()
     if len(result.reviews) > 1:
         stages["review_per_judge"] = {name: asdict(r) | {"error_kinds": dict(r.error_kinds),
                                                          "fault_kinds": dict(r.fault_kinds)}

@@ -159,8 +159,16 @@ class JudgeConfig(_WithSpec):
     """Model every other model is compared with (``pairwise-baseline``)."""
     prompts: str = "mt-bench"
     """A judge prompt set in ``registry/judges/`` or a path to such a folder."""
-    both_orders: bool = True
-    """Judge every pair in both positions (against position bias)."""
+    both_orders: bool | Literal["auto"] = True
+    """Judge every pair in both positions (against position bias); ``false``: one seeded order; ``auto``
+    (with ``budget`` or ``target_ci``): one seeded order, and the second order only for the games where the
+    fitted position term most likely decided the verdict (:mod:`arena.judging.adaptive`)."""
+    budget: int | None = Field(None, ge=1)
+    """Adaptive judging (pairwise modes): at most this many judge calls, chosen in rounds by the expected
+    shrinking of the rating intervals; the manifest says why judging stopped."""
+    target_ci: float | None = Field(None, gt=0)
+    """Adaptive judging: stop once every model's 95% half-width (rating points; against the baseline in
+    ``pairwise-baseline``) is at most this."""
     generation: GenerationSettings = Field(
         default_factory=lambda: GenerationSettings(max_new_tokens=1024, temperature=0.0)
     )
@@ -190,7 +198,18 @@ class JudgeConfig(_WithSpec):
             raise ValueError(f"provider '{self.spec.provider}' cannot judge; use openai, transformers or fake")
         if self.mode == "pairwise-baseline" and not self.baseline:
             raise ValueError("mode 'pairwise-baseline' needs 'baseline': the name of one of the models")
+        if self.adaptive and self.mode == "single":
+            raise ValueError("budget, target_ci and both_orders 'auto' choose pairs to judge: use mode pairwise-all "
+                             "or pairwise-baseline")
+        if self.both_orders == "auto" and self.budget is None and self.target_ci is None:
+            raise ValueError("both_orders 'auto' asks for second orders within a budget: give 'budget' (judge calls) "
+                             "or 'target_ci' (95% half-width in rating points)")
         return self
+
+    @property
+    def adaptive(self) -> bool:
+        """Judging in adaptive rounds (``budget``, ``target_ci`` or ``both_orders: auto``)."""
+        return self.budget is not None or self.target_ci is not None or self.both_orders == "auto"
 
     def verdict_part(self) -> dict[str, Any]:
         """What about this judge decides its verdicts (two jurors equal here would give the same judgments)."""
@@ -252,6 +271,9 @@ class ArenaConfig(_Strict):
         if not self.jurors:
             return self
         names = [j.name for j in self.jurors]
+        if any(j.adaptive for j in self.jurors):
+            raise ValueError("judge budget, target_ci and both_orders 'auto' take one judge, not a jury: give one "
+                             "judge, or judge every game (no budget)")
         for i, j in enumerate(self.jurors):
             if not j.name:
                 raise ValueError(f"judge[{i}] ({j.spec.judge_id()}) needs a 'name': every judge of a jury is named")

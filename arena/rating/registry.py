@@ -218,3 +218,11 @@ register(
         scale=lambda settings: settings.elo.scale,
     )
 )
+register(
+    RatingMethod(
+        "bt-position",
+        "arena.rating.position:fit_bt_position",
+        "Bradley-Terry with a position-A (home-advantage) term and its interval",
+        intervals=("bootstrap", "sandwich"),
+    )
+)
