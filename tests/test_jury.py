@@ -133,6 +133,8 @@ def test_jury_config_errors_name_the_line(tmp_path: Path) -> None:
     nameless = "[{provider: fake}, {name: b, provider: fake, fake: {position_bias: 0.2}}]"
     with pytest.raises(ConfigError, match=r"needs a 'name'"):
         load_config(_config(tmp_path, nameless))
+    with pytest.raises(ConfigError, match="empty list"):
+        load_config(_config(tmp_path, "[]"))
     twice = f"[{LEFT}, {LEFT}]"
     with pytest.raises(ConfigError, match="given twice"):
         load_config(_config(tmp_path, twice))
@@ -150,7 +152,14 @@ def test_jury_config_errors_name_the_line(tmp_path: Path) -> None:
         load_config(_config(tmp_path, f"[{LEFT}, {RIGHT}]", jury="mean"))
     cfg = load_config(_config(tmp_path, f"[{LEFT}, {RIGHT}]", jury="all"))
     dumped = cfg.model_dump(mode="json")
-    assert [j["name"] for j in dumped["judge"]] == ["left", "right"] and dumped["rating"]["jury"] == "all"
+    assert [j["name"] for j in dumped["jurors"]] == ["left", "right"] and dumped["rating"]["jury"] == "all"
+    assert dumped["judge"]["name"] == "left" and dumped["judge"]["mode"] == "pairwise-all"  # manifest readers
+    from arena.config import ArenaConfig
+
+    again = ArenaConfig.model_validate(dumped)
+    assert [j.name for j in again.jurors] == ["left", "right"] and again.jury == "all"
+    with pytest.raises(ValueError, match="unknown key 'jurors'"):
+        ArenaConfig.model_validate(dumped | {"judge": {"provider": "fake"}})
     single = load_config(_config(tmp_path, "{provider: fake}")).model_dump(mode="json")
     assert isinstance(single["judge"], dict) and "jury" not in single["rating"] and "jurors" not in single
 

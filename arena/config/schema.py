@@ -237,7 +237,9 @@ class ArenaConfig(_Strict):
     judge: JudgeConfig = Field(default_factory=JudgeConfig)
     """The judge; the YAML may give a list of judges (a jury), then this is the first (the lead judge)."""
     jurors: list[JudgeConfig] = Field(default_factory=list)
-    """Every judge of a jury (``judge:`` given as a list); empty for a single judge. Not a YAML key."""
+    """Every judge of a jury (``judge:`` given as a list); empty for a single judge. In a dumped config
+    (``manifest.json``) the jury is under ``jurors`` beside its lead judge under ``judge``; a YAML file
+    gives it as a list under ``judge:``."""
     jury: JuryHow = "per-judge"
     """``rating.jury`` in the YAML: what a jury's leaderboard rates: ``per-judge`` (the lead judge's
     battles; each judge's leaderboard is in the report), ``majority`` (one battle per game and order, the
@@ -250,11 +252,14 @@ class ArenaConfig(_Strict):
         """``judge:`` as a list becomes ``jurors``; ``rating.jury`` moves out of the rater's settings."""
         if not isinstance(data, dict):
             return data
+        out = dict(data)
+        dumped = isinstance(out.get("jurors"), list) and out["jurors"] and out.get("judge") == out["jurors"][0]
+        if dumped:  # a config as dumped (manifest.json): the lead judge under 'judge', the jury under 'jurors'
+            out["judge"] = out.pop("jurors")
         for internal in ("jurors", "jury"):
-            if internal in data:
+            if internal in out:
                 raise ValueError(f"unknown key '{internal}': give a jury as a list under 'judge:' and choose its "
                                  "leaderboard with 'rating.jury: per-judge|majority|all'")
-        out = dict(data)
         rating = out.get("rating")
         if isinstance(rating, dict) and "jury" in rating:
             rest = dict(rating)
@@ -262,6 +267,8 @@ class ArenaConfig(_Strict):
             out["rating"] = rest
         judge = out.get("judge")
         if isinstance(judge, list):
+            if not judge:
+                raise ValueError("'judge' is an empty list: give one judge, or a list of named judges (a jury)")
             out["jurors"] = judge
             del out["judge"]
         return out
@@ -294,9 +301,11 @@ class ArenaConfig(_Strict):
     @model_serializer(mode="wrap")
     def _jury_out(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         out: dict[str, Any] = handler(self)
+        # The lead judge stays under 'judge' (what readers of manifest.json's config expect); the jury is
+        # under 'jurors', which loads back only beside its lead judge.
         jurors, jury = out.pop("jurors", None), out.pop("jury", "per-judge")
         if jurors:
-            out["judge"] = jurors
+            out["jurors"] = jurors
         if jurors or jury != "per-judge":
             out["rating"] = {**(out.get("rating") or {}), "jury": jury}
         return out
