@@ -1,7 +1,8 @@
 """Altair charts that read at any size: 3 to 60 models, every model labelled, long names shortened.
 
-Sizes grow with the number of rows (``ROW_PX`` per model); model names longer than ``NAME_CHARS`` are
-shortened with an ellipsis on the axis and kept whole in the tooltip. Charts are drawn as SVG (Streamlit
+Sizes grow with the number of rows (``ROW_PX`` per model, as Vega-Lite steps: Streamlit squeezes a chart
+of fixed pixel height, which is how the heat map collapsed into one line); model names longer than ``NAME_CHARS`` are
+shortened with an ellipsis in the middle on the axis and kept whole in the tooltip. Charts are drawn as SVG (Streamlit
 switches big charts to canvas otherwise), so their labels are text in the page and the browser test can
 read them.
 """
@@ -14,7 +15,7 @@ import altair as alt
 import pandas as pd
 
 NAME_CHARS = 28
-"""Longest model name shown whole on an axis; longer ones keep their first characters and an ellipsis."""
+"""Longest model name shown whole on an axis; longer ones keep their first and last characters."""
 ROW_PX = 24
 """Height of one model's row in bar and interval charts."""
 SVG = {"embedOptions": {"renderer": "svg"}}
@@ -22,9 +23,15 @@ LABEL_FONT = 12
 
 
 def short(name: str, limit: int = NAME_CHARS) -> str:
-    """``name`` shortened to ``limit`` characters with an ellipsis (unchanged when it fits)."""
+    """``name`` shortened to ``limit`` characters with an ellipsis in the middle (unchanged when it fits).
+
+    The middle goes, not the end: model names that differ only in a version suffix stay apart.
+    """
     name = str(name)
-    return name if len(name) <= limit else name[: limit - 1] + "…"
+    if len(name) <= limit:
+        return name
+    tail = (limit - 1) // 2
+    return name[: limit - 1 - tail] + "…" + name[len(name) - tail:]
 
 
 def short_names(names: Sequence[str], limit: int = NAME_CHARS) -> dict[str, str]:
@@ -39,11 +46,6 @@ def short_names(names: Sequence[str], limit: int = NAME_CHARS) -> dict[str, str]
         out[n] = label
         used.add(label)
     return out
-
-
-def rows_height(n: int, minimum: int = 120, extra: int = 50) -> int:
-    """Pixel height of a chart with ``n`` model rows."""
-    return max(minimum, ROW_PX * n + extra)
 
 
 def interval_chart(rows: pd.DataFrame) -> alt.LayerChart:
@@ -66,7 +68,8 @@ def interval_chart(rows: pd.DataFrame) -> alt.LayerChart:
     rule = base.mark_rule(strokeWidth=2).encode(x=x, x2="ci_high:Q", tooltip=tip)
     point = base.mark_point(filled=True, size=70).encode(x="rating:Q", tooltip=tip)
     ranks = base.mark_text(align="left", dx=6, fontSize=11).encode(x="ci_high:Q", text="ranks:N", tooltip=tip)
-    return (rule + point + ranks).properties(height=rows_height(len(frame)), usermeta=SVG)
+    # A step height (px per row), not a number: Streamlit squeezes a fixed-height chart to its own height.
+    return (rule + point + ranks).properties(height=alt.Step(ROW_PX), usermeta=SVG)
 
 
 def heatmap(long: pd.DataFrame, models: Sequence[str], title: str, fmt: str, scheme: str,
@@ -82,9 +85,8 @@ def heatmap(long: pd.DataFrame, models: Sequence[str], title: str, fmt: str, sch
     part["col"] = part["opponent"].map(labels)
     order = [labels[m] for m in models]
     cell = int(max(16, min(44, 900 // max(1, len(models)))))
-    side = cell * len(models)
     axis = {"labelLimit": 0, "labelFontSize": LABEL_FONT if cell >= 18 else 10}
-    enc = {"x": alt.X("col:N", sort=order, title="opponent", axis=alt.Axis(labelAngle=-45, **axis)),
+    enc = {"x": alt.X("col:N", sort=order, title="opponent", axis=alt.Axis(labelAngle=-90, **axis)),
            "y": alt.Y("row:N", sort=order, title="model", axis=alt.Axis(**axis))}
     scale = alt.Scale(scheme=scheme, domain=list(domain)) if domain else alt.Scale(scheme=scheme)
     rect = alt.Chart(part).mark_rect().encode(
@@ -95,7 +97,7 @@ def heatmap(long: pd.DataFrame, models: Sequence[str], title: str, fmt: str, sch
     if cell >= 30:
         layers.append(alt.Chart(part.dropna(subset=["value"])).mark_text(fontSize=11 if cell < 40 else 12).encode(
             **enc, text=alt.Text("value:Q", format=fmt)))
-    return alt.layer(*layers).properties(title=title, width=side, height=side, usermeta=SVG)
+    return alt.layer(*layers).properties(title=title, width=alt.Step(cell), height=alt.Step(cell), usermeta=SVG)
 
 
 def model_bars(frame: pd.DataFrame, value: str, title: str, fmt: str = ".0%", group: str | None = None,
@@ -121,8 +123,7 @@ def model_bars(frame: pd.DataFrame, value: str, title: str, fmt: str = ".0%", gr
     if rule_at is not None:
         layers.append(alt.Chart(pd.DataFrame({"x": [rule_at]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q"))
     per_model = ROW_PX if groups <= 1 else ROW_PX * 3 // 2  # two bars of a row share 36 px
-    height = max(120, per_model * len(models) + 60)
-    return alt.layer(*layers).properties(height=height, usermeta=SVG)
+    return alt.layer(*layers).properties(height=alt.Step(per_model), usermeta=SVG)
 
 
 def measure_bars(frame: pd.DataFrame, label: str, value: str, title: str, fmt: str,
@@ -136,4 +137,4 @@ def measure_bars(frame: pd.DataFrame, label: str, value: str, title: str, fmt: s
     layers: list[alt.Chart] = [bars, text]
     if rule_at is not None:
         layers.append(alt.Chart(pd.DataFrame({"x": [rule_at]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q"))
-    return alt.layer(*layers).properties(title=title, height=max(100, 30 * len(frame) + 40), usermeta=SVG)
+    return alt.layer(*layers).properties(title=title, height=alt.Step(30), usermeta=SVG)

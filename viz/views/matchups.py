@@ -27,7 +27,7 @@ specs = [("observed win rate", ".0%", "redblue", (0.0, 1.0)), ("predicted win ra
 for tab, (name, fmt, scheme, domain) in zip(tabs, specs, strict=True):
     with tab:
         st.altair_chart(charts.heatmap(frames[name], shown, f"{name} (row model vs column opponent)", fmt, scheme,
-                                       domain))
+                                       domain), width="content")
 st.caption("Observed: share of battles the row model won against the column opponent, a tie counting half. "
            "Predicted: Bradley-Terry probability from the leaderboard ratings.")
 
