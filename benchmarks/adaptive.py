@@ -1,0 +1,188 @@
+"""Adaptive pair selection on a replayed oracle: how many judge calls buy the intervals of judging everything.
+
+The oracle is a synthetic Bradley-Terry truth: model strengths ``theta ~ N(0, spread)`` (natural scale), a
+per-question, per-model effect ``N(0, question_sd)`` (so both orders of a question agree more often than two
+questions do), a position-A advantage ``home`` and a tie band: the judge of game ``(A, B, q)`` sees
+``L = theta_A + e_qA - theta_B - e_qB + home + Logistic`` and says A above ``tie_band``, B below ``-tie_band``,
+tie between. Every verdict is drawn once up front, so all strategies replay the same judge.
+
+Strategies, each a sequence of calls cut at budgets of 10% to 50% of all pairs x questions x both orders:
+
+- ``uniform``: calls in a seeded random order;
+- ``adaptive``: :func:`arena.judging.adaptive.choose_games`, one seeded order per game;
+- ``adaptive+auto``: the same with ``both_orders: auto`` (second orders where the position likely decided);
+- ``full``: every call (the reference).
+
+Each design is rated by ``bt-position`` (strengths with the home term) with sandwich intervals clustered by
+question; reported: mean 95% CI half-width (rating points) and mean absolute rank error against the truth.
+Goal (issue 14): full's mean half-width with at most 40% of its calls, and ranks no worse.
+
+    python benchmarks/adaptive.py                  # 20, 40, 60 models x 20 questions
+    python benchmarks/adaptive.py --models 20 --questions 10 --replicates 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from arena.judging.adaptive import AdaptiveSettings, Played, choose_games, default_round_size
+from arena.judging.plan import Game
+from arena.keys import content_key
+from arena.rating.frame import encode
+from arena.rating.position import fit_bt_position
+from arena.rating.settings import RatingSettings
+from arena.records import Answer, Question
+
+POINTS = 400 / math.log(10)
+WINNER = np.array(["model_a", "model_b", "tie"])
+
+
+@dataclass(frozen=True)
+class Oracle:
+    models: list[str]
+    theta: np.ndarray
+    games: list[Game]
+    """Every call: pairs x questions x both orders."""
+    verdict: np.ndarray
+    """Per call: 0 A wins, 1 B wins, 2 tie."""
+
+
+def make_oracle(n_models: int, n_questions: int, seed: int, *, spread: float = 1.0, question_sd: float = 0.6,
+                home: float = 0.35, tie_band: float = 0.5, judge_noise: float = 1.0) -> Oracle:
+    rng = np.random.default_rng(seed)
+    models = [f"m{k:02d}" for k in range(n_models)]
+    theta = rng.normal(0, spread, n_models)
+    effect = rng.normal(0, question_sd, (n_questions, n_models))
+    questions = [Question(question_id=f"q{q}", turns=[f"question {q}"]) for q in range(n_questions)]
+    answers = {(m, q.question_id): Answer(key=content_key([m, q.question_id]), question_id=q.question_id, model=m,
+                                          turns=[f"{m} on {q.question_id}"]) for m in models for q in questions}
+    games: list[Game] = []
+    a_idx, b_idx, q_idx = [], [], []
+    for qi, q in enumerate(questions):
+        for i, j in itertools.combinations(range(n_models), 2):
+            ai, aj = answers[(models[i], q.question_id)], answers[(models[j], q.question_id)]
+            key = content_key(["pair", ai.key, aj.key, 1])
+            games.append(Game(key, "pairwise-all", q, 1, models[i], ai, models[j], aj, False))
+            games.append(Game(key, "pairwise-all", q, 1, models[j], aj, models[i], ai, True))
+            a_idx += [i, j]
+            b_idx += [j, i]
+            q_idx += [qi, qi]
+    a, b, qs = np.array(a_idx), np.array(b_idx), np.array(q_idx)
+    latent = theta[a] + effect[qs, a] - theta[b] - effect[qs, b] + home + judge_noise * rng.logistic(size=len(a))
+    verdict = np.where(latent > tie_band, 0, np.where(latent < -tie_band, 1, 2))
+    return Oracle(models, theta, games, verdict)
+
+
+def evaluate(oracle: Oracle, calls: np.ndarray) -> tuple[float, float]:
+    """Mean 95% half-width (rating points) and mean absolute rank error of the design ``calls``."""
+    games = [oracle.games[c] for c in calls]
+    frame = pd.DataFrame({
+        "question_id": [g.question.question_id for g in games],
+        "model_a": [g.model_a for g in games], "model_b": [g.model_b for g in games],
+        "winner": WINNER[oracle.verdict[calls]], "count": 1.0, "weight": 1.0,
+    })
+    enc = encode(frame, oracle.models)
+    fit = fit_bt_position(enc, RatingSettings(ci="sandwich"), np.random.default_rng(0), interval="sandwich")
+    assert fit.cov is not None
+    half = 1.959963984540054 * np.sqrt(np.clip(np.diag(fit.cov), 0, None)) * POINTS
+    rank = np.argsort(np.argsort(-fit.point))
+    true_rank = np.argsort(np.argsort(-oracle.theta))
+    return float(half.mean()), float(np.abs(rank - true_rank).mean())
+
+
+def adaptive_sequence(oracle: Oracle, limit: int, seed: int, both_orders: bool | str) -> np.ndarray:
+    """The calls the adaptive loop makes, in order, up to ``limit`` (prefixes are the smaller budgets' runs)."""
+    index = {(g.game_key, g.swapped): k for k, g in enumerate(oracle.games)}
+    settings = AdaptiveSettings(budget=limit, target_ci=None, both_orders=both_orders,  # type: ignore[arg-type]
+                                seed=seed, points=POINTS)
+    size = default_round_size(len(oracle.games), len(oracle.models), 32)
+    done: list[int] = []
+    played: list[Played] = []
+    taken = np.zeros(len(oracle.games), dtype=bool)
+    round_no = 0
+    credit = {0: 1.0, 1: 0.0, 2: 0.5}
+    while len(done) < limit:
+        todo = [g for k, g in enumerate(oracle.games) if not taken[k]]
+        chosen = choose_games(todo, played, models=oracle.models, k=min(size, limit - len(done)),
+                              seed=settings.seed, round_no=round_no, both_orders=settings.both_orders)
+        if not chosen:
+            break
+        for c in chosen:
+            k = index[(c.game.game_key, c.game.swapped)]
+            taken[k] = True
+            done.append(k)
+            g = oracle.games[k]
+            assert g.model_b is not None
+            played.append(Played(g.game_key, g.question.question_id, g.model_a, g.model_b,
+                                 credit[int(oracle.verdict[k])]))
+        round_no += 1
+    return np.array(done)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", type=int, nargs="+", default=[20, 40, 60])
+    parser.add_argument("--questions", type=int, default=20)
+    parser.add_argument("--budgets", type=float, nargs="+", default=[0.1, 0.2, 0.3, 0.4, 0.5])
+    parser.add_argument("--replicates", type=int, default=2, help="oracles per model count (seeds 0..R-1)")
+    parser.add_argument("--spread", type=float, default=1.0, help="sd of true strengths (log-odds)")
+    parser.add_argument("--question-sd", type=float, default=1.0, help="sd of the per-question, per-model effect")
+    parser.add_argument("--judge-noise", type=float, default=0.5, help="scale of the judge's logistic noise per call")
+    parser.add_argument("--home", type=float, default=0.35, help="position-A advantage (log-odds)")
+    args = parser.parse_args()
+    rows: list[dict[str, float]] = []
+    flips: list[float] = []
+    ties: list[float] = []
+    for n, rep in itertools.product(args.models, range(args.replicates)):
+        oracle = make_oracle(n, args.questions, seed=rep, spread=args.spread, question_sd=args.question_sd,
+                             home=args.home, judge_noise=args.judge_noise)
+        first, second = oracle.verdict[0::2], oracle.verdict[1::2]  # the two orders of each game, side by side
+        flips.append(float(np.mean((first == 0) & (second == 0) | (first == 1) & (second == 1))))
+        ties.append(float(np.mean(oracle.verdict == 2)))
+        total = len(oracle.games)
+        full_ci, full_rank = evaluate(oracle, np.arange(total))
+        rows.append({"models": n, "rep": rep, "strategy": "full", "budget": 1.0, "calls": total,
+                     "mean_ci": full_ci, "rank_err": full_rank, "seconds": 0.0})
+        limit = math.ceil(max(args.budgets) * total)
+        sequences = {"uniform": (np.random.default_rng(rep).permutation(total)[:limit], 0.0)}
+        for name, orders in (("adaptive", False), ("adaptive+auto", "auto")):
+            t0 = time.perf_counter()
+            sequences[name] = (adaptive_sequence(oracle, limit, rep, orders), time.perf_counter() - t0)
+        for name, (seq, secs) in sequences.items():
+            for frac in args.budgets:
+                calls = seq[: math.ceil(frac * total)]
+                ci, rank = evaluate(oracle, calls)
+                rows.append({"models": n, "rep": rep, "strategy": name, "budget": frac, "calls": len(calls),
+                             "mean_ci": ci, "rank_err": rank, "seconds": secs})
+    table = pd.DataFrame(rows)
+    summary = (table.groupby(["models", "strategy", "budget"], sort=True)[["calls", "mean_ci", "rank_err", "seconds"]]
+               .mean().reset_index())
+    full = summary[summary.strategy == "full"].set_index("models")
+    summary["ci_vs_full"] = summary.mean_ci / summary.models.map(full.mean_ci)
+    summary["rank_vs_full"] = summary.rank_err - summary.models.map(full.rank_err)
+    print(f"oracle: {args.questions} questions, both orders, ties and a position bias; "
+          f"{args.replicates} replicate(s); CI = bt-position sandwich by question (rating points)")
+    print(f"judge: order flips (same position wins both orders) {np.mean(flips):.1%}, ties {np.mean(ties):.1%}, "
+          f"spread {args.spread}, question sd {args.question_sd}, judge noise {args.judge_noise}, home {args.home}")
+    print(summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print("\nsmallest budget whose mean CI half-width is at most full's (and its rank error minus full's):")
+    for (n, name), group in summary[summary.strategy != "full"].groupby(["models", "strategy"]):
+        ok = group[group.ci_vs_full <= 1.0]
+        if len(ok):
+            first = ok.iloc[0]
+            print(f"  {n} models {name:14s} {first.budget:.0%} of full's calls "
+                  f"(rank error {first.rank_vs_full:+.2f} vs full)")
+        else:
+            best = group.iloc[-1]
+            print(f"  {n} models {name:14s} not reached by {best.budget:.0%} (CI {best.ci_vs_full:.2f}x full)")
+
+
+if __name__ == "__main__":
+    main()
