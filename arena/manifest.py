@@ -60,7 +60,7 @@ def relevant_packages(cfg: ArenaConfig) -> list[str]:
     """The packages whose version a run's numbers depend on: arena and the rater's numerics always; torch and
     transformers when a local model generates or judges; httpx when an endpoint is called."""
     out = ["arena", *_RATING_PACKAGES]
-    specs = [m.spec for m in cfg.enabled_models.values()] + [cfg.judge.spec]
+    specs = [m.spec for m in cfg.enabled_models.values()] + [j.spec for j in cfg.judges]
     if any(s.scores_labels for s in specs):  # the local kind: it scores labels with its own weights
         out += _LOCAL_PACKAGES
     if any("base_url" in type(s).model_fields for s in specs):

@@ -89,7 +89,9 @@ def unavailable(cfg: ArenaConfig, manifest: Manifest, *, allow_versions: bool = 
     for name, m in cfg.enabled_models.items():
         problems += _spec_problems(f"models.{name}", m.spec, set(), timeout_s)
     if not manifest.dry_run:
-        problems += _spec_problems("judge", cfg.judge.spec, set(), timeout_s)
+        for i, judge in enumerate(cfg.judges):
+            where = f"judge[{i}] ({judge.name})" if cfg.jurors else "judge"
+            problems += _spec_problems(where, judge.spec, set(), timeout_s)
     if not allow_versions:
         here = versions()
         for pkg in relevant_packages(cfg):

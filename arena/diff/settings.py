@@ -112,9 +112,9 @@ def question_settings(questions: Mapping[str, Question]) -> dict[Subject, dict[s
 
 
 def _judges(config: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
-    judge = config.get("judge")
+    judge = config.get("jurors") or config.get("judge")  # a dumped jury: every juror under 'jurors'
     if isinstance(judge, list):  # a jury
-        return [(str(j.get("model") or i), j) for i, j in enumerate(judge) if isinstance(j, Mapping)]
+        return [(str(j.get("name") or j.get("model") or i), j) for i, j in enumerate(judge) if isinstance(j, Mapping)]
     return [("judge", judge)] if isinstance(judge, Mapping) else []
 
 

@@ -154,3 +154,13 @@ def test_cli_refuses_a_dir_that_is_not_a_run(tmp_path: Path, capsys: pytest.Capt
     (tmp_path / "empty").mkdir()
     assert exit_code(["diff", str(a), str(tmp_path / "empty")]) == 2
     assert "not an arena run dir" in capsys.readouterr().err
+
+
+def test_a_change_to_a_second_juror_is_named(tmp_path: Path) -> None:
+    def jury(tie_rate: float) -> list[dict[str, object]]:
+        return [{"name": "left", "provider": "fake", "mode": "pairwise-all", "fake": {"position_bias": 0.3}},
+                {"name": "right", "provider": "fake", "mode": "pairwise-all", "fake": {"tie_rate": tie_rate}}]
+
+    a = run_config(tmp_path, "a", fake_config("a") | {"judge": jury(0.1)})
+    b = run_config(tmp_path, "b", fake_config("b") | {"judge": jury(0.3)})
+    assert names(diff_runs(a, b)) == {("judge", "right", "fake.tie_rate")}
