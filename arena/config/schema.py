@@ -331,6 +331,16 @@ class ArenaConfig(_Strict):
         return self
 
     @model_validator(mode="after")
+    def _position_model(self) -> ArenaConfig:
+        """``both_orders: auto`` judges most games in one order: rate with the position term (``bt-position``)
+        unless ``rating.method`` is given or the rating settings need plain Bradley-Terry."""
+        r = self.rating
+        if (self.judge.both_orders == "auto" and "method" not in r.model_fields_set and r.method == "bt"
+                and r.ties in ("half", "drop") and r.reweight == "none"):
+            self.rating = r.model_copy(update={"method": "bt-position"})
+        return self
+
+    @model_validator(mode="after")
     def _resolve_seeds(self) -> ArenaConfig:
         if self.rating.seed is None:
             self.rating = self.rating.model_copy(update={"seed": self.seed})

@@ -241,6 +241,20 @@ def test_adding_a_model_with_a_budget_picks_its_opponents(tmp_path: Path) -> Non
     assert with_new >= len(last["why"]) // 2, last["why"]
 
 
+def test_auto_rates_with_the_position_term_unless_told_otherwise(tmp_path: Path) -> None:
+    cfg = copy.deepcopy(CONFIG)
+    del cfg["rating"]["method"]
+    path = tmp_path / "arena.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    assert load_config(path).rating.method == "bt-position"
+    cfg["rating"]["method"] = "bt"
+    path.write_text(yaml.safe_dump(cfg))
+    assert load_config(path).rating.method == "bt"
+    cfg["rating"] = {"ties": "davidson"}
+    path.write_text(yaml.safe_dump(cfg))
+    assert load_config(path).rating.method == "bt", "a tie model bt-position cannot fit keeps bt"
+
+
 @pytest.mark.parametrize("judge, message", [
     ({"both_orders": "auto", "budget": None}, "needs|within a budget"),
     ({"mode": "single", "budget": 10}, "pairwise"),
