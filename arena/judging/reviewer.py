@@ -9,8 +9,8 @@ once per group, when ``commit_s`` seconds have passed since the oldest unwritten
 concurrency 64 to about a quarter of its rate; grouped, the judge stage keeps up with the provider.
 
 Crash guarantee: a kill (SIGKILL, power loss) costs the judge calls in flight plus one commit window (the
-judgments returned in the last ``commit_s`` seconds, at most ``commit_n`` of them), no more: those are
-asked again by the next run; every judgment written before is kept, and a torn last line is dropped on
+judgments returned in the last ``commit_s`` seconds, or fewer once ``commit_n`` are waiting, plus those that
+returned while the group before them was being fsynced), no more: those are asked again by the next run; every judgment written before is kept, and a torn last line is dropped on
 read. A Python exception or Ctrl-C writes every judgment that returned before it.
 """
 
@@ -130,10 +130,11 @@ class GroupWriter:
         with self._cond:
             if self._error is not None:
                 raise self._error
-            if not self._buffer:
+            first = not self._buffer
+            if first:
                 self._oldest = time.monotonic()
             self._buffer.extend(records)
-            if len(self._buffer) >= self.commit_n:
+            if first or len(self._buffer) >= self.commit_n:  # first: the writer starts its commit_s clock
                 self._cond.notify()
 
     def _run(self) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 
 import pytest
 
 from arena.judging.plan import plan_games
-from arena.judging.reviewer import judgments_path, review
+from arena.judging.reviewer import GroupWriter, judgments_path, make_judgment, review
 from arena.providers.base import Completion, Conversation, GenerationSettings, StreamingProvider
 from arena.records import Judgment
 from arena.store import JsonlStore
@@ -109,3 +110,41 @@ def test_streaming_provider_writes_as_results_arrive(tmp_path, games, make_judge
     assert {judge.key(g) for g in games} == set(stored)
     for g in games:  # out-of-order results land on the right game
         assert stored[judge.key(g)].model_a == g.model_a and stored[judge.key(g)].swapped == g.swapped
+
+
+def test_group_commit_writes_in_groups_by_count_and_by_time(tmp_path, games, make_judge) -> None:
+    judge = make_judge()
+    store: JsonlStore[Judgment] = JsonlStore(judgments_path(tmp_path), Judgment)
+    records = [make_judgment(judge, g, Completion(text="[[A]]"), "p", []) for g in games[:25]]
+    writer = GroupWriter(store, commit_s=30.0, commit_n=10)
+    writer.add(records[:25])
+    writer.close()
+    assert writer.commits == 1 and len(_stored(tmp_path)) == 25  # one group: all were waiting at once
+
+    timed = GroupWriter(JsonlStore(tmp_path / "t.jsonl", Judgment), commit_s=0.05, commit_n=1000)
+    timed.add(records[:3])
+    time.sleep(0.5)  # the time bound: on disk after commit_s, with no more judgments arriving
+    assert len((tmp_path / "t.jsonl").read_text().splitlines()) == 3 and timed.commits == 1
+    timed.close()
+
+    counted = GroupWriter(JsonlStore(tmp_path / "n.jsonl", Judgment), commit_s=30.0, commit_n=10)
+    for r in records:
+        counted.add((r,))
+    time.sleep(0.5)  # the count bound: full groups written long before commit_s (at most 5 may still wait)
+    assert len((tmp_path / "n.jsonl").read_text().splitlines()) >= 20
+    counted.close()
+    assert len((tmp_path / "n.jsonl").read_text().splitlines()) == 25
+
+
+def test_streaming_provider_gets_one_large_chunk(tmp_path, games, make_judge) -> None:
+    provider = Streaming()
+    seen: list[int] = []
+    original = provider.generate_iter
+
+    def spy(convs, settings):  # type: ignore[no-untyped-def]
+        seen.append(len(convs))
+        return original(convs, settings)
+
+    provider.generate_iter = spy  # type: ignore[method-assign]
+    review(games, make_judge(), provider, tmp_path, SETTINGS, chunk_size=3, progress=False)
+    assert seen == [len(games)]  # no per-chunk barrier: the provider's own concurrency bounds what is in flight
