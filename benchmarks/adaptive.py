@@ -137,7 +137,7 @@ def main() -> None:
     parser.add_argument("--judge-noise", type=float, default=0.5, help="scale of the judge's logistic noise per call")
     parser.add_argument("--home", type=float, default=0.35, help="position-A advantage (log-odds)")
     args = parser.parse_args()
-    rows: list[dict[str, float]] = []
+    rows: list[dict[str, object]] = []
     flips: list[float] = []
     ties: list[float] = []
     for n, rep in itertools.product(args.models, range(args.replicates)):

@@ -193,7 +193,7 @@ def test_nothing_left_when_every_game_is_judged(tmp_path: Path) -> None:
     assert one.stopped == "nothing_left" and one.calls == 6 * 8 and one.second_orders == 0
 
 
-CONFIG = {
+CONFIG: dict[str, Any] = {
     "name": "adaptive", "work_dir": "run", "seed": 3,
     "questions": {"set": "mt_bench", "limit": 8},
     "models": {m: {"provider": "fake", "fake": {"seed": k}} for k, m in enumerate("abcd")},

@@ -51,7 +51,7 @@ def _fit(frame: pd.DataFrame, interval: str = "sandwich", **kw: object) -> tuple
     df["count"] = df.get("count", 1.0)
     df["weight"] = df.get("weight", 1.0)
     enc = encode(df)
-    fit = fit_bt_position(enc, RatingSettings(ci=interval, bootstrap=kw.pop("bootstrap", 200), **kw),  # type: ignore[arg-type]
+    fit = fit_bt_position(enc, RatingSettings(ci=interval, bootstrap=kw.pop("bootstrap", 200), **kw),
                           np.random.default_rng(0), interval=interval)
     return fit.point, fit.params, enc.models
 
