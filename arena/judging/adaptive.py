@@ -1,7 +1,7 @@
 """Adaptive judging: rounds of the games expected to shrink the rating intervals most, within a budget.
 
-``judge.budget`` (judge calls) and/or ``judge.target_ci`` (95% half-width in rating points) turn judging
-into rounds. Before each round the ratings are refitted with a position term
+``judge.budget`` (judge calls) and/or ``judge.target_ci`` (95% half-width in rating points, the larger of
+the Fisher and the question-clustered sandwich estimate, for every model) turn judging into rounds. Before each round the ratings are refitted with a position term
 (:func:`arena.rating.position.fit_home`) and :func:`choose_games` picks the next games greedily by the
 expected drop in the summed variance of the strengths (the A-optimal rule on the Fisher information): a game
 of the pair ``(i, j)`` adds ``p (1 - p)`` along ``x = e_i - e_j`` at ``p = sigma(s_i - s_j)``, which lowers
@@ -39,7 +39,8 @@ from arena.judging.plan import Game
 from arena.judging.reviewer import ReviewStats, judgments_path, review
 from arena.keys import seed_from
 from arena.providers.base import GenerationSettings, Provider
-from arena.rating.position import PositionCells, fit_home, home_covariance
+from arena.rating.frame import A_WINS, B_WINS, TIE, Encoded
+from arena.rating.position import PositionCells, clustered_meat, fit_home, home_covariance
 from arena.records import Judgment
 from arena.store import JsonlStore
 
@@ -79,16 +80,25 @@ class State:
     x: np.ndarray
     """Strengths (natural scale, mean zero), then the position term ``h``."""
     cov: np.ndarray
-    """Inverse Fisher information of ``x``, ``(n + 1, n + 1)``, strength block centred."""
+    """Inverse Fisher information of ``x``, ``(n + 1, n + 1)``, strength block centred (picks the games)."""
+    robust: np.ndarray | None = None
+    """The sandwich covariance clustered by question (the stopping rule takes the larger variance of the two,
+    as the leaderboard's intervals resample whole questions)."""
 
     def half_widths(self, points: float, baseline: str | None = None) -> np.ndarray:
         """95% half-widths in rating points (``points`` per natural unit), against ``baseline`` if given."""
         n = len(self.models)
-        var = np.diag(self.cov)[:n].copy()
+        var = np.zeros(n)
+        for cov in (self.cov, self.robust):
+            if cov is None:
+                continue
+            v = np.diag(cov)[:n].copy()
+            if baseline is not None and baseline in self.models:
+                b = self.models.index(baseline)
+                v = v + cov[b, b] - 2 * cov[:n, b]
+            var = np.maximum(var, v)
         if baseline is not None and baseline in self.models:
-            b = self.models.index(baseline)
-            var = var + self.cov[b, b] - 2 * self.cov[:n, b]
-            var = np.delete(var, b)
+            var = np.delete(var, self.models.index(baseline))
         return np.asarray(Z95 * np.sqrt(np.clip(var, 0, None)) * points)
 
     @property
@@ -111,7 +121,14 @@ def fit_state(models: Sequence[str], played: Sequence[Played]) -> State:
     cells = PositionCells(cells_key // n, cells_key % n, np.bincount(inv, credit, len(cells_key)),
                           np.bincount(inv, minlength=len(cells_key)).astype(float))
     x = fit_home(n, cells)
-    return State(list(models), x, home_covariance(n, cells, x))
+    robust = None
+    if ok:
+        group = np.unique([p.question_id for p in ok], return_inverse=True)[1].ravel()
+        ones = np.ones(len(ok))
+        outcome = np.where(credit == 1.0, A_WINS, np.where(credit == 0.0, B_WINS, TIE))
+        enc = Encoded(list(models), a, b, outcome, ones, ones, group)
+        robust = home_covariance(n, cells, x, meat=clustered_meat(n, enc, credit, ones, x, True))
+    return State(list(models), x, home_covariance(n, cells, x), robust)
 
 
 def _position_share(state: State, p: Played, index: dict[str, int]) -> float:

@@ -135,7 +135,7 @@ def _credit(enc: Encoded, ties: str) -> tuple[np.ndarray, np.ndarray]:
     return credit, np.asarray(weight, dtype=float)
 
 
-def _clustered_meat(n: int, enc: Encoded, credit: np.ndarray, weight: np.ndarray, x: np.ndarray,
+def clustered_meat(n: int, enc: Encoded, credit: np.ndarray, weight: np.ndarray, x: np.ndarray,
                     by_question: bool) -> np.ndarray:
     """Sum over questions (or battles) of the outer product of their summed scores in ``(s, h)``."""
     p = 1.0 / (1.0 + np.exp(-(x[enc.a] - x[enc.b] + x[n])))
@@ -179,7 +179,7 @@ def fit_bt_position(
     points = settings.scale / np.log(settings.elo.base)
     boot, cov = np.empty((0, n)), None
     if interval == "sandwich":
-        full = home_covariance(n, cells, x, meat=_clustered_meat(n, enc, credit, weight, x, by_question))
+        full = home_covariance(n, cells, x, meat=clustered_meat(n, enc, credit, weight, x, by_question))
         cov = full[:n, :n]
         lo, hi = normal_interval(x[n:], np.array([full[n, n]]), settings.confidence)
     elif settings.bootstrap > 0:
