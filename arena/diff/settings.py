@@ -14,7 +14,7 @@ Each run becomes ``{(group, subject): {setting: value}}`` read from its manifest
 - ``arena``: arena's version; ``environment``: other library versions and the hardware.
 
 Keys that change cost or speed but not outputs (concurrency, timeouts, retries, key variable names,
-prices) and where files were written (``work_dir``, ``name``) are left out.
+prices, the batch API) and where files were written (``work_dir``, ``name``) are left out.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ GROUPS: tuple[str, ...] = ("questions", "candidates", "judge", "rating", "run", 
 
 OPERATIONAL: frozenset[str] = frozenset({
     "concurrency", "timeout_s", "max_retries", "api_key_env", "latency_s", "expected_output_tokens", "prices",
-    "enable",
+    "enable", "batch", "batch_poll_s", "batch_window", "batch_max_requests",
 })
 """Config keys that change cost or speed, never outputs."""
 
