@@ -60,7 +60,7 @@ def interval_chart(rows: pd.DataFrame) -> alt.LayerChart:
     frame["ranks"] = [f"#{int(lo)}" if int(lo) == int(hi) else f"#{int(lo)}-{int(hi)}"
                       for lo, hi in zip(frame["rank"], high, strict=True)]
     order = list(frame["label"])
-    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=0, labelFontSize=LABEL_FONT))
+    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=0, labelFontSize=LABEL_FONT, labelOverlap=False))
     tip = ["model:N", alt.Tooltip("rating:Q", format=".1f"), alt.Tooltip("ci_low:Q", format=".1f"),
            alt.Tooltip("ci_high:Q", format=".1f"), alt.Tooltip("ranks:N", title="rank bounds")]
     base = alt.Chart(frame).encode(y=y)
@@ -76,16 +76,19 @@ def heatmap(long: pd.DataFrame, models: Sequence[str], title: str, fmt: str, sch
             domain: tuple[float, float] | None = None) -> alt.LayerChart:
     """A model x opponent heat map; the value is written in each cell while the cells are big enough.
 
-    Cells shrink from 44 to 16 px as models are added (about 900 px across at most, so the map stays on the
-    page); below 30 px the values are in the tooltip only, and every model keeps its label on both axes.
+    Cells shrink from 44 to 12 px as models are added (at most about 720 px across, so the map stays on the
+    page); below 30 px the values
+    are in the tooltip only, and every model keeps its label on both axes.
     """
     labels = short_names(models)
     part = long[long["model"].isin(models) & long["opponent"].isin(models)].copy()
     part["row"] = part["model"].map(labels)
     part["col"] = part["opponent"].map(labels)
     order = [labels[m] for m in models]
-    cell = int(max(16, min(44, 900 // max(1, len(models)))))
-    axis = {"labelLimit": 0, "labelFontSize": LABEL_FONT if cell >= 18 else 10}
+    cell = int(max(12, min(44, 720 // max(1, len(models)))))  # 60 models: 12 px cells, 720 px across
+    # labelOverlap off: Vega would hide every other label; the font is sized so each fits its cell
+    font = LABEL_FONT if cell >= 18 else (10 if cell >= 14 else 9)
+    axis = {"labelLimit": 0, "labelFontSize": font, "labelOverlap": False, "labelFlush": False}
     enc = {"x": alt.X("col:N", sort=order, title="opponent", axis=alt.Axis(labelAngle=-90, **axis)),
            "y": alt.Y("row:N", sort=order, title="model", axis=alt.Axis(**axis))}
     scale = alt.Scale(scheme=scheme, domain=list(domain)) if domain else alt.Scale(scheme=scheme)
@@ -108,7 +111,7 @@ def model_bars(frame: pd.DataFrame, value: str, title: str, fmt: str = ".0%", gr
     f = frame.assign(label=frame["model"].map(labels))
     groups = f[group].nunique() if group else 1
     y = alt.Y("label:N", sort=[labels[m] for m in models], title=None,
-              axis=alt.Axis(labelLimit=0, labelFontSize=LABEL_FONT))
+              axis=alt.Axis(labelLimit=0, labelFontSize=LABEL_FONT, labelOverlap=False))
     enc: dict[str, object] = {"y": y}
     if group:
         enc["yOffset"] = alt.YOffset(f"{group}:N")
