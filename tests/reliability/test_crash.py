@@ -74,8 +74,10 @@ def test_sigkill_at_random_points_then_resume(tmp_path: Path) -> None:
     rng = random.Random(20261123)
     with StubServer(_handler) as server:
         cfg = tmp_path / "arena.yaml"
+        # An openai judge takes no fake-judge options (the stub server gives the latency).
         cfg.write_text(CONFIG.format(gen_latency=0.02, judge="openai", concurrency=CONCURRENCY,
-                                      remote=f"\n  base_url: {server.url}\n  api_key_env: ARENA_TEST_KEY"))
+                                      remote=f"\n  base_url: {server.url}\n  api_key_env: ARENA_TEST_KEY")
+                       .replace("  fake: {latency_s: 0.05}\n", ""))
         kills = 0
         for _ in range(3):
             proc = _start(cfg)
