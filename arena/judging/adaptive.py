@@ -205,10 +205,14 @@ def choose_games(
     chosen: list[Choice] = []
     tie = random.Random(seed_from(seed, "adaptive", round_no))
     salt = tie.random()
+    def weight(p: tuple[int, int]) -> float:  # a fresh game counts whole, a second order by its position share
+        return 1.0 if fresh.get(p) else (second[p][0][0] if second.get(p) else -1.0)
+
+    scale = np.array([weight(p) for p in pairs])
+    cols = np.arange(len(pairs))
     while len(chosen) < k:
-        q = sx[i, np.arange(len(pairs))] - sx[j, np.arange(len(pairs))]
+        q = sx[i, cols] - sx[j, cols]
         gain = info * np.einsum("ij,ij->j", sx, sx) / (1 + info * q)
-        scale = np.array([1.0 if fresh.get(p) else (second[p][0][0] if second.get(p) else -1.0) for p in pairs])
         value = np.where(scale > 0, gain * scale, -np.inf)
         best = int(np.argmax(value))
         if not np.isfinite(value[best]):
@@ -224,6 +228,7 @@ def choose_games(
         else:
             _, key = second[pair].pop(0)
             games, kind = by_key[key][:1], "second-order"
+        scale[best] = weight(pair)
         per_question[games[0].question.question_id] += len(games)
         chosen.extend(Choice(g, kind, float(value[best])) for g in games)
         # Rank-one update of S by the information the pick adds (as many calls as orders chosen).
