@@ -36,7 +36,9 @@ def test_csv_and_md_and_table():
     assert [r["model"] for r in rows] == [r["model"] for r in res.rows]
     assert "win_rate" in rows[0]
     md = format_leaderboard(res, "md").splitlines()
-    assert md[0].startswith("| rank | model |") and len(md) == 2 + len(res.rows)
+    assert md[0].startswith("| rank | model |") and len([line for line in md if line.startswith("|")]) == 2 + len(res.rows)
+    assert md[-1] == "ties: half; intervals: bootstrap"  # the rating settings that matter, under the table
+    assert "/--" not in format_leaderboard(res, "md")  # no "(+0/--0)" from rounding noise
     table = format_leaderboard(res, "table")
     assert "win rate vs baseline" in table and "x" in table
 

@@ -74,7 +74,8 @@ def _ci(row: dict[str, Any], key: str, low: str, high: str) -> str:
         return f"{100 * row[key]:.1f}% ({100 * row[low]:.1f} to {100 * row[high]:.1f})"
     if key == "score":
         return f"{row[key]:.2f} ({row[low]:.2f} to {row[high]:.2f})"
-    return f"{row[key]:.0f} (+{row[high] - row[key]:.0f}/-{row[key] - row[low]:.0f})"
+    # max(0, ...): an interval that ends at the point itself must not print as "--0" from rounding noise.
+    return f"{row[key]:.0f} (+{max(0.0, row[high] - row[key]):.0f}/-{max(0.0, row[key] - row[low]):.0f})"
 
 
 def _display(result: LeaderboardResult) -> tuple[list[str], list[list[str]]]:
