@@ -19,16 +19,16 @@ _SUBMODULE: dict[str, str] = {
     "make_resampler": "bootstrap",
     "percentile_interval": "bootstrap",
     "rank_bounds": "bootstrap",
-    "aggregate": "bradley_terry",
-    "bradley_terry": "bradley_terry",
-    "bradley_terry_mm": "bradley_terry",
-    "canonical": "bradley_terry",
-    "fit_pairs": "bradley_terry",
-    "pair_design": "bradley_terry",
-    "to_ratings": "bradley_terry",
-    "elo": "elo",
-    "elo_bootstrap": "elo",
-    "elo_updates": "elo",
+    "aggregate": "bt",
+    "bradley_terry": "bt",
+    "bradley_terry_mm": "bt",
+    "canonical": "bt",
+    "fit_pairs": "bt",
+    "pair_design": "bt",
+    "to_ratings": "bt",
+    "elo": "online_elo",
+    "elo_bootstrap": "online_elo",
+    "elo_updates": "online_elo",
     "A_WINS": "frame",
     "B_WINS": "frame",
     "TIE": "frame",
@@ -115,7 +115,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from arena.rating.bootstrap import bootstrap_strengths, make_resampler, percentile_interval, rank_bounds
-    from arena.rating.bradley_terry import (
+    from arena.rating.bt import (
         aggregate,
         bradley_terry,
         bradley_terry_mm,
@@ -124,7 +124,7 @@ if TYPE_CHECKING:
         pair_design,
         to_ratings,
     )
-    from arena.rating.elo import elo, elo_bootstrap, elo_updates
+    from arena.rating.online_elo import elo, elo_bootstrap, elo_updates
     from arena.rating.frame import A_WINS, B_WINS, TIE, battles_frame, encode, frame_notes, validate_frame
     from arena.rating.leaderboard import LeaderboardResult, compute_leaderboard
     from arena.rating.matrices import (

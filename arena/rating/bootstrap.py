@@ -17,7 +17,7 @@ from typing import Literal
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from arena.rating.bradley_terry import DEFAULT_RIDGE, PairDesign, fit_pairs
+from arena.rating.bt import DEFAULT_RIDGE, PairDesign, fit_pairs
 from arena.rating.newton import bt_hessian, win_probability
 
 

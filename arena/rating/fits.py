@@ -16,7 +16,7 @@ import numpy as np
 from arena.errors import DataError, UserError
 from arena.rating import ties
 from arena.rating.bootstrap import Resampler, bootstrap_strengths, make_resampler
-from arena.rating.bradley_terry import (
+from arena.rating.bt import (
     DEFAULT_RIDGE,
     aggregate,
     canonical,
@@ -24,7 +24,7 @@ from arena.rating.bradley_terry import (
     graph_warnings,
     pair_design,
 )
-from arena.rating.elo import elo, elo_bootstrap, elo_updates, is_shuffled
+from arena.rating.online_elo import elo, elo_bootstrap, elo_updates, is_shuffled
 from arena.rating.frame import Encoded
 from arena.rating.registry import TIE_MODELS, Fit
 from arena.rating.reweight import inverse_pair_factor
@@ -149,7 +149,7 @@ MAX_ELO_UPDATES = 50_000_000
 def fit_elo(
     enc: Encoded, settings: RatingSettings, rng: np.random.Generator, *, interval: str = "bootstrap"
 ) -> Fit:
-    """Online Elo over the update sequence of :func:`~arena.rating.elo.elo_updates`, and its bootstrap.
+    """Online Elo over the update sequence of :func:`~arena.rating.online_elo.elo_updates`, and its bootstrap.
 
     Raises:
         DataError: a non-integer count (Elo runs whole battles), or a sequence too long to run.

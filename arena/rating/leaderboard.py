@@ -16,7 +16,7 @@ from arena.errors import DataError, UserError, unknown_name
 from arena.rating import bootstrap as bs
 from arena.rating import matrices as mx
 from arena.rating import registry
-from arena.rating.bradley_terry import to_ratings
+from arena.rating.bt import to_ratings
 from arena.rating.frame import Encoded, encode, frame_notes, validate_frame
 from arena.rating.registry import DEFAULT_INTERVAL
 from arena.rating.rows import (

@@ -6,7 +6,7 @@ Bradley-Terry is logistic: a pair ``(i, j)`` with win probability ``p = sigma(s_
 to every entry of the strength block and fixes the free shift without moving the optimum) and a ridge
 (``ridge + 1e-12`` on the diagonal), so the matrix is definite even on disconnected data.
 
-Used by :func:`~arena.rating.bradley_terry.fit_pairs` (pair totals), the bootstrap
+Used by :func:`~arena.rating.bt.fit_pairs` (pair totals), the bootstrap
 (:func:`~arena.rating.bootstrap.bootstrap_strengths`, which reuses the full-data Hessian) and style
 control (:func:`~arena.rating.style.fit_style`, where this is the strength block of a larger Hessian).
 """

@@ -17,7 +17,7 @@ import numpy as np
 
 from arena.errors import UserError
 from arena.rating.bootstrap import make_resampler, percentile_interval
-from arena.rating.bradley_terry import DEFAULT_RIDGE
+from arena.rating.bt import DEFAULT_RIDGE
 from arena.rating.frame import A_WINS, B_WINS, Encoded
 from arena.rating.newton import add_ridge, minimize, pair_hessian, solve
 from arena.rating.registry import Fit

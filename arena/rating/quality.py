@@ -34,7 +34,7 @@ import pandas as pd
 from scipy.sparse import csr_matrix
 
 from arena.rating.bootstrap import Refitter, make_resampler
-from arena.rating.bradley_terry import DEFAULT_RIDGE, PairDesign, aggregate, canonical, fit_pairs, pair_design
+from arena.rating.bt import DEFAULT_RIDGE, PairDesign, aggregate, canonical, fit_pairs, pair_design
 from arena.rating.frame import A_WINS, B_WINS, TIE, Encoded, encode
 from arena.rating.newton import bt_hessian, win_probability
 from arena.rating.settings import RatingSettings

@@ -20,7 +20,7 @@ from statistics import NormalDist
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from arena.rating.bradley_terry import DEFAULT_RIDGE, PairDesign
+from arena.rating.bt import DEFAULT_RIDGE, PairDesign
 from arena.rating.newton import bt_hessian, win_probability
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from arena.rating import newton
 from arena.rating.bootstrap import percentile_interval
-from arena.rating.bradley_terry import DEFAULT_RIDGE, canonical, to_ratings
+from arena.rating.bt import DEFAULT_RIDGE, canonical, to_ratings
 from arena.rating.frame import A_WINS, B_WINS, TIE, encode
 from arena.rating.newton import add_ridge, pair_hessian
 from arena.rating.settings import RatingSettings

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy.sparse import csr_matrix
 
-from arena.rating.bradley_terry import DEFAULT_RIDGE, to_ratings
+from arena.rating.bt import DEFAULT_RIDGE, to_ratings
 from arena.rating.frame import A_WINS, B_WINS, TIE, encode
 from arena.rating.newton import add_ridge, pair_hessian
 from arena.rating.reweight import inverse_pair_factor

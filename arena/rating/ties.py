@@ -12,7 +12,7 @@ Battles are reduced to cells: unordered pair ``i < j`` x outcome kind (0: ``i`` 
 
 Both keep ``P(i beats j | not a tie) = sigma(d)``, so strengths live on the Bradley-Terry scale. The fit is
 damped Newton (:func:`arena.rating.newton.minimize`) on the penalised negative log-likelihood with the same
-ridge and gauge term as :func:`~arena.rating.bradley_terry.fit_pairs`; the Hessian is a central difference
+ridge and gauge term as :func:`~arena.rating.bt.fit_pairs`; the Hessian is a central difference
 of the analytic gradient (``n_items + 2`` parameters at most).
 """
 
@@ -25,7 +25,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 
 from arena.rating import newton
-from arena.rating.bradley_terry import DEFAULT_RIDGE
+from arena.rating.bt import DEFAULT_RIDGE
 from arena.rating.frame import A_WINS, B_WINS, Encoded
 
 I_WINS, J_WINS, TIE_KIND, BOTHBAD_KIND = 0, 1, 2, 3

@@ -18,7 +18,7 @@ from arena.rating import (
     make_resampler,
     validate_frame,
 )
-from arena.rating.bradley_terry import aggregate, canonical
+from arena.rating.bt import aggregate, canonical
 from arena.rating.frame import encode
 
 EXACT = 1e-9

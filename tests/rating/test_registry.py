@@ -18,7 +18,7 @@ import arena.rating
 from arena.cli.rate import command
 from arena.errors import UserError
 from arena.rating import RatingSettings, compute_leaderboard, registry
-from arena.rating.bradley_terry import (
+from arena.rating.bt import (
     _objective,
     aggregate,
     bradley_terry_mm,
@@ -180,3 +180,16 @@ def test_rating_package_is_lazy() -> None:
         assert getattr(arena.rating, name) is not None
     with pytest.raises(AttributeError):
         _ = arena.rating.no_such_name
+
+
+def test_no_public_name_is_shadowed_by_a_submodule() -> None:
+    """A lazily exported name equal to a submodule's name turns into the module once that submodule is imported
+    (the import system sets the attribute), so ``from arena.rating import x`` would depend on import order."""
+    import pkgutil
+
+    import arena
+    import arena.rating
+
+    for package in (arena, arena.rating):
+        submodules = {m.name for m in pkgutil.iter_modules(package.__path__)}
+        assert not submodules & set(package.__all__), package.__name__
