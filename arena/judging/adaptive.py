@@ -40,7 +40,7 @@ from arena.judging.reviewer import ReviewStats, judgments_path, review
 from arena.keys import seed_from
 from arena.providers.base import GenerationSettings, Provider
 from arena.rating.frame import A_WINS, B_WINS, TIE, Encoded
-from arena.rating.position import PositionCells, clustered_meat, fit_home, home_covariance
+from arena.rating.position import clustered_meat, fit_home, home_covariance, position_cells
 from arena.records import Judgment
 from arena.store import JsonlStore
 
@@ -88,17 +88,12 @@ class State:
     def half_widths(self, points: float, baseline: str | None = None) -> np.ndarray:
         """95% half-widths in rating points (``points`` per natural unit), against ``baseline`` if given."""
         n = len(self.models)
+        b = self.models.index(baseline) if baseline in self.models else None
         var = np.zeros(n)
-        for cov in (self.cov, self.robust):
-            if cov is None:
-                continue
-            v = np.diag(cov)[:n].copy()
-            if baseline is not None and baseline in self.models:
-                b = self.models.index(baseline)
-                v = v + cov[b, b] - 2 * cov[:n, b]
-            var = np.maximum(var, v)
-        if baseline is not None and baseline in self.models:
-            var = np.delete(var, self.models.index(baseline))
+        for cov in (c for c in (self.cov, self.robust) if c is not None):
+            var = np.maximum(var, np.diag(cov)[:n] + (0.0 if b is None else cov[b, b] - 2 * cov[:n, b]))
+        if b is not None:
+            var = np.delete(var, b)
         return np.asarray(Z95 * np.sqrt(np.clip(var, 0, None)) * points)
 
     @property
@@ -115,16 +110,12 @@ def fit_state(models: Sequence[str], played: Sequence[Played]) -> State:
     a = np.array([index[p.model_a] for p in ok], dtype=np.int64)
     b = np.array([index[p.model_b] for p in ok], dtype=np.int64)
     credit = np.array([p.credit for p in ok], dtype=float)
-    key = a * n + b
-    cells_key, inv = np.unique(key, return_inverse=True)
-    inv = inv.ravel()
-    cells = PositionCells(cells_key // n, cells_key % n, np.bincount(inv, credit, len(cells_key)),
-                          np.bincount(inv, minlength=len(cells_key)).astype(float))
+    ones = np.ones(len(ok))
+    cells = position_cells(n, a, b, credit, ones)
     x = fit_home(n, cells)
     robust = None
     if ok:
         group = np.unique([p.question_id for p in ok], return_inverse=True)[1].ravel()
-        ones = np.ones(len(ok))
         outcome = np.where(credit == 1.0, A_WINS, np.where(credit == 0.0, B_WINS, TIE))
         enc = Encoded(list(models), a, b, outcome, ones, ones, group)
         robust = home_covariance(n, cells, x, meat=clustered_meat(n, enc, credit, ones, x, True))

@@ -241,6 +241,17 @@ def test_adding_a_model_with_a_budget_picks_its_opponents(tmp_path: Path) -> Non
     assert with_new >= len(last["why"]) // 2, last["why"]
 
 
+def test_pairwise_baseline_with_a_target(tmp_path: Path) -> None:
+    path = _config(tmp_path, mode="pairwise-baseline", baseline="a", budget=None, target_ci=300.0)
+    result = run(load_config(path), config_path=str(path), progress=False)
+    assert result.adaptive is not None and result.adaptive.stopped == "target_ci"
+    assert result.adaptive.max_ci_half_width is not None and result.adaptive.max_ci_half_width <= 300.0
+    why = [w for r in _plan(tmp_path / "run") for w in r["why"]]
+    assert why and all(" a|" in w or "|a " in w for w in why), "every game is against the baseline"
+    rows = json.loads((tmp_path / "run" / "leaderboard.json").read_text())
+    assert {r["model"] for r in rows} == set("abcd") and all("win_rate" in r for r in rows)
+
+
 def test_auto_rates_with_the_position_term_unless_told_otherwise(tmp_path: Path) -> None:
     cfg = copy.deepcopy(CONFIG)
     del cfg["rating"]["method"]
