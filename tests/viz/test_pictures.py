@@ -110,7 +110,7 @@ def test_every_chart_labels_every_model(n: int, tmp_path: Path, driver) -> None:
             assert len(charts) >= min_charts, (page, charts)
             for c in charts:
                 assert c["svg"], f"{page}: a chart drawn on canvas (labels unreadable by the test)"
-                assert 200 <= c["w"] <= 1400 and 80 <= c["h"], (page, c["w"], c["h"])
+                assert 200 <= c["w"] <= 1400 and c["h"] >= 80, (page, c["w"], c["h"])
             with_models = [c for c in charts if sum(lbl in c["texts"] for lbl in labels.values()) > 1]
             assert with_models, f"{page}: no chart shows the models"
             for c in with_models:

@@ -76,7 +76,7 @@ def test_leaderboard_from_judge_humans_or_both(fresh_run: Path, monkeypatch: pyt
 
     at = open_page(fresh_run, "views/leaderboard.py", monkeypatch)
     assert at.radio(key="from").disabled  # no votes yet
-    _vote_all(fresh_run, "ann", lambda g: "A" if "alpha" == g["model_a"] else "B")  # alpha always wins
+    _vote_all(fresh_run, "ann", lambda g: "A" if g["model_a"] == "alpha" else "B")  # alpha always wins
     at = open_page(fresh_run, "views/leaderboard.py", monkeypatch, **{"from": "humans"})
     humans = at.dataframe[0].value
     assert humans["model"].iloc[0] == "alpha"
