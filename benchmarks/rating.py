@@ -1,197 +1,266 @@
-"""Rating speed on Chatbot-Arena-shaped synthetic battles, next to references measured in the same run.
+"""Rating speed against the real references, side by side in one run, on Chatbot-Arena-shaped battles.
 
-    python benchmarks/rating.py            # 129 models, 1.7M battles, ~35% ties, 1,000 bootstrap rounds
-    python benchmarks/rating.py --quick    # 20 models, 100k battles, 200 rounds
+    # the references go in a separate venv, never into arena's own (they are not arena dependencies):
+    python3 -m venv /work/bench-venv
+    /work/bench-venv/bin/pip install torch==2.13.0 && /work/bench-venv/bin/pip install -e . arena-rank evalica tqdm
+    OPENBLAS_NUM_THREADS=1 taskset -c 0,1 /work/bench-venv/bin/python benchmarks/rating.py        # 129 models, 1.67M battles
+    /work/bench-venv/bin/python benchmarks/rating.py --quick                                     # 20 models, 100k battles
 
-References: a per-round refit as FastChat does it (scipy L-BFGS on the per-battle logistic likelihood of
-each resample; timed on a few rounds and extrapolated, which the table says), PyPI ``evalica`` and
-``arena-rank`` (point fit only; skipped with a note when not installed).
+Rows (each timed here, on the same synthetic battles; "extrapolated" rows time a few rounds and scale up):
+
+- arena: aggregation + point fit, the 1,000-round bootstrap (:func:`arena.rating.bootstrap.bootstrap_strengths`,
+  single battles resampled), sandwich intervals through :func:`arena.rating.compute_leaderboard` (``ci``
+  sandwich) on the aggregated counts, style-control bootstrap;
+- FastChat: ``compute_bootstrap_bt`` and ``compute_bootstrap_style_control`` from
+  ``fastchat/serve/monitor/rating_systems.py``, copied verbatim in ``benchmarks/third_party`` (the PyPI
+  ``fschat`` does not ship it), with its 2-process pool and one BLAS thread per process;
+- a lean per-round L-BFGS refit on pair counts (scipy, analytic gradient), the floor of FastChat's method;
+- arena-rank (``pip install arena-rank``, JAX): point fit, sandwich intervals, a short bootstrap (its pool
+  deadlocks when forked after JAX starts, so workers are spawned; their start-up is in its time);
+- evalica (``pip install evalica``): point fit.
+
+The old per-battle L-BFGS refit (a strawman no tool uses) is gone. Reference rows are skipped with a note
+when their package is missing.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import multiprocessing
+import os
+import sys
 import time
-import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # FastChat's pool oversubscribes otherwise
 import numpy as np
-from scipy.optimize import minimize
+import pandas as pd
 
-from arena.rating.bootstrap import bootstrap_strengths, make_resampler
-from arena.rating.bradley_terry import aggregate, canonical, fit_pairs, pair_design
-from arena.rating.frame import A_WINS, B_WINS, TIE
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT / "third_party"))
+SCALE = 400.0 / math.log(10.0)
 
 
-def synthetic(n_models: int, n_battles: int, tie_rate: float, rng: np.random.Generator):
-    """Battles with normal strengths (sd 1 on the natural scale), skewed pair popularity, random ties."""
+def synthetic(n_models: int, n_battles: int, tie_rate: float, seed: int = 0, style: bool = False) -> pd.DataFrame:
+    """Battles with normal strengths (sd 1, natural scale), Pareto pair popularity, random ties (and style)."""
+    rng = np.random.default_rng(seed)
     true = rng.normal(0.0, 1.0, n_models)
-    popularity = rng.pareto(1.5, n_models) + 1.0
-    p = popularity / popularity.sum()
+    p = rng.pareto(1.5, n_models) + 1.0
+    p /= p.sum()
     a = rng.choice(n_models, n_battles, p=p)
     b = rng.choice(n_models, n_battles, p=p)
     clash = a == b
     b[clash] = (a[clash] + rng.integers(1, n_models, clash.sum())) % n_models
-    win = rng.random(n_battles) < 1.0 / (1.0 + np.exp(-(true[a] - true[b])))
-    outcome = np.where(win, A_WINS, B_WINS)
-    outcome[rng.random(n_battles) < tie_rate] = TIE
-    return true, a, b, outcome
+    names = np.array([f"model-{k:03d}" for k in range(n_models)])
+    frame = pd.DataFrame({"model_a": names[a], "model_b": names[b]})
+    logit = true[a] - true[b]
+    if style:
+        for feat in ("len", "header", "list", "bold"):
+            frame[f"{feat}_a"] = rng.poisson(300 if feat == "len" else 3, n_battles)
+            frame[f"{feat}_b"] = rng.poisson(300 if feat == "len" else 3, n_battles)
+        la, lb = frame["len_a"].to_numpy() + 1, frame["len_b"].to_numpy() + 1
+        logit = logit + 2.0 * (la - lb) / (la + lb)
+    win = rng.random(n_battles) < 1.0 / (1.0 + np.exp(-logit))
+    winner = np.where(win, "model_a", "model_b").astype(object)
+    winner[rng.random(n_battles) < tie_rate] = "tie"
+    frame["winner"] = winner
+    frame["question_id"] = np.arange(n_battles).astype(str)
+    return frame
 
 
-def ours(n: int, a, b, outcome, rounds: int, rng: np.random.Generator):
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     t0 = time.perf_counter()
-    cells, cell_of = aggregate(n, *canonical(a, b, outcome))
+    out = fn()
+    return time.perf_counter() - t0, out
+
+
+def counts_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Identical (model_a, model_b, winner) rows merged into one row with ``count``: Chatbot Arena's counts file."""
+    out = frame.groupby(["model_a", "model_b", "winner"], sort=True).size().reset_index(name="count")
+    out["question_id"] = np.arange(len(out)).astype(str)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- arena
+
+
+def arena_rows(frame: pd.DataFrame, rounds: int) -> tuple[list[tuple[str, float, str]], dict[str, Any]]:
+    from arena.rating import RatingSettings, compute_leaderboard, validate_frame
+    from arena.rating.bootstrap import bootstrap_strengths, make_resampler
+    from arena.rating.bt import aggregate, canonical, fit_pairs, pair_design
+    from arena.rating.frame import encode
+
+    enc = encode(validate_frame(frame))
+    n = enc.n_items
+
+    def point() -> Any:
+        cells, cell_of = aggregate(n, *canonical(enc.a, enc.b, enc.outcome), enc.weight)
+        design = pair_design(n, cells)
+        wins, total = design.totals(cells.weight)
+        return cells, cell_of, design, fit_pairs(n, design.i, design.j, wins, total)
+
+    t_fit, (cells, cell_of, design, s) = timed(point)
+    sampler = make_resampler(cell_of, enc.weight, enc.count, enc.group, len(cells.a), "battle")
+    t_boot, boot = timed(lambda: bootstrap_strengths(design, sampler, rounds, np.random.default_rng(0), init=s))
+    rows = [("arena: aggregate + point fit", t_fit, f"{len(cells.a):,} cells"),
+            (f"arena: bootstrap, {rounds} rounds", t_boot, "")]
+    extra: dict[str, Any] = {"models": enc.models, "point": s * SCALE, "boot": boot * SCALE}
+    counts = counts_frame(frame)
+    try:
+        settings = RatingSettings(ci="sandwich", bootstrap=0, seed=0, resample="battle")
+    except Exception as exc:  # an arena without sandwich intervals (before F13a)
+        rows.append(("arena: sandwich intervals", float("nan"), f"not available: {exc}"))
+        return rows, extra
+    t_sw, board = timed(lambda: compute_leaderboard(validate_frame(counts), settings))
+    extra["sandwich"] = {r["model"]: (r["ci_low"], r["ci_high"], r["rating"]) for r in board.rows}
+    rows.append(("arena: sandwich leaderboard on counts", t_sw, f"{len(counts):,} count rows, whole leaderboard"))
+    return rows, extra
+
+
+def lean_lbfgs(frame: pd.DataFrame, rounds: int, timed_rounds: int) -> tuple[str, float, str]:
+    """Per-round scipy L-BFGS refit on the (pair, outcome) counts of a multinomial resample: FastChat's method
+    without its process pool, pandas preprocessing or per-row objective."""
+    from scipy.optimize import minimize
+
+    from arena.rating import validate_frame
+    from arena.rating.bt import aggregate, canonical, pair_design
+    from arena.rating.frame import encode
+
+    enc = encode(validate_frame(frame))
+    n = enc.n_items
+    cells, _ = aggregate(n, *canonical(enc.a, enc.b, enc.outcome), enc.weight)
     design = pair_design(n, cells)
-    wins, total = design.totals(cells.weight)
-    point = fit_pairs(n, design.i, design.j, wins, total)
-    t_fit = time.perf_counter() - t0
-    ones = np.ones(len(a))
+    i, j = design.i, design.j
+    rng = np.random.default_rng(0)
+
+    def fit(weight: np.ndarray) -> np.ndarray:
+        wins, total = design.totals(weight)
+
+        def f(x: np.ndarray) -> tuple[float, np.ndarray]:
+            d = x[i] - x[j]
+            p = 1.0 / (1.0 + np.exp(-d))
+            ll = wins * np.log(p + 1e-300) + (total - wins) * np.log1p(-p + 1e-300)
+            g = wins - total * p
+            return -float(ll.sum()), -(np.bincount(i, g, n) - np.bincount(j, g, n))
+
+        return minimize(f, np.zeros(n), jac=True, method="L-BFGS-B", options={"ftol": 1e-9, "gtol": 1e-6}).x
+
+    total = cells.weight.sum()
     t0 = time.perf_counter()
-    sampler = make_resampler(cell_of, ones, ones, np.arange(len(a)), len(cells.a), "battle")
-    boot = bootstrap_strengths(design, sampler, rounds, rng, init=point)
-    t_boot = time.perf_counter() - t0
-    return point, boot, t_fit, t_boot, len(cells.a)
+    for _ in range(timed_rounds):
+        fit(rng.multinomial(int(total), cells.weight / total) * 1.0)
+    per = (time.perf_counter() - t0) / timed_rounds
+    return (f"lean L-BFGS on counts, {rounds} rounds", per * rounds,
+            f"extrapolated from {timed_rounds} rounds ({per * 1e3:.1f} ms/round)")
 
 
-def fastchat_refit(n: int, a, b, outcome, rng: np.random.Generator, rounds: int):
-    """Per-round refit on the resampled battles (L-BFGS on per-battle rows). Returns (point, s per round)."""
-    y = np.where(outcome == A_WINS, 1.0, np.where(outcome == B_WINS, 0.0, 0.5))
-
-    def fit(idx: np.ndarray | None) -> np.ndarray:
-        aa, bb, yy = (a, b, y) if idx is None else (a[idx], b[idx], y[idx])
-
-        def f(s: np.ndarray):
-            z = s[aa] - s[bb]
-            p = 1.0 / (1.0 + np.exp(-z))
-            loss = (yy * np.logaddexp(0, -z) + (1 - yy) * np.logaddexp(0, z)).sum()
-            g = yy - p
-            grad = -(np.bincount(aa, g, n) - np.bincount(bb, g, n))
-            return loss, grad
-
-        s = minimize(f, np.zeros(n), jac=True, method="L-BFGS-B", options={"gtol": 1e-8, "ftol": 1e-15, "maxiter": 1000}).x
-        return s - s.mean()
-
-    t0 = time.perf_counter()
-    point = fit(None)
-    t_fit = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    for _ in range(rounds):
-        fit(rng.integers(0, len(a), len(a)))
-    per_round = (time.perf_counter() - t0) / max(rounds, 1)
-    return point, t_fit, per_round
+# ---------------------------------------------------------------------------------------------- references
 
 
-def try_evalica(models: list[str], a, b, outcome):
+def fastchat_bt(frame: pd.DataFrame, rounds: int) -> tuple[str, float, str]:
+    try:
+        import fastchat_rating_systems as fc  # benchmarks/third_party
+    except ImportError as exc:
+        return ("FastChat compute_bootstrap_bt", float("nan"), f"skipped: {exc} (pip install tqdm scipy)")
+    t, _ = timed(lambda: fc.compute_bootstrap_bt(frame, num_round=rounds, num_cpu=2))
+    return (f"FastChat compute_bootstrap_bt, {rounds} rounds", t, "2-process pool, 1 BLAS thread each")
+
+
+def evalica_fit(frame: pd.DataFrame) -> tuple[str, float, str]:
     try:
         import evalica
     except ImportError:
-        return None, None, "not installed (pip install evalica)"
-    xs = np.array(models, dtype=object)[a]
-    ys = np.array(models, dtype=object)[b]
-    wmap = {A_WINS: evalica.Winner.X, B_WINS: evalica.Winner.Y, TIE: evalica.Winner.Draw}
-    winners = [wmap[int(o)] for o in outcome]
-    t0 = time.perf_counter()
-    res = evalica.bradley_terry(xs, ys, winners, tolerance=1e-8, limit=1000)
-    elapsed = time.perf_counter() - t0
-    scores = res.scores.reindex(models).to_numpy()
-    s = np.log(scores)
-    return s - s.mean(), elapsed, "bradley_terry (MM, Rust); point fit only"
+        return ("evalica bradley_terry", float("nan"), "skipped: pip install evalica")
+    wmap = {"model_a": evalica.Winner.X, "model_b": evalica.Winner.Y, "tie": evalica.Winner.Draw}
+    winners = [wmap[w] for w in frame["winner"]]
+    t, _ = timed(lambda: evalica.bradley_terry(frame["model_a"].tolist(), frame["model_b"].tolist(), winners))
+    return ("evalica bradley_terry (point, from rows)", t, "")
 
 
-def try_arena_rank(models: list[str], a, b, outcome):
+def arena_rank_rows(frame: pd.DataFrame, rounds: int, boot_rounds: int) -> tuple[list[tuple[str, float, str]], dict[str, Any]]:
     try:
-        import pandas as pd
         from arena_rank.models.bradley_terry import BradleyTerry
         from arena_rank.utils.data_utils import PairDataset
     except ImportError:
-        return None, None, "not installed (pip install arena-rank)"
-    names = np.array(models, dtype=object)
-    winner = np.array(["model_a", "model_b", "tie"], dtype=object)[outcome]
-    df = pd.DataFrame({"model_a": names[a], "model_b": names[b], "winner": winner})
+        return [("arena-rank", float("nan"), "skipped: pip install arena-rank")], {}
+    t_data, data = timed(lambda: PairDataset.from_pandas(frame))
+    model = BradleyTerry(n_competitors=len(data.competitors))
+    t_fit, _ = timed(lambda: model.fit(data))
+    t_sw, res = timed(lambda: model.compute_ratings_and_cis(data, ci_method="sandwich"))
+    rows = [("arena-rank: PairDataset.from_pandas", t_data, ""), ("arena-rank: fit", t_fit, ""),
+            ("arena-rank: sandwich intervals", t_sw, "after fit")]
+    boot_model = BradleyTerry(n_competitors=len(data.competitors))
+    boot_model.fit(data)
+    t_b, _ = timed(lambda: boot_model.compute_ratings_and_cis(data, ci_method="bootstrap", num_bootstrap=boot_rounds,
+                                                              n_jobs=2))
+    rows.append((f"arena-rank: bootstrap, {boot_rounds} rounds (measured, not scaled)", t_b,
+                 "2 spawned workers, their start-up and JIT included"))
+    sandwich = {m: (float(lo), float(hi), float(r)) for m, lo, hi, r in
+                zip(data.competitors, res["rating_lower"], res["rating_upper"], res["ratings"], strict=True)}
+    return rows, {"sandwich": sandwich}
+
+
+def style_rows(n_models: int, n_battles: int, rounds: int) -> list[tuple[str, float, str]]:
+    from arena.rating import RatingSettings, compute_leaderboard, validate_frame
+
+    frame = synthetic(n_models, n_battles, 0.3, seed=3, style=True)
+    settings = RatingSettings(style_control=True, bootstrap=rounds, seed=0, resample="battle")
+    t_ours, _ = timed(lambda: compute_leaderboard(validate_frame(frame), settings))
+    rows = [(f"arena: style-control bootstrap, {rounds} rounds, {n_battles:,} battles", t_ours, "whole leaderboard")]
     try:
-        t0 = time.perf_counter()
-        ds = PairDataset.from_pandas(df)
-        model = BradleyTerry(len(ds.competitors))
-        model.fit(ds)
-        elapsed = time.perf_counter() - t0
-        ratings = (
-            np.asarray(model.ratings) if hasattr(model, "ratings") else np.asarray(model.params["ratings"])
-        )
-    except Exception as exc:  # a third-party API we only probe
-        return None, None, f"failed: {type(exc).__name__}: {str(exc)[:80]}"
-    order = {m: k for k, m in enumerate(ds.competitors)}
-    s = ratings[[order[m] for m in models]]
-    return s - s.mean(), elapsed, "jax L-BFGS fit (incl. its aggregation); point fit only"
+        import fastchat_rating_systems as fc
+    except ImportError as exc:
+        return rows + [("FastChat compute_bootstrap_style_control", float("nan"), f"skipped: {exc}")]
+    fc_frame = frame[["model_a", "model_b", "winner"]].copy()
+    fc_frame["conv_metadata"] = [
+        {"sum_assistant_a_tokens": la, "header_count_a": ha, "list_count_a": sa, "bold_count_a": ba,
+         "sum_assistant_b_tokens": lb, "header_count_b": hb, "list_count_b": sb, "bold_count_b": bb}
+        for la, ha, sa, ba, lb, hb, sb, bb in zip(*(frame[f"{f}_{s}"].astype(int).tolist() for s in "ab"
+                                                      for f in ("len", "header", "list", "bold")), strict=True)]
+    t_fc, _ = timed(lambda: fc.compute_bootstrap_style_control(fc_frame, num_round=rounds, num_cpu=2))
+    rows.append((f"FastChat compute_bootstrap_style_control, {rounds} rounds", t_fc,
+                 f"{t_fc / t_ours:.1f}x arena's time"))
+    return rows
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="20 models, 100k battles, 200 rounds")
-    parser.add_argument("--ref-rounds", type=int, default=2, help="rounds of the per-round refit to time")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--skip-fastchat", action="store_true", help="skip the slow FastChat rows")
     args = parser.parse_args()
-    n, n_battles, rounds = (20, 100_000, 200) if args.quick else (129, 1_700_000, 1000)
-    rng = np.random.default_rng(args.seed)
-    true, a, b, outcome = synthetic(n, n_battles, 0.35, rng)
-    models = [f"model-{k:03d}" for k in range(n)]
-    elo = 400 / np.log(10)
+    # arena-rank's bootstrap pool deadlocks when forked after JAX has started threads: spawn workers
+    # (FastChat's pool then spawns too; its start-up is inside its time, as it is for its users on macOS).
+    multiprocessing.set_start_method("spawn", force=True)
+    n_models, n_battles, rounds = (20, 100_000, 200) if args.quick else (129, 1_670_000, 1000)
+    frame = synthetic(n_models, n_battles, 0.35)
+    print(f"{n_models} models, {n_battles:,} battles, {rounds} rounds; cores: {len(os.sched_getaffinity(0))}")
+    rows: list[tuple[str, float, str]] = []
 
-    tracemalloc.start()
-    point, boot, t_fit, t_boot, n_cells = ours(n, a, b, outcome, rounds, np.random.default_rng(1))
-    peak = tracemalloc.get_traced_memory()[1] / 2**20
-    tracemalloc.stop()
-    ref_point, ref_fit, ref_round = fastchat_refit(
-        n, a, b, outcome, np.random.default_rng(2), args.ref_rounds
-    )
-    ref_total = ref_round * rounds
+    def show(new: list[tuple[str, float, str]]) -> None:
+        rows.extend(new)
+        for name, t, note in new:
+            print(f"{name:<62}  {t:9.3f} s  {note}", flush=True)
 
-    rows = [
-        (
-            "arena (this)",
-            f"{t_fit:.3f}",
-            f"{t_boot:.2f}",
-            f"{peak:.0f}",
-            f"{np.abs(point - ref_point).max() * elo:.4f}",
-        ),
-        (
-            "per-round L-BFGS refit (FastChat-style)",
-            f"{ref_fit:.2f}",
-            f"{ref_total:.0f} (extrapolated from {args.ref_rounds})",
-            "-",
-            "0 (reference)",
-        ),
-    ]
-    notes = []
-    for name, probe in (("evalica", try_evalica), ("arena-rank", try_arena_rank)):
-        s, elapsed, note = probe(models, a, b, outcome)
-        if s is None:
-            rows.append((name, "skipped", "-", "-", "-"))
-        else:
-            rows.append((name, f"{elapsed:.3f}", "-", "-", f"{np.abs(s - ref_point).max() * elo:.4f}"))
-        notes.append(f"{name}: {note}")
-    header = (
-        "implementation",
-        "fit s",
-        f"{rounds} bootstrap rounds s",
-        "peak MiB",
-        "max |rating diff| vs ref",
-    )
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    print(
-        f"{n} models, {n_battles:,} battles, {np.mean(outcome == TIE):.0%} ties, {n_cells:,} aggregated cells"
-    )
-    for r in [header, *rows]:
-        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)))
-    print(f"speed-up of the bootstrap over the per-round refit: {ref_total / t_boot:.0f}x")
-    ci = np.quantile(boot, [0.025, 0.975], axis=0) * elo
-    truth = (true - true.mean()) * elo
-    print(f"median 95% CI width: {np.median(ci[1] - ci[0]):.1f} rating points")
-    print(
-        f"(truth is attenuated by random ties; Pearson r with truth: {np.corrcoef(truth, point)[0, 1]:.4f})"
-    )
-    for note in notes:
-        print("note:", note)
+    arena_part, ours = arena_rows(frame, rounds)
+    show(arena_part)
+    show([lean_lbfgs(frame, rounds, timed_rounds=20)])
+    show([evalica_fit(frame)])
+    rank_rows, theirs = arena_rank_rows(frame, rounds, boot_rounds=10 if not args.quick else 20)
+    show(rank_rows)
+    if not args.skip_fastchat:
+        show([fastchat_bt(frame, rounds)])
+    show(style_rows(20, 200_000 if not args.quick else 50_000, 100))
+    t_boot = next(t for name, t, _ in rows if name.startswith("arena: bootstrap"))
+    t_lean = next(t for name, t, _ in rows if name.startswith("lean L-BFGS"))
+    print(f"\narena bootstrap vs lean L-BFGS refit: {t_lean / t_boot:.1f}x")
+    if "sandwich" in ours and "sandwich" in theirs:
+        diffs = [max(abs((ours["sandwich"][m][k] - ours["sandwich"][m][2]) - (theirs["sandwich"][m][k] - theirs["sandwich"][m][2]))
+                     for k in (0, 1)) for m in ours["sandwich"] if m in theirs["sandwich"]]
+        print(f"sandwich half-widths, arena vs arena-rank: max |difference| {max(diffs):.3f} rating points "
+              f"over {len(diffs)} models")
 
 
 if __name__ == "__main__":

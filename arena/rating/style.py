@@ -108,21 +108,83 @@ def fit_style(
         grad[:n] = np.bincount(a, g, n) - np.bincount(b, g, n) - t[:n].sum()
         grad[n:] = features.T @ g
         grad -= ridge * t
-        hess = np.zeros((n + d, n + d))
-        hess[:n, :n] = pair_hessian(n, a, b, h, ridge)
-        hf = features * h[:, None]
-        cross = np.stack(
-            [np.bincount(a, hf[:, k], n) - np.bincount(b, hf[:, k], n) for k in range(d)], axis=1
-        )
-        hess[:n, n:] = cross.reshape(n, d)
-        hess[n:, :n] = cross.reshape(n, d).T
-        hess[n:, n:] = features.T @ hf
-        add_ridge(hess[n:, n:], ridge)
-        return grad, hess
+        return grad, style_hessian(n, a, b, features, h, ridge)
 
     theta = newton.minimize(theta, objective, derivatives, tol=tol, max_iter=max_iter)
     s = theta[:n] - theta[:n].mean()
     return np.nan_to_num(s), np.nan_to_num(theta[n:])
+
+
+def style_hessian(
+    n: int, a: np.ndarray, b: np.ndarray, features: np.ndarray, h: np.ndarray, ridge: float
+) -> np.ndarray:
+    """Hessian of the style model's penalised negative log-likelihood for battle curvatures ``h``."""
+    d = features.shape[1]
+    hess = np.zeros((n + d, n + d))
+    hess[:n, :n] = pair_hessian(n, a, b, h, ridge)
+    hf = features * h[:, None]
+    cross = np.stack([np.bincount(a, hf[:, k], n) - np.bincount(b, hf[:, k], n) for k in range(d)], axis=1)
+    hess[:n, n:] = cross.reshape(n, d)
+    hess[n:, :n] = cross.reshape(n, d).T
+    hess[n:, n:] = features.T @ hf
+    add_ridge(hess[n:, n:], ridge)
+    return hess
+
+
+def refit_style(
+    n_items: int,
+    data: tuple[np.ndarray, np.ndarray, np.ndarray],
+    features: np.ndarray,
+    weights: np.ndarray,
+    init: np.ndarray,
+    *,
+    ties: str = "half",
+    ridge: float = DEFAULT_RIDGE,
+    tol: float = 1e-6,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`fit_style` on each row of ``weights`` (``(rounds, n_battles)``), solved together.
+
+    Newton iterations reuse the Hessian at ``init`` with the mean weights (a resample's Hessian differs
+    from it by sampling noise only, so the iteration contracts fast); a round not converged after 30
+    iterations is refitted alone by :func:`fit_style`. Returns ``(strengths, coefficients)`` per round.
+    """
+    from scipy.sparse import csr_matrix
+
+    a, b, outcome = (np.asarray(x) for x in data)
+    n, units = n_items, len(a)
+    weights = np.atleast_2d(np.asarray(weights, dtype=float))
+    if ties == "drop":
+        weights = weights * (outcome != TIE)
+    y = np.where(outcome == A_WINS, 1.0, np.where(outcome == B_WINS, 0.0, 0.5))
+    z0 = init[a] - init[b] + features @ init[n:]
+    p0 = 1.0 / (1.0 + np.exp(-z0))
+    h_inv = np.linalg.inv(style_hessian(n, a, b, features, weights.mean(axis=0) * p0 * (1.0 - p0), ridge))
+    rows = np.arange(units)
+    incidence = csr_matrix((np.r_[np.ones(units), -np.ones(units)], (np.r_[rows, rows], np.r_[a, b])),
+                           shape=(units, n)).T.tocsr()
+    theta = np.tile(np.asarray(init, dtype=float), (len(weights), 1))
+    done = np.zeros(len(weights), dtype=bool)
+    last = np.full(len(weights), np.inf)
+    for _ in range(30):
+        z = theta[:, a] - theta[:, b] + theta[:, n:] @ features.T
+        g = weights * (y - 1.0 / (1.0 + np.exp(-z)))
+        grad = np.empty_like(theta)
+        grad[:, :n] = np.asarray(incidence @ g.T).T - theta[:, :n].sum(axis=1, keepdims=True)
+        grad[:, n:] = g @ features
+        grad -= ridge * theta
+        step = grad @ h_inv
+        size = np.abs(step).max(axis=1)
+        active = ~done & np.isfinite(size) & (size < 2 * last)
+        theta[active] += step[active]
+        done |= active & (size < tol)
+        last = np.where(active, size, -1.0)
+        if (done | ~active).all():
+            break
+    for r in np.flatnonzero(~done):
+        s_r, b_r = fit_style(n, data, features, weights[r], ties="half", ridge=ridge, init=init, tol=tol)
+        theta[r, :n], theta[r, n:] = s_r, b_r
+    s = theta[:, :n] - theta[:, :n].mean(axis=1, keepdims=True)
+    return np.nan_to_num(s), np.nan_to_num(theta[:, n:])
 
 
 def _units(
@@ -182,17 +244,21 @@ def style_extras(frame: pd.DataFrame, settings: RatingSettings, rng: np.random.G
         n_groups = int(group.max()) + 1 if len(group) else 0
         total = float(freq.sum())
         draws = max(1, int(round(total)))
-        boot_s, boot_b = [], []
-        for _ in range(settings.bootstrap):
-            w: np.ndarray
-            if by_question:
-                mult = np.bincount(rng.integers(0, n_groups, n_groups), minlength=n_groups)[group]
-                w = np.bincount(unit_of[live], enc.weight[live] * mult, n_units)
-            else:
-                w = rng.multinomial(draws, freq / total) * (total / draws)
-            bs_s, bs_b = fit_style(enc.n_items, data, uf, w, ties=settings.ties, init=init, tol=1e-6)
-            boot_s.append(bs_s)
-            boot_b.append(bs_b)
+        boot_s: list[np.ndarray] = []
+        boot_b: list[np.ndarray] = []
+        # Rounds drawn in order, as before, then refitted together a chunk at a time (memory: chunk x units).
+        chunk = max(1, min(64, 2_000_000 // max(n_units, 1)))
+        for start in range(0, settings.bootstrap, chunk):
+            batch: list[np.ndarray] = []
+            for _ in range(min(chunk, settings.bootstrap - start)):
+                if by_question:
+                    mult = np.bincount(rng.integers(0, n_groups, n_groups), minlength=n_groups)[group]
+                    batch.append(np.bincount(unit_of[live], enc.weight[live] * mult, n_units).astype(float))
+                else:
+                    batch.append(rng.multinomial(draws, freq / total) * (total / draws))
+            bs_s, bs_b = refit_style(enc.n_items, data, uf, np.stack(batch), init, ties=settings.ties, tol=1e-6)
+            boot_s.extend(bs_s)
+            boot_b.extend(bs_b)
         low, high = percentile_interval(to_ratings(np.stack(boot_s), **kw), settings.confidence)
         b_low, b_high = percentile_interval(np.stack(boot_b), settings.confidence)
     rows: list[dict[str, Any]] = [
