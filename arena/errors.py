@@ -8,7 +8,16 @@ failure (exit 1).
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
+
+_URL_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
+_SECRETISH = re.compile(r"(sk-[A-Za-z0-9_\-]{8,}|(?i:bearer)\s+[A-Za-z0-9._\-]{8,})")
+
+
+def scrub(text: str) -> str:
+    """Remove URL credentials and anything that looks like an API key (for messages, logs and manifests)."""
+    return _SECRETISH.sub("[redacted]", _URL_CREDENTIALS.sub("", text))
 
 
 class ArenaError(Exception):

@@ -10,24 +10,17 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import platform
-import re
 import sys
 from typing import TYPE_CHECKING, Any
 
 from arena import __version__
+from arena.errors import scrub
 from arena.records import Manifest
 
 if TYPE_CHECKING:
     from arena.config import ArenaConfig
 
 _PACKAGES = ("torch", "transformers", "gguf", "accelerate", "openai", "httpx", "numpy", "scipy", "pandas", "pydantic", "streamlit")
-_URL_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
-_SECRETISH = re.compile(r"(sk-[A-Za-z0-9_\-]{8,}|(?i:bearer)\s+[A-Za-z0-9._\-]{8,})")
-
-
-def scrub(text: str) -> str:
-    """Remove URL credentials and anything that looks like an API key."""
-    return _SECRETISH.sub("[redacted]", _URL_CREDENTIALS.sub("", text))
 
 
 def _scrub_obj(obj: Any) -> Any:

@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> Any:
     except Exception as exc:
         if os.environ.get("ARENA_DEBUG"):
             raise
-        from arena.manifest import scrub
+        from arena.errors import scrub
 
         click.echo(f"arena: failed: {type(exc).__name__}: {scrub(str(exc)).splitlines()[0] if str(exc) else ''} "
                    "(set ARENA_DEBUG=1 for the traceback)", err=True)

@@ -381,7 +381,7 @@ class OpenAIProvider(StreamingProvider):
     def _generated_with(self, data: dict[str, Any], url: str) -> dict[str, Any]:
         """What the endpoint says produced a reply: its served model and ``system_fingerprint`` (where
         present), and which base URL answered (credentials removed)."""
-        from arena.manifest import scrub
+        from arena.errors import scrub
 
         served, fingerprint = data.get("model"), data.get("system_fingerprint")
         base = next((b for b in self.base_urls if url.startswith(b.rstrip("/"))), url)
