@@ -178,7 +178,7 @@ class FakeSpec(ProviderSpec):
                             max_words=f.max_words, latency_s=f.latency_s)
 
     def build_judge(self, judge: Judge, *, seed: int) -> Provider:
-        from arena.judging.fake import make_fake_judge
+        from arena.providers.fake_judge import make_fake_judge
 
         return make_fake_judge(judge, self.fake, seed)
 

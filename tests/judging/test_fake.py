@@ -7,8 +7,8 @@ import random
 import pytest
 
 from arena.config import FakeOptions
-from arena.judging.fake import fake_verdict, make_fake_judge
 from arena.providers.base import GenerationSettings
+from arena.providers.fake_judge import fake_verdict, make_fake_judge
 
 N = 4000
 

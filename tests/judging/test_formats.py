@@ -11,7 +11,6 @@ import pytest
 from arena.config import FakeOptions
 from arena.errors import UserError
 from arena.judging import parsers
-from arena.judging.fake import make_fake_judge
 from arena.judging.judge import Judge
 from arena.judging.parsers import (
     BracketsRating,
@@ -25,6 +24,7 @@ from arena.judging.plan import plan_games
 from arena.judging.prompts import load_prompt_set
 from arena.judging.reviewer import judgments_path, review
 from arena.providers.base import GenerationSettings
+from arena.providers.fake_judge import make_fake_judge
 from arena.records import VERDICTS, Judgment
 from arena.resources import registry_dir
 from arena.store import JsonlStore

@@ -8,11 +8,14 @@ conversation's content, so a game gets the same verdict in any run order.
 from __future__ import annotations
 
 import random
+from typing import TYPE_CHECKING
 
-from arena.judging.judge import Judge
 from arena.providers.base import Conversation
 from arena.providers.fake import FakeProvider
 from arena.providers.specs import FakeOptions
+
+if TYPE_CHECKING:  # the judge is passed in; its verdict format says how a reply is written
+    from arena.judging.judge import Judge
 
 
 def fake_verdict(rng: random.Random, opts: FakeOptions) -> str | None:
