@@ -254,3 +254,41 @@ class RunLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def read_json_records(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    """Records of a JSON array file or a JSONL file, each with its ``file:line`` (JSON: ``file:[index]``).
+
+    Not :func:`arena.tables.read_table`: an importer reads another tool's nested records (lists of turns,
+    dicts of scores), checks each for its keys and names it in a one-line error, so it needs every record
+    as written (an absent key absent, not a NaN cell of a frame) with its location; and a CSV table here is
+    the wrong file, answered with the command that imports battle tables.
+
+    Raises:
+        DataError: a missing or non-UTF-8 file, a CSV/TSV table (by suffix or content) where JSON is
+            expected, broken JSON (``file:line``), or an array item that is not an object.
+    """
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: not UTF-8 text; re-save the file as UTF-8") from None
+    head = text.lstrip()[:1]
+    if path.suffix.lower() in (".csv", ".tsv") or (head and head not in "[{"):
+        kind = "TSV" if path.suffix.lower() == ".tsv" or "\t" in text.split("\n", 1)[0] else "CSV"
+        raise DataError(f"{path}: looks like a {kind} table, but this format reads JSON (a JSON array or JSONL); "
+                        "give the tool's .json/.jsonl file, or import a battle table with "
+                        "'arena import chatbot-arena FILE DEST --map ... --winner-labels ...'")
+    if text.lstrip().startswith("["):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg}); fix the file") from None
+        out = []
+        for i, obj in enumerate(data):
+            if not isinstance(obj, dict):
+                raise DataError(f"{path}: item [{i}] is a {type(obj).__name__}, expected a JSON object")
+            out.append((f"{path}:[{i}]", obj))
+        return out
+    return [(f"{path}:{n}", obj) for n, obj in read_jsonl(path)]

@@ -71,7 +71,7 @@ class LabelledPair:
 
 
 def _records(path: Path) -> list[tuple[str, dict[str, Any]]]:
-    from arena.interop.common import read_json_records
+    from arena.store import read_json_records
 
     return read_json_records(Path(path))
 
