@@ -25,7 +25,7 @@ _API: dict[str, str] = {
     # config: schema, loading, checks before spending
     "ArenaConfig": "arena.config",
     "load_config": "arena.config",
-    "check_config": "arena.config",
+    "check_config": "arena.pipeline.checks",
     # records at every file boundary
     "Question": "arena.records",
     "Answer": "arena.records",
@@ -120,7 +120,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time names resolve lazily above
-    from arena.config import ArenaConfig, check_config, load_config
+    from arena.config import ArenaConfig, load_config
     from arena.generate import generate_answers
     from arena.interop import export_run, import_run, read_source
     from arena.judging.factory import build_judge, build_judge_provider
@@ -128,6 +128,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names resolve lazil
     from arena.judging.report import judge_report
     from arena.judging.reviewer import review
     from arena.pipeline import RunResult, run, run_generate, run_judge
+    from arena.pipeline.checks import check_config
     from arena.providers.specs import register_provider
     from arena.questions import load_questions
     from arena.rating import LeaderboardResult, RatingSettings, battles_frame, compute_leaderboard

@@ -9,8 +9,8 @@ import pytest
 
 from arena.cli import main
 from arena.config import load_config
-from arena.config.checks import check_config
 from arena.errors import ConfigError, UserError
+from arena.pipeline.checks import check_config
 
 BASE = """
 name: t

@@ -42,9 +42,9 @@ def repeat_command(config_path: Path, n: int, fmt: str) -> None:
     vary are flagged with the first differing word. Writes WORK_DIR/repeats/noise.json (read by arena diff).
     """
     from arena.config import load_config
-    from arena.config.checks import check_config
     from arena.diff.noise import NOISE_FILE
     from arena.diff.repeat import render_noise, run_repeats
+    from arena.pipeline.checks import check_config
 
     cfg = load_config(config_path)
     check_config(cfg)

@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 
 from arena.config import ArenaConfig, load_config
-from arena.config.checks import check_config
+from arena.pipeline.checks import check_config
 from arena.store import RunLock
 
 if TYPE_CHECKING:

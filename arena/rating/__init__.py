@@ -124,7 +124,6 @@ if TYPE_CHECKING:
         pair_design,
         to_ratings,
     )
-    from arena.rating.online_elo import elo, elo_bootstrap, elo_updates
     from arena.rating.frame import A_WINS, B_WINS, TIE, battles_frame, encode, frame_notes, validate_frame
     from arena.rating.leaderboard import LeaderboardResult, compute_leaderboard
     from arena.rating.matrices import (
@@ -135,6 +134,7 @@ if TYPE_CHECKING:
         win_matrix,
         win_rate_matrix,
     )
+    from arena.rating.online_elo import elo, elo_bootstrap, elo_updates
     from arena.rating.registry import Fit, RatingMethod, register
     from arena.rating.settings import Anchor, EloSettings, RatingSettings
     from arena.rating.single import mean_scores, mean_scores_by

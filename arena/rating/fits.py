@@ -24,8 +24,8 @@ from arena.rating.bt import (
     graph_warnings,
     pair_design,
 )
-from arena.rating.online_elo import elo, elo_bootstrap, elo_updates, is_shuffled
 from arena.rating.frame import Encoded
+from arena.rating.online_elo import elo, elo_bootstrap, elo_updates, is_shuffled
 from arena.rating.registry import TIE_MODELS, Fit
 from arena.rating.reweight import inverse_pair_factor
 from arena.rating.sandwich import bt_covariance, clusters, meat, sandwich
