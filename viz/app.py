@@ -17,8 +17,13 @@ import streamlit as st  # noqa: E402
 
 st.set_page_config(page_title="arena battle browser", page_icon=":crossed_swords:", layout="wide")
 
+# The default page is served at "/" only: Streamlit answers its own url_path with "Page not found". So the
+# leaderboard is the default page at "/" and, as a page hidden from the menu, also at /leaderboard (links and
+# the README use both). Every other page has its url_path.
 _PAGES = [
-    st.Page("views/leaderboard.py", title="Leaderboard", icon=":material/leaderboard:", url_path="leaderboard", default=True),
+    st.Page("views/leaderboard.py", title="Leaderboard", icon=":material/leaderboard:", url_path="", default=True),
+    st.Page("views/leaderboard.py", title="Leaderboard", icon=":material/leaderboard:", url_path="leaderboard",
+            visibility="hidden"),
     st.Page("views/matchups.py", title="Matchups", icon=":material/grid_on:", url_path="matchups"),
     st.Page("views/battles.py", title="Battles", icon=":material/swords:", url_path="battles"),
     st.Page("views/judge.py", title="Judge report", icon=":material/gavel:", url_path="judge"),

@@ -16,14 +16,19 @@ PAGES = ["views/leaderboard.py", "views/matchups.py", "views/battles.py", "views
          "views/vote.py", "views/people.py"]
 
 
+DEFAULT = "views/leaderboard.py"
+"""The page served at "/" (also at /leaderboard, as a page hidden from the menu: see viz/app.py)."""
+
+
 def open_page(source: Path, page: str, monkeypatch: pytest.MonkeyPatch, **params: str) -> AppTest:
-    """Run the app on ``source`` and switch to ``page`` with URL query ``params``."""
+    """Run the app on ``source`` and switch to ``page`` with URL query ``params`` (the default page: none)."""
     monkeypatch.setenv("ARENA_VIZ_RUN", str(source))
     at = AppTest.from_file(APP, default_timeout=60)
     at.query_params.update(params)  # as a shared link: the state is in the URL before the first run
     at.run()
-    at.query_params.update(params)
-    at.switch_page(page).run()
+    if page != DEFAULT:
+        at.query_params.update(params)
+        at.switch_page(page).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -40,6 +45,14 @@ def texts(at: AppTest) -> str:
 def test_every_page_renders_a_run(run_dir: Path, page: str, monkeypatch: pytest.MonkeyPatch) -> None:
     at = open_page(run_dir, page, monkeypatch)
     assert not at.error
+
+
+def test_leaderboard_also_at_its_own_path(run_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = open_page(run_dir, DEFAULT, monkeypatch)
+    at.switch_page(DEFAULT).run()  # a file registered twice: AppTest picks the url_path named like the file
+    assert not at.exception and not at.error
+    assert "Leaderboard" in [t.value for t in at.title]
+    assert list(at.dataframe[0].value["model"]) == [r["model"] for r in json.loads((run_dir / "leaderboard.json").read_text())]
 
 
 def test_leaderboard_rows_and_facts(run_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -46,6 +46,23 @@ return Array.from(document.querySelectorAll('[data-testid="stVegaLiteChart"]')).
 """
 
 
+PROBLEMS_JS = """
+const boxes = Array.from(document.querySelectorAll(
+  '[data-testid="stException"], [data-testid="stDialog"], [role="dialog"], [role="alertdialog"]'));
+const text = document.body.innerText;
+const found = boxes.map(b => b.innerText.slice(0, 300));
+if (text.includes("Page not found")) found.push("Page not found: " + text.substr(text.indexOf("Page not found"), 300));
+return found;
+"""
+"""Streamlit's "Page not found" dialog and exception boxes on the page (their text, empty when none)."""
+PAGE_PATHS = ["", "leaderboard", "matchups", "battles", "judge", "vote", "people", "single"]
+"""Every page's URL path ("": the default page), as viz/app.py registers them."""
+
+
+def problems(drv) -> list[str]:  # type: ignore[no-untyped-def]
+    return list(drv.execute_script(PROBLEMS_JS))
+
+
 def model_names(n: int) -> list[str]:
     """``n`` names; every fifth is a long one of the kind hub ids have (same prefix, different endings)."""
     return [f"some-research-lab/a-rather-long-model-name-instruct-v{i:02d}" if i % 5 == 0 else f"model-{i:02d}"
@@ -107,6 +124,7 @@ def test_every_chart_labels_every_model(n: int, tmp_path: Path, driver) -> None:
             _settled(driver, timeout=120)
             charts = driver.execute_script(CHARTS_JS, list(labels.values()))
             screenshot(driver, out / f"{page}_{n}.png")  # before the checks: a failure leaves its picture
+            assert not problems(driver), f"/{page} at {n} models: {problems(driver)}"
             assert len(charts) >= min_charts, (page, charts)
             for c in charts:
                 assert c["svg"], f"{page}: a chart drawn on canvas (labels unreadable by the test)"
@@ -118,6 +136,11 @@ def test_every_chart_labels_every_model(n: int, tmp_path: Path, driver) -> None:
                 assert not missing, f"{page} at {n} models: labels missing (or hidden) for {missing[:5]}"
                 assert not c["clashes"], f"{page} at {n} models: labels drawn over each other: {c['clashes'][:3]}"
                 assert c["h"] >= 12 * n, f"{page}: {c['h']:.0f} px is too short for {n} models (12 px a row at least)"
+        if n == 3:  # every page's URL opens its page: no "Page not found" dialog, no exception
+            for path in PAGE_PATHS:
+                driver.get(f"{url}/{path}")
+                _settled(driver, timeout=120)
+                assert not problems(driver), f"/{path}: {problems(driver)}"
     finally:
         os.killpg(proc.pid, 15)
         proc.wait(timeout=20)
