@@ -20,6 +20,28 @@ ROW_PX = 24
 """Height of one model's row in bar and interval charts."""
 SVG = {"embedOptions": {"renderer": "svg"}}
 LABEL_FONT = 12
+VALUE_COLOR = "#31333F"
+"""Value labels written beside bars and points: Streamlit's dark text colour, readable next to light bars."""
+COUNT_FORMAT = ",d"
+"""The format of a count: callers pass it, and the axis then puts ticks on whole numbers only."""
+
+
+def value_axis(fmt: str, title: str | None = None) -> alt.Axis:
+    """A quantitative axis in ``fmt``; a count (a ``d`` format) gets ticks one apart at least.
+
+    Without ``tickMinStep`` Vega puts ticks at 0.5, 1.5, ... on a short count axis and ``d`` prints them as
+    0 1 1 2 2 ...
+    """
+    if fmt.endswith("d"):
+        return alt.Axis(format=fmt, tickMinStep=1, title=title)
+    return alt.Axis(format=fmt, title=title)
+
+
+def value_legend(fmt: str, **kw: object) -> alt.Legend:
+    """A colour legend in ``fmt``; for a count (a ``d`` format) the gradient's labels are whole numbers."""
+    if fmt.endswith("d"):
+        return alt.Legend(format=fmt, tickMinStep=1, **kw)
+    return alt.Legend(format=fmt, **kw)
 
 
 def short(name: str, limit: int = NAME_CHARS) -> str:
@@ -67,7 +89,7 @@ def interval_chart(rows: pd.DataFrame) -> alt.LayerChart:
     x = alt.X("ci_low:Q", title="rating (95% interval)", scale=alt.Scale(zero=False))
     rule = base.mark_rule(strokeWidth=2).encode(x=x, x2="ci_high:Q", tooltip=tip)
     point = base.mark_point(filled=True, size=70).encode(x="rating:Q", tooltip=tip)
-    ranks = base.mark_text(align="left", dx=6, fontSize=11).encode(x="ci_high:Q", text="ranks:N", tooltip=tip)
+    ranks = base.mark_text(align="left", dx=6, fontSize=11, color=VALUE_COLOR).encode(x="ci_high:Q", text="ranks:N", tooltip=tip)
     # A step height (px per row), not a number: Streamlit squeezes a fixed-height chart to its own height.
     return (rule + point + ranks).properties(height=alt.Step(ROW_PX), usermeta=SVG)
 
@@ -93,7 +115,7 @@ def heatmap(long: pd.DataFrame, models: Sequence[str], title: str, fmt: str, sch
            "y": alt.Y("row:N", sort=order, title="model", axis=alt.Axis(**axis))}
     scale = alt.Scale(scheme=scheme, domain=list(domain)) if domain else alt.Scale(scheme=scheme)
     rect = alt.Chart(part).mark_rect().encode(
-        **enc, color=alt.Color("value:Q", scale=scale, title=None, legend=alt.Legend(format=fmt)),
+        **enc, color=alt.Color("value:Q", scale=scale, title=None, legend=value_legend(fmt)),
         tooltip=[alt.Tooltip("model:N"), alt.Tooltip("opponent:N"), alt.Tooltip("value:Q", format=fmt)],
     )
     layers: list[alt.Chart] = [rect]
@@ -105,7 +127,10 @@ def heatmap(long: pd.DataFrame, models: Sequence[str], title: str, fmt: str, sch
 
 def model_bars(frame: pd.DataFrame, value: str, title: str, fmt: str = ".0%", group: str | None = None,
                rule_at: float | None = None) -> alt.LayerChart:
-    """Horizontal bars, one row per model (``group``: side-by-side bars within a row), value written at the end."""
+    """Horizontal bars, one row per model (``group``: side-by-side bars within a row), value written at the end.
+
+    ``fmt``: the value's d3 format; a count's (:data:`COUNT_FORMAT`) axis ticks only whole numbers.
+    """
     models = list(dict.fromkeys(frame["model"]))
     labels = short_names(models)
     f = frame.assign(label=frame["model"].map(labels))
@@ -115,12 +140,13 @@ def model_bars(frame: pd.DataFrame, value: str, title: str, fmt: str = ".0%", gr
     enc: dict[str, object] = {"y": y}
     if group:
         enc["yOffset"] = alt.YOffset(f"{group}:N")
-        enc["color"] = alt.Color(f"{group}:N", legend=alt.Legend(orient="top"))
     tip = [alt.Tooltip("model:N"), *([alt.Tooltip(f"{group}:N")] if group else []),
            alt.Tooltip(f"{value}:Q", format=fmt)]
     base = alt.Chart(f).encode(**enc)  # type: ignore[arg-type]
-    bars = base.mark_bar().encode(x=alt.X(f"{value}:Q", axis=alt.Axis(format=fmt), title=title), tooltip=tip)
-    text = base.mark_text(align="left", dx=3, fontSize=10).encode(
+    colour = {"color": alt.Color(f"{group}:N", legend=alt.Legend(orient="top"))} if group else {}
+    bars = base.mark_bar().encode(x=alt.X(f"{value}:Q", axis=value_axis(fmt, title)), tooltip=tip, **colour)
+    # the value labels are not coloured by group: a light bar's colour is unreadable as text
+    text = base.mark_text(align="left", dx=3, fontSize=10, color=VALUE_COLOR).encode(
         x=f"{value}:Q", text=alt.Text(f"{value}:Q", format=fmt))
     layers: list[alt.Chart] = [bars, text]
     if rule_at is not None:
@@ -131,12 +157,15 @@ def model_bars(frame: pd.DataFrame, value: str, title: str, fmt: str = ".0%", gr
 
 def measure_bars(frame: pd.DataFrame, label: str, value: str, title: str, fmt: str,
                  rule_at: float | None = None) -> alt.LayerChart:
-    """Horizontal bars of a few named measures (not models), value written at the end of each bar."""
+    """Horizontal bars of a few named measures (not models), value written at the end of each bar.
+
+    ``fmt``: the value's d3 format; a count's (:data:`COUNT_FORMAT`) axis ticks only whole numbers.
+    """
     y = alt.Y(f"{label}:N", title=None, sort=list(frame[label]), axis=alt.Axis(labelLimit=0, labelFontSize=LABEL_FONT))
     base = alt.Chart(frame).encode(y=y)
-    bars = base.mark_bar().encode(x=alt.X(f"{value}:Q", axis=alt.Axis(format=fmt), title=None),
+    bars = base.mark_bar().encode(x=alt.X(f"{value}:Q", axis=value_axis(fmt)),
                                   tooltip=[f"{label}:N", alt.Tooltip(f"{value}:Q", format=fmt)])
-    text = base.mark_text(align="left", dx=3, fontSize=11).encode(x=f"{value}:Q", text=alt.Text(f"{value}:Q", format=fmt))
+    text = base.mark_text(align="left", dx=3, fontSize=11, color=VALUE_COLOR).encode(x=f"{value}:Q", text=alt.Text(f"{value}:Q", format=fmt))
     layers: list[alt.Chart] = [bars, text]
     if rule_at is not None:
         layers.append(alt.Chart(pd.DataFrame({"x": [rule_at]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q"))

@@ -49,7 +49,7 @@ if report.mode == "pairwise":
     verdicts = pd.DataFrame({"verdict": list(report.verdicts or {}),
                              "count": list((report.verdicts or {}).values())})
     if not verdicts.empty:
-        st.altair_chart(charts.measure_bars(verdicts, "verdict", "count", "Verdicts", ",.0f"), width="stretch")
+        st.altair_chart(charts.measure_bars(verdicts, "verdict", "count", "Verdicts", charts.COUNT_FORMAT), width="stretch")
     pos = vd.position_bias_by_model(data.table)
     if not pos.empty:
         st.markdown("**Win rate by position, per model** (decisive verdicts; dashed: 50%)")
@@ -59,7 +59,8 @@ if report.mode == "single":
     dist = report.score_distribution or {}
     st.metric("mean score", report.mean_score)
     st.altair_chart(alt.Chart(pd.DataFrame({"score": list(dist), "count": list(dist.values())})).mark_bar()
-                    .encode(x="score:N", y="count:Q").properties(title="Score distribution", height=220), width="stretch")
+                    .encode(x="score:N", y=alt.Y("count:Q", axis=charts.value_axis(charts.COUNT_FORMAT)))
+                    .properties(title="Score distribution", height=220, usermeta=charts.SVG), width="stretch")
 
 if report.failure_kinds:
     st.subheader("Parse failures")

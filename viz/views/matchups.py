@@ -23,7 +23,7 @@ shown = shown or models
 
 tabs = st.tabs(["Observed win rate", "Predicted win rate", "Battle counts"])
 specs = [("observed win rate", ".0%", "redblue", (0.0, 1.0)), ("predicted win rate", ".0%", "redblue", (0.0, 1.0)),
-         ("battles", ",.0f", "greens", None)]
+         ("battles", charts.COUNT_FORMAT, "greens", None)]
 for tab, (name, fmt, scheme, domain) in zip(tabs, specs, strict=True):
     with tab:
         st.altair_chart(charts.heatmap(frames[name], shown, f"{name} (row model vs column opponent)", fmt, scheme,
