@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pandas as pd
 
 from arena.browse.battles import _answer
 from arena.browse.data import RunData
-from arena.browse.leaderboard import _scores_frame
+from arena.browse.leaderboard import _scores_frame, rating_settings
 from arena.records import WINNERS, JudgeReport
 
 log = logging.getLogger(__name__)
@@ -16,6 +17,10 @@ log = logging.getLogger(__name__)
 
 def judge_summary(data: RunData) -> tuple[JudgeReport, str]:
     """The judge report: ``judge_report.json``, else recomputed from judgments, else estimated from battles.
+
+    The recomputed report is what :func:`arena.rundir.outputs.write_outputs` writes for the same files: the
+    judgments' report plus, with battles, the ``quality`` section (:func:`quality_section` with the run's
+    rating settings). Sections the run adds from elsewhere (a jury, people's votes) are not recomputed.
 
     Returns:
         ``(report, how)``: the report record (:func:`arena.judging.report.judge_report`) and where it came from.
@@ -29,9 +34,27 @@ def judge_summary(data: RunData) -> tuple[JudgeReport, str]:
         if data.run.judgment_problems:  # judgments of another version: do not report on a subset
             return battles_bias(data.table), f"estimated from the battles (judgments.jsonl unreadable: " \
                                              f"{data.run.judgment_problems[0]})"
-        return judge_report(judgments, data.run.answers), \
-            "recomputed here from judgments.jsonl (judge_report.json is missing)"
+        report = judge_report(judgments, data.run.answers)
+        quality = quality_section(data)
+        if quality is not None:
+            report = JudgeReport.model_validate({**report.model_dump(), "quality": quality})
+        return report, "recomputed here from judgments.jsonl and battles.jsonl (judge_report.json is missing)"
     return battles_bias(data.table), "estimated from the battles (no judgments in this source)"
+
+
+def quality_section(data: RunData) -> dict[str, Any] | None:
+    """The report's ``quality`` section as the run writes it: :func:`arena.rating.quality.benchmark_quality`
+    of the battles with the run's rating settings (:func:`~arena.browse.leaderboard.rating_settings`).
+
+    None without battles or with fewer than two models.
+    """
+    if data.battles.empty:
+        return None
+    from arena.rating.quality import benchmark_quality
+    from arena.rating.rows import jsonable
+
+    quality = benchmark_quality(data.battles, rating_settings(data))
+    return None if quality is None else dict(jsonable(quality))
 
 
 def battles_bias(table: pd.DataFrame) -> JudgeReport:
