@@ -24,10 +24,10 @@ from urllib.parse import urlsplit
 from arena.config import ArenaConfig
 from arena.config.loader import config_from_dict
 from arena.errors import UserError
-from arena.manifest import relevant_packages, versions
 from arena.providers.specs import ProviderSpec, SpecProblem
 from arena.records import Manifest
 from arena.rundir.load import load_run
+from arena.rundir.manifest import relevant_packages, versions
 
 
 @dataclass

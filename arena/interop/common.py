@@ -298,8 +298,8 @@ def _move_into_place(tmp: Path, dest: Path) -> None:
 
 
 def _write_files(run: ImportedRun, dest: Path, *, bootstrap: int, seed: int) -> ImportResult:
-    from arena.manifest import versions
     from arena.rating import RatingSettings
+    from arena.rundir.manifest import versions
     from arena.rundir.outputs import rating_baseline, write_outputs
 
     if run.questions:

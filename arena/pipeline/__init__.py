@@ -225,7 +225,7 @@ def own_models(cfg: ArenaConfig, jc: JudgeConfig) -> set[str]:
 
 
 def write_manifest(cfg: ArenaConfig, result: RunResult, *, config_path: str, started: str, dry_run: bool) -> None:
-    from arena.manifest import build_manifest
+    from arena.rundir.manifest import build_manifest
 
     prompt_sets = {jc.prompts: load_prompt_set(jc.prompts) for jc in cfg.judges}
     stages: dict[str, Any] = {
