@@ -52,7 +52,7 @@ _API: dict[str, str] = {
     "LeaderboardResult": "arena.rating",
     "battles_frame": "arena.rating",
     "compute_leaderboard": "arena.rating",
-    "read_battles": "arena.tables",
+    "read_battles": "arena.rating.read",
     "read_table": "arena.tables",
     "load_side": "arena.rating.compare",
     "compare": "arena.rating.compare",
@@ -133,7 +133,8 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names resolve lazil
     from arena.questions import load_questions
     from arena.rating import LeaderboardResult, RatingSettings, battles_frame, compute_leaderboard
     from arena.rating.compare import compare, load_side
+    from arena.rating.read import read_battles
     from arena.records import Answer, Battle, JudgeReport, Judgment, LeaderboardRow, Manifest, Question
     from arena.rundir.load import Run, load_run
     from arena.rundir.outputs import write_outputs
-    from arena.tables import read_battles, read_table
+    from arena.tables import read_table

@@ -4,9 +4,8 @@ Every entry point that reads a user's table (``arena rate``, ``arena import``, t
 :func:`read_table`, so a file reads the same everywhere: the format is chosen by suffix, the content is
 sniffed so a file with the wrong suffix gets a one-line error that says what it looks like, and rows keep
 file order. :func:`apply_mapping` renames another tool's columns and winner labels to FastChat's
-(``--map`` / ``--winner-labels``), and :func:`read_battles` chains read, mapping and validation. A file
-of human votes (``human_votes.jsonl``: :class:`~arena.records.HumanVote` lines) reads as the battles of its
-votes, skips dropped with a counted note.
+(``--map`` / ``--winner-labels``). :func:`arena.rating.read.read_battles` chains read, mapping and the
+rater's validation; a table of human votes (``human_votes.jsonl``) is recognised by :func:`is_vote_table`.
 """
 
 from __future__ import annotations
@@ -220,33 +219,6 @@ def apply_mapping(
     return out
 
 
-def read_battles(
-    path: Path,
-    *,
-    columns: Mapping[str, str] | None = None,
-    winner_labels: Mapping[str, str] | None = None,
-) -> pd.DataFrame:
-    """Read a battles table: :func:`read_table`, then :func:`apply_mapping`, then validation.
-
-    The result has FastChat columns (``question_id, model_a, model_b, winner, judge, turn, category,
-    weight, count``) as :func:`arena.rating.validate_frame` returns them: ``count`` is a number of
-    identical battles, ``weight`` a frequency weight; self-pairs are dropped with a note in
-    ``frame.attrs["notes"]``.
-
-    Args:
-        path: JSONL, JSON array, CSV, TSV or parquet file.
-        columns: OUR column -> THEIR column, see :func:`apply_mapping`.
-        winner_labels: THEIR winner label -> OURS.
-    """
-    from arena.rating.frame import validate_frame
-
-    where = str(path)
-    frame = apply_mapping(read_table(Path(path)), columns or {}, winner_labels or {}, where)
-    if is_vote_table(frame):
-        return votes_battle_frame(frame, where)
-    return validate_frame(frame, where=where)
-
-
 VOTE_COLUMNS: tuple[str, ...] = ("game_key", "shown_left", "label", "annotator")
 """Columns that mark a table of human votes (one :class:`~arena.records.HumanVote` a row)."""
 
@@ -272,18 +244,3 @@ def read_votes_frame(frame: pd.DataFrame, where: str) -> list[HumanVote]:
             loc = ".".join(str(x) for x in err["loc"]) or "row"
             raise DataError(f"{where}: vote {i + 1}: {loc}: {err['msg'].removeprefix('Value error, ')}") from None
     return votes
-
-
-def votes_battle_frame(frame: pd.DataFrame, where: str) -> pd.DataFrame:
-    """The validated battles frame of a vote table: one battle per vote that is not a skip (see
-    :func:`arena.judging.votes.votes_to_battles`), with a note counting the skips."""
-    from arena.judging.votes import votes_to_battles
-    from arena.rating.frame import NOTES_ATTR, battles_frame
-
-    votes = read_votes_frame(frame, where)
-    battles = battles_frame(votes_to_battles(votes))
-    skipped = sum(1 for v in votes if v.winner is None)
-    if skipped:
-        battles.attrs[NOTES_ATTR] = [*battles.attrs.get(NOTES_ATTR, []),
-                                  f"{where}: {skipped} skipped votes dropped ({len(votes) - skipped} rated)"]
-    return battles

@@ -10,9 +10,10 @@ import pytest
 
 from arena.cli import main
 from arena.judging.meta_eval import read_verdicts, score_verdicts
-from arena.judging.votes import judge_vs_people, votes_to_battles
+from arena.judging.votes import judge_vs_people
+from arena.rating.read import read_battles
 from arena.records import HumanVote, Judgment
-from arena.tables import read_battles
+from arena.records.votes import votes_to_battles
 
 
 def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

@@ -22,8 +22,8 @@ WHO: tuple[str, ...] = ("judge", "humans", "both")
 
 def human_battles(votes: Sequence[HumanVote]) -> pd.DataFrame:
     """The votes as a validated battles frame (skips dropped); empty when no vote decides anything."""
-    from arena.judging.votes import votes_to_battles
     from arena.rating import validate_frame
+    from arena.records.votes import votes_to_battles
 
     rows = [b.model_dump() for b in votes_to_battles(votes)]
     if not rows:

@@ -9,7 +9,8 @@ import click
 
 from arena.errors import UserError
 from arena.rating import registry
-from arena.tables import parse_mapping, read_battles
+from arena.rating.read import read_battles
+from arena.tables import parse_mapping
 
 __all__ = ["command", "read_battles"]
 

@@ -79,7 +79,7 @@ def import_votes(src: Path, *, columns: Mapping[str, str] | None = None,
     Raises:
         DataError: a missing column (naming ``--map``), an unknown winner, or a row that is not a vote.
     """
-    from arena.judging.votes import votes_to_battles
+    from arena.records.votes import votes_to_battles
     from arena.tables import apply_mapping, is_vote_table, read_table, read_votes_frame
 
     src = exists_or_fail(src, "votes")

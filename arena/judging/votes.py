@@ -1,6 +1,6 @@
 """People and the judge on the same games: human votes as battles, and how far the judge agrees with them.
 
-:func:`votes_to_battles` turns blind votes (``human_votes.jsonl``, :class:`~arena.records.HumanVote`) into
+:func:`~arena.records.votes.votes_to_battles` turns blind votes (``human_votes.jsonl``, :class:`~arena.records.HumanVote`) into
 battle rows that every rater reads; :func:`judge_vs_people` compares the judge's verdicts with the votes
 on the games both judged. Every judge call is compared with every vote on its game (a game judged in
 both orders and voted on twice gives four comparisons), as LLMBar averages its two orders. Outcomes are
@@ -19,29 +19,10 @@ import numpy as np
 
 from arena.judging.agreement import agreement_rate, canonical_outcome, cohen_kappa, pair_of
 from arena.judging.battles import WINNER_OF, build_battles
-from arena.records import Answer, Battle, HumanVote, Judgment
+from arena.records import Answer, HumanVote, Judgment
+from arena.records.votes import votes_to_battles
 
-_FLIP = {"model_a": "model_b", "model_b": "model_a"}
 CONFIDENCE = 0.95
-
-
-def votes_to_battles(votes: Sequence[HumanVote]) -> list[Battle]:
-    """Battle rows of the votes, in the positions the person saw (``model_a`` was shown left).
-
-    Skipped votes are dropped; each battle has ``judge`` (``"human"``), weight 1, the vote's id as its
-    key and the game's key, and ``swapped`` when the pair was shown in the reverse of its canonical order.
-    """
-    out = []
-    for v in votes:
-        if v.winner is None:
-            continue
-        left_is_a = v.shown_left == v.model_a
-        model_a, model_b = (v.model_a, v.model_b) if left_is_a else (v.model_b, v.model_a)
-        winner = v.winner if left_is_a else _FLIP.get(v.winner, v.winner)
-        out.append(Battle(question_id=v.question_id, model_a=model_a, model_b=model_b, winner=winner,
-                          judge=v.judge, turn=v.turn, category=v.category, weight=1.0, key=v.vote_id,
-                          game_key=v.game_key, swapped=not left_is_a))
-    return out
 
 
 @dataclass(frozen=True)

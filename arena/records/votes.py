@@ -7,12 +7,14 @@ browser's fields (``label`` as the person saw it, ``shown_left``, ``annotator``)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from arena.keys import content_key
+from arena.records.core import Battle
 
 VoteLabel = Literal["A", "B", "tie", "bothbad", "skip"]
 """What the person clicked: the left answer (A), the right one (B), a tie, both bad, or skip."""
@@ -79,3 +81,25 @@ class HumanVote(BaseModel):
         if not self.vote_id:
             self.vote_id = content_key([self.annotator, self.game_key, self.created])
         return self
+
+
+_FLIP = {"model_a": "model_b", "model_b": "model_a"}
+
+
+def votes_to_battles(votes: Sequence[HumanVote]) -> list[Battle]:
+    """Battle rows of the votes, in the positions the person saw (``model_a`` was shown left).
+
+    Skipped votes are dropped; each battle has ``judge`` (``"human"``), weight 1, the vote's id as its
+    key and the game's key, and ``swapped`` when the pair was shown in the reverse of its canonical order.
+    """
+    out = []
+    for v in votes:
+        if v.winner is None:
+            continue
+        left_is_a = v.shown_left == v.model_a
+        model_a, model_b = (v.model_a, v.model_b) if left_is_a else (v.model_b, v.model_a)
+        winner = v.winner if left_is_a else _FLIP.get(v.winner, v.winner)
+        out.append(Battle(question_id=v.question_id, model_a=model_a, model_b=model_b, winner=winner,
+                          judge=v.judge, turn=v.turn, category=v.category, weight=1.0, key=v.vote_id,
+                          game_key=v.game_key, swapped=not left_is_a))
+    return out

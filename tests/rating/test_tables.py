@@ -14,7 +14,8 @@ from click.testing import CliRunner
 
 from arena.cli.rate import command
 from arena.errors import DataError, UserError
-from arena.tables import apply_mapping, parse_mapping, read_battles, read_table
+from arena.rating.read import read_battles
+from arena.tables import apply_mapping, parse_mapping, read_table
 
 ROWS = [
     {"question_id": "q1", "model_a": "a", "model_b": "b", "winner": "model_a"},

@@ -237,7 +237,7 @@ def test_invalid_manifest_settings_are_a_note_not_silence(run_dir: Path, tmp_pat
 def test_misnamed_file_gets_arena_rates_message(tmp_path: Path) -> None:
     """The browser reads battles files with arena rate's reader: same refusal, as a note."""
     from arena.errors import UserError
-    from arena.tables import read_battles
+    from arena.rating.read import read_battles
 
     path = tmp_path / "battles.json"
     path.write_text("model_a,model_b,winner\nx,y,model_a\n", encoding="utf-8")
