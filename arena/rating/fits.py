@@ -84,12 +84,18 @@ def _cell_factor(enc: Encoded, settings: RatingSettings, cell_of_row: np.ndarray
 
 
 def fit_bt(
-    enc: Encoded, settings: RatingSettings, rng: np.random.Generator, *, interval: str = "bootstrap"
+    enc: Encoded,
+    settings: RatingSettings,
+    rng: np.random.Generator,
+    *,
+    interval: str = "bootstrap",
+    init: np.ndarray | None = None,
 ) -> Fit:
     """Bradley-Terry under the tie model ``settings.ties``: point strengths (natural scale), the interval
     (``bootstrap``: ``settings.bootstrap`` resampled refits; ``sandwich``: the clustered covariance of
     :mod:`arena.rating.sandwich`), the tie model's parameters, and warnings about an ill-posed design
-    (unplayed, disconnected, unbeaten or winless models). ``settings.reweight`` reweights the fit only."""
+    (unplayed, disconnected, unbeaten or winless models). ``settings.reweight`` reweights the fit only.
+    ``init`` warm-starts the Newton fits (natural scale; the optimum is the same, it only saves iterations)."""
     n = enc.n_items
     cells, cell_of_battle = aggregate(n, *canonical(enc.a, enc.b, enc.outcome), enc.weight)
     n_cells = len(cells.a)
@@ -98,7 +104,7 @@ def fit_bt(
     tie_model = TIE_MODELS[settings.ties]
     design = pair_design(n, cells, "drop" if settings.ties == "drop" else "half")
     wins, total = design.totals(fit_weight)
-    point = fit_pairs(n, design.i, design.j, wins, total)
+    point = fit_pairs(n, design.i, design.j, wins, total, init=init)
     notes = _graph_notes(enc, design.i, design.j, wins, total)
     by_question = resample_unit(enc, settings) == "question"
     if tie_model.fit is not None:

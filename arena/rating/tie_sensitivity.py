@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from arena.rating import registry
 from arena.rating.frame import TIE, Encoded
 from arena.rating.registry import TIE_MODELS
 from arena.rating.settings import RatingSettings
@@ -21,19 +22,22 @@ def top_order(models: list[str], point: np.ndarray, top: int = TOP) -> list[str]
 def tie_sensitivity(enc: Encoded, settings: RatingSettings, point: np.ndarray, top: int = TOP) -> list[str]:
     """``["tie sensitivity: ..."]`` when another tie model puts different models, or another order, in the top
     ``top`` ranks than ``settings.ties`` does; else ``[]``. Bradley-Terry only (the tie models are its
-    variants); each alternative is a point fit (no intervals), so the check costs a few fits."""
+    variants); nothing to check without ties. Each alternative is a point fit (no intervals, analytic
+    Hessian), warm-started at ``point`` (the leaderboard's ratings, brought back to the natural scale), so the check costs a few Newton steps per tie model."""
     if settings.method != "bt" or not bool(((enc.outcome == TIE) & (enc.weight > 0)).any()):
         return []
     from arena.rating.fits import fit_bt
 
     here = top_order(enc.models, point, top)
+    method = registry.get(settings.method)
+    start = (point - point.mean()) * np.log(settings.elo.base) / method.scale(settings)  # natural scale
     differ = []
     rng = np.random.default_rng(0)
     for name in TIE_MODELS:
         if name == settings.ties:
             continue
         other = settings.model_copy(update={"ties": name, "bootstrap": 0, "ci": "bootstrap"})
-        alt = top_order(enc.models, fit_bt(enc, other, rng, interval="bootstrap").point, top)
+        alt = top_order(enc.models, fit_bt(enc, other, rng, interval="bootstrap", init=start).point, top)
         if alt != here:
             differ.append(f"{name}: {' > '.join(alt)}")
     if not differ:

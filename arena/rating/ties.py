@@ -12,8 +12,8 @@ Battles are reduced to cells: unordered pair ``i < j`` x outcome kind (0: ``i`` 
 
 Both keep ``P(i beats j | not a tie) = sigma(d)``, so strengths live on the Bradley-Terry scale. The fit is
 damped Newton (:func:`arena.rating.newton.minimize`) on the penalised negative log-likelihood with the same
-ridge and gauge term as :func:`~arena.rating.bt.fit_pairs`; the Hessian is a central difference
-of the analytic gradient (``n_items + 2`` parameters at most).
+ridge and gauge term as :func:`~arena.rating.bt.fit_pairs`, with the analytic gradient and Hessian
+(each model's :meth:`~TieLikelihood.curvature` gives the per-cell second derivatives).
 """
 
 from __future__ import annotations
@@ -73,6 +73,11 @@ class TieLikelihood(Protocol):
         """``(log p, d log p / dd, d log p / d extra (n_cells, n_extra))`` for each cell's kind."""
         ...
 
+    def curvature(self, d: np.ndarray, extra: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Second derivatives of each cell's log p: ``(in d d (n_cells,), in d extra (n_cells, n_extra),
+        in extra extra (n_cells, n_extra, n_extra))``."""
+        ...
+
     def params(self, extra: np.ndarray) -> dict[str, float]: ...
 
 
@@ -113,6 +118,18 @@ class Davidson:
             if self.n_extra else np.zeros((len(d), 0))
         return lp, dd, de
 
+    def curvature(self, d: np.ndarray, extra: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        # log p = t_col - logsumexp(t), t = (d/2, -d/2, extra...): minus the covariance of dt under p.
+        terms = np.column_stack([d / 2, -d / 2] + [np.full(len(d), e) for e in extra])
+        prob = np.exp(terms - np.logaddexp.reduce(terms, axis=1)[:, None])
+        live = np.isin(self.kind, [I_WINS, J_WINS, *self.kinds])
+        mean = (prob[:, 0] - prob[:, 1]) / 2
+        ddd = np.where(live, mean**2 - (prob[:, 0] + prob[:, 1]) / 4, 0.0)
+        pe = prob[:, 2:] * live[:, None]
+        dde = mean[:, None] * pe
+        dee = pe[:, :, None] * prob[:, None, 2:] - pe[:, :, None] * np.eye(self.n_extra)[None]
+        return ddd, dde, dee
+
     def params(self, extra: np.ndarray) -> dict[str, float]:
         label = {TIE_KIND: "nu_tie", BOTHBAD_KIND: "nu_bothbad"}
         return {label[k]: float(np.exp(e)) for k, e in zip(self.kinds, extra, strict=True)}
@@ -146,6 +163,25 @@ class RaoKupper:
         da = da + np.where(tie, 2.0 / -np.expm1(-2 * a) - sig_lo - sig_hi, 0.0)
         return lp, dd, (da / (1 + np.exp(-b)))[:, None]
 
+    def curvature(self, d: np.ndarray, extra: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        b = float(extra[0]) if self.n_extra else -np.inf
+        a = float(np.logaddexp(0.0, b)) if self.n_extra else 0.0
+        sig_lo, sig_hi = 1 / (1 + np.exp(d - a)), 1 / (1 + np.exp(-(a + d)))
+        v_lo, v_hi = sig_lo * (1 - sig_lo), sig_hi * (1 - sig_hi)
+        win, loss, tie = self.kind == I_WINS, self.kind == J_WINS, self.kind == TIE_KIND
+        ddd = -np.where(win, v_lo, 0.0) - np.where(loss, v_hi, 0.0)
+        if not self.n_extra:
+            return ddd, np.zeros((len(d), 0)), np.zeros((len(d), 0, 0))
+        ddd = ddd - np.where(tie, v_lo + v_hi, 0.0)
+        dda = np.where(win, v_lo, 0.0) - np.where(loss, v_hi, 0.0) + np.where(tie, v_lo - v_hi, 0.0)
+        daa = -np.where(win, v_lo, 0.0) - np.where(loss, v_hi, 0.0)
+        daa = daa + np.where(tie, -4 * np.exp(-2 * a) / np.expm1(-2 * a) ** 2 - v_lo - v_hi, 0.0)
+        da = -np.where(win, sig_lo, 0.0) - np.where(loss, sig_hi, 0.0)
+        da = da + np.where(tie, 2.0 / -np.expm1(-2 * a) - sig_lo - sig_hi, 0.0)
+        slope = 1 / (1 + np.exp(-b))  # da/db; d2a/db2 = slope * (1 - slope)
+        dbb = daa * slope**2 + da * slope * (1 - slope)
+        return ddd, (dda * slope)[:, None], dbb[:, None, None]
+
     def params(self, extra: np.ndarray) -> dict[str, float]:
         return {"theta": float(np.exp(np.logaddexp(0.0, extra[0])))} if self.n_extra else {"theta": 1.0}
 
@@ -167,15 +203,18 @@ def gradient(model: TieLikelihood, cells: TieCells, w: np.ndarray, x: np.ndarray
 
 
 def hessian(model: TieLikelihood, cells: TieCells, w: np.ndarray, x: np.ndarray, ridge: float) -> np.ndarray:
-    """Central-difference Hessian of the penalised negative log-likelihood (from the analytic gradient)."""
-    h = 1e-5
-    cols = []
-    for k in range(len(x)):
-        e = np.zeros(len(x))
-        e[k] = h
-        cols.append((gradient(model, cells, w, x + e, ridge) - gradient(model, cells, w, x - e, ridge)) / (2 * h))
-    hess = np.stack(cols, axis=1)
-    return (hess + hess.T) / 2.0
+    """Analytic Hessian of the penalised negative log-likelihood in ``(strengths, extra)``: the strength block
+    is :func:`~arena.rating.newton.pair_hessian` of the per-cell curvature (with the gauge term and ridge)."""
+    n = cells.n_items
+    ddd, dde, dee = model.curvature(x[cells.i] - x[cells.j], x[n:])
+    k = dde.shape[1]
+    hess = np.zeros((n + k, n + k))
+    hess[:n, :n] = newton.pair_hessian(n, cells.i, cells.j, -w * ddd, ridge)
+    for m in range(k):
+        cross = -(np.bincount(cells.i, w * dde[:, m], n) - np.bincount(cells.j, w * dde[:, m], n))
+        hess[:n, n + m] = hess[n + m, :n] = cross
+    hess[n:, n:] = -np.einsum("c,ckl->kl", w, dee)
+    return hess
 
 
 def fit(
