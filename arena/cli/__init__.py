@@ -1,8 +1,9 @@
 """``arena`` command line: a thin click layer over the same functions as the Python API.
 
 User errors (:class:`~arena.errors.UserError`) print one line and exit 2; other failures print one line
-and exit 1 (``ARENA_DEBUG=1`` shows the traceback). ``arena --help`` imports neither torch nor the
-rating stack: each command module imports what it needs when it runs.
+and exit 1 (``ARENA_DEBUG=1`` shows the traceback). ``arena --help`` imports no command module (it lists
+the one-line summaries of :data:`SUMMARIES`), so neither torch, numpy, pandas nor scipy: each command
+module is imported only when its command (or its ``--help``) runs.
 """
 
 from __future__ import annotations
@@ -36,6 +37,26 @@ _COMMANDS = {
 }
 
 
+SUMMARIES: dict[str, str] = {
+    "run": "Run the whole arena: generate answers, judge, rate, write the run dir.",
+    "validate": "Check a config (keys, types, files, presets, API keys, prompt set) without running anything.",
+    "generate": "Stage 1 alone: answer the questions with every enabled model.",
+    "judge": "Stages 2-3 alone: judge the answers on disk, write battles, rate.",
+    "rate": "Rate the battles in BATTLES_FILE (JSONL, JSON, CSV, TSV or parquet with FastChat columns).",
+    "viz": "Browse a run: leaderboard, matchups, every battle, judge report, single-mode scores.",
+    "import": "Import another tool's answers and verdicts (SRC: a file or the folder it writes) as a run dir.",
+    "export": "Write a run dir's questions, answers and judgments in FastChat's or arena-hard's layout.",
+    "meta-eval": "Score a judge on a labelled pair set: LLMBar's (input, output_1, output_2, label 1/2) or "
+    'Auto-J\'s (prompt, "response 1", "response 2", label 0/1/2 = first/second/tie).',
+    "compare": "Compare leaderboard A with B: correlations of ratings and ranks, agreement, separability.",
+    "diff": "What differs between runs A and B, and whether their numbers differ by more than noise.",
+    "repeat": "Run CONFIG N times with re-drawn seeds to measure its noise floor.",
+    "reproduce": "Re-run RUN_DIR from its manifest, then `arena diff` the original against the reproduction.",
+}
+"""Each command's short help as ``arena --help`` lists it (its docstring's first sentence; a test holds them
+equal), so listing the commands imports none of their modules."""
+
+
 class _LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(_COMMANDS)
@@ -47,6 +68,14 @@ class _LazyGroup(click.Group):
         mod = importlib.import_module(module)
         cmd: click.Command = getattr(mod, "commands", {}).get(name) or mod.command
         return cmd
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """As click lists commands, from :data:`SUMMARIES` instead of importing every command module."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = [(name, click.Command(name, help=SUMMARIES[name]).get_short_help_str(limit)) for name in names]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
