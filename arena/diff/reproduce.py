@@ -73,7 +73,7 @@ def _spec_problems(where: str, spec: ProviderSpec, question_ids: set[str], timeo
     except UserError as exc:
         out.append(f"{where}: {exc}")
     if "base_url" in type(spec).model_fields:  # a remote kind: its endpoints must answer
-        from arena.providers.openai_api import resolve_base_urls
+        from arena.providers.openai_wire import resolve_base_urls
 
         out.extend(f"{where}: {p}" for u in resolve_base_urls(getattr(spec, "base_url", None))
                    if (p := _endpoint_problem(u, timeout_s)) is not None)

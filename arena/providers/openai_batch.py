@@ -4,7 +4,7 @@ One ``generate_iter`` call writes the requests as JSONL, uploads it (``POST /fil
 creates a batch (``POST /batches``, endpoint ``/v1/chat/completions``), polls it (``GET /batches/{id}``)
 and, when it ends, downloads its output and error files (``GET /files/{id}/content``), yielding one
 completion per request. Replies are parsed exactly as live replies are
-(:func:`~arena.providers.openai_api.completion_from_reply`), so the reviewer stores them as any judgment.
+(:func:`~arena.providers.openai_wire.completion_from_reply`), so the reviewer stores them as any judgment.
 
 Resume: every uploaded file and created batch is written to ``RUN_DIR/batches.jsonl`` (the reviewer calls
 :meth:`OpenAIBatchProvider.attach_run_dir`) before anything else happens. A request is named by a content
@@ -34,7 +34,7 @@ from pydantic import BaseModel
 from arena.errors import UserError
 from arena.keys import content_key
 from arena.providers.base import Completion, Conversation, GenerationSettings, StreamingProvider
-from arena.providers.openai_api import (
+from arena.providers.openai_wire import (
     RequestFailure,
     api_key_missing,
     chat_body,

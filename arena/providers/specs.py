@@ -255,7 +255,7 @@ class OpenAISpec(ProviderSpec):
         return self.batch_price_factor if self.batch else 1.0
 
     def check(self, *, question_ids: set[str], spend: bool) -> None:
-        from arena.providers.openai_api import api_key_missing
+        from arena.providers.openai_wire import api_key_missing
 
         if spend and api_key_missing(self.base_url, self.api_key_env):
             raise SpecProblem("api_key_env", f"{self.api_key_env} is not set in the environment; export it or set "

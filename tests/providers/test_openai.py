@@ -10,7 +10,8 @@ import pytest
 
 from arena.errors import UserError
 from arena.providers.base import GenerationSettings
-from arena.providers.openai_api import OpenAIProvider, is_loopback, parse_logprobs
+from arena.providers.openai_api import OpenAIProvider
+from arena.providers.openai_wire import is_loopback, parse_logprobs
 from arena.providers.retry import RetryPolicy, parse_retry_after
 from tests.helpers.openai_stub import Reply, chat_reply
 
