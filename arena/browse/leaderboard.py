@@ -18,7 +18,8 @@ def settings_from_manifest(manifest: Manifest | None) -> tuple[Any, str, str | N
     """The rating settings a run was rated with, as the pipeline or ``arena import`` used them.
 
     A pipeline run keeps them under ``config.rating`` (seed: ``config.seed`` when unset, as the pipeline
-    seeds them), an imported run under ``rating``. With neither, they are ``arena rate``'s defaults
+    seeds them; a jury's ``rating.jury`` is not a rater setting and is left out), an imported run under
+    ``rating``. With neither, they are ``arena rate``'s defaults
     (:class:`~arena.rating.RatingSettings`: Bradley-Terry, 1000 bootstrap rounds, seed 0), so the browser
     gives the same numbers as ``arena rate`` on the same file.
 
@@ -33,6 +34,8 @@ def settings_from_manifest(manifest: Manifest | None) -> tuple[Any, str, str | N
     cfg = (manifest.config if manifest is not None else None) or {}
     if manifest is not None and cfg.get("rating") is not None:
         raw, where, seed = cfg.get("rating"), "manifest.json config.rating", cfg.get("seed", manifest.seed)
+        if isinstance(raw, dict):  # rating.jury chooses a jury's battles, not how they are rated
+            raw = {k: v for k, v in raw.items() if k != "jury"}
     elif manifest is not None and manifest.rating is not None:
         raw, where, seed = manifest.rating, "manifest.json rating", manifest.seed
     else:
@@ -97,14 +100,25 @@ def leaderboard_rows(data: RunData, category: str | None = None, bootstrap: int 
     Returns:
         ``(rows, warnings, how)``: rows best first, the rater's warnings, and a line saying where they came from.
     """
-    from arena.rating import compute_leaderboard
-
     if category is None and data.leaderboard:
         return _rows_frame(data.leaderboard), [], "leaderboard.json as written by the run"
     if category is not None and data.leaderboard_extras.get("categories", {}).get(category):
         return pd.DataFrame(data.leaderboard_extras["categories"][category]), [], "leaderboard.json (per category)"
-    battles = data.battles
-    scores = _scores_frame(data)
+    return rated_rows(data, data.battles, category, bootstrap, scores=_scores_frame(data))
+
+
+def rated_rows(data: RunData, battles: pd.DataFrame, category: str | None = None, bootstrap: int | None = None,
+               scores: pd.DataFrame | None = None) -> tuple[pd.DataFrame, list[str], str]:
+    """Rate ``battles`` (and single-answer ``scores``) of ``data``'s source as the run rates them.
+
+    :func:`arena.rating.compute_leaderboard` with the source's settings (:func:`rating_settings`) and its
+    baseline (when it played), on one category's rows when ``category`` is given.
+
+    Returns:
+        ``(rows, warnings, how)`` as :func:`leaderboard_rows`.
+    """
+    from arena.rating import compute_leaderboard
+
     if category is not None:
         battles = battles[battles["category"] == category]
         if scores is not None:
@@ -121,6 +135,85 @@ def leaderboard_rows(data: RunData, category: str | None = None, bootstrap: int 
     what = f"{len(battles):,} battles" + (f" and {len(scores):,} single-answer scores" if scores is not None else "")
     how = f"computed here from {what} ({describe_settings(settings)}; settings: {where})"
     return pd.DataFrame(result.rows), list(result.warnings), how
+
+
+JURY_MAJORITY = "majority"
+JURY_ALL = "all"
+JUDGE_PREFIX = "judge:"
+"""Jury choices: ``judge:NAME`` (one juror's battles), ``majority`` or ``all`` (every juror's pooled)."""
+
+
+def jury_choices(data: RunData) -> list[str]:
+    """The leaderboards a jury run can show: each juror (``judge:NAME``, in the config's order), ``majority``
+    and ``all``; ``[]`` for a source that is not a pairwise jury run (no ``jury_battles.jsonl`` with two judges)."""
+    from arena.judging.jury import judges_of
+
+    if data.run is None or data.mode == "single":
+        return []
+    names = judges_of(data.run.jury_battles)
+    return [*(JUDGE_PREFIX + n for n in names), JURY_MAJORITY, JURY_ALL] if len(names) >= 2 else []
+
+
+def jury_default(data: RunData) -> str | None:
+    """The choice the run's leaderboard was rated with: ``rating.jury`` of the manifest's config (else the
+    report's ``jury.how``; ``per-judge`` rates the lead, i.e. first, judge); None when not a jury run."""
+    choices = jury_choices(data)
+    if not choices:
+        return None
+    cfg = (data.manifest.config if data.manifest is not None else None) or {}
+    report_jury = getattr(data.judge_report, "jury", None) if data.judge_report is not None else None
+    how = (cfg.get("rating") or {}).get("jury") or (report_jury or {}).get("how") or "per-judge"
+    if how == "majority":
+        return JURY_MAJORITY
+    if how == "all":
+        return JURY_ALL
+    return choices[0]
+
+
+def jury_label(choice: str) -> str:
+    """What the page shows for a jury choice: the juror's name, ``majority`` or ``all pooled``."""
+    if choice.startswith(JUDGE_PREFIX):
+        return choice[len(JUDGE_PREFIX):]
+    return {JURY_MAJORITY: "majority", JURY_ALL: "all pooled"}.get(choice, choice)
+
+
+def jury_frame(data: RunData, choice: str) -> pd.DataFrame:
+    """The battles a jury choice rates (:func:`arena.judging.jury.jury_battles` of ``jury_battles.jsonl``), as a
+    validated frame.
+
+    Raises:
+        UserError: ``choice`` is not one of :func:`jury_choices`.
+    """
+    from arena.errors import UserError
+    from arena.judging.jury import jury_battles
+    from arena.rating import battles_frame
+
+    choices = jury_choices(data)
+    if choice not in choices:
+        raise UserError(f"jury choice {choice!r}: use one of {', '.join(choices) or '(none: not a jury run)'}")
+    assert data.run is not None  # jury_choices is empty without a run
+    if choice.startswith(JUDGE_PREFIX):
+        picked = jury_battles(data.run.jury_battles, "per-judge", choice[len(JUDGE_PREFIX):])
+    else:
+        picked = jury_battles(data.run.jury_battles, choice)
+    return battles_frame(picked)
+
+
+def jury_leaderboard_rows(data: RunData, choice: str, category: str | None = None,
+                          bootstrap: int | None = None) -> tuple[pd.DataFrame, list[str], str]:
+    """A jury run's leaderboard for one juror, the majority vote or all battles pooled.
+
+    The run's own choice (:func:`jury_default`) is :func:`leaderboard_rows` (``leaderboard.json`` as written);
+    any other is :func:`rated_rows` of :func:`jury_frame` with the run's settings, as the pipeline rates
+    ``battles.jsonl`` when ``rating.jury`` names that choice.
+
+    Raises:
+        UserError: ``choice`` is not one of :func:`jury_choices`.
+    """
+    if choice == jury_default(data):
+        return leaderboard_rows(data, category, bootstrap)
+    rows, warnings, how = rated_rows(data, jury_frame(data, choice), category, bootstrap)
+    return rows, warnings, f"{jury_label(choice)}: {how}"
 
 
 def _rows_frame(rows: list[LeaderboardRow]) -> pd.DataFrame:

@@ -26,7 +26,7 @@ import orjson
 from pydantic import BaseModel, ValidationError
 
 from arena.errors import UserError
-from arena.records import Answer, JudgeReport, Judgment, LeaderboardRow, Manifest, Question
+from arena.records import Answer, Battle, JudgeReport, Judgment, LeaderboardRow, Manifest, Question
 from arena.store import parse_record, read_jsonl
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ Line = tuple[str, dict[str, Any]]
 """``(file:line, object)``: one line of a JSONL file as read."""
 
 RUN_FILES: tuple[str, ...] = ("battles.jsonl", "judgments.jsonl", "leaderboard.json", "judge_report.json",
-                              "manifest.json", "questions.jsonl")
+                              "manifest.json", "questions.jsonl", "jury_battles.jsonl")
 """The files of a run dir besides ``answers/``."""
 
 
@@ -56,6 +56,9 @@ class Run:
     battles: pd.DataFrame | None = None
     """``battles.jsonl`` validated by :func:`arena.rating.validate_frame` (``count``/``weight`` kept);
     None when the file is missing or unreadable (see :attr:`notes`)."""
+    jury_battle_lines: list[Line] = field(default_factory=list)
+    """``jury_battles.jsonl`` as read (a jury's run: every juror's battles), not validated: see
+    :attr:`jury_battles`."""
     leaderboard: list[LeaderboardRow] = field(default_factory=list)
     leaderboard_extras: dict[str, Any] = field(default_factory=dict)
     """``extras`` of a full leaderboard document (per-category rows etc.), when the file is one."""
@@ -76,6 +79,16 @@ class Run:
         self.judgment_problems = problems  # assigned whole: two threads validating at once write the same list
         self.notes.extend(p for p in problems if p not in self.notes)
         return list({j.key: j for j in valid}.values())
+
+    @functools.cached_property
+    def jury_battles(self) -> list[Battle]:
+        """A jury's battles (every juror's, each carrying its ``judge``), validated on first use; ``[]`` for a
+        run with one judge. A line that does not validate is skipped with a note in :attr:`notes`."""
+        problems: list[str] = []
+        with bulk_read():
+            valid = parse_lines(self.jury_battle_lines, Battle, problems)
+        self.notes.extend(p for p in problems if p not in self.notes)
+        return valid
 
     def answers_by_model(self, *, used_only: bool = True) -> dict[str, list[Answer]]:
         """Model -> its usable answers (no error), one per question; ``used_only``: only those the
@@ -255,6 +268,7 @@ def _load_run(root: Path, require: bool) -> Run:
     answer_dir = root / "answers"
     for path in sorted(answer_dir.glob("*.jsonl")) if answer_dir.is_dir() else []:
         run.answers.update((a.key, a) for a in parse_lines(read_lines(path, notes), Answer, notes))
+    run.jury_battle_lines = read_lines(root / "jury_battles.jsonl", notes)
     bpath = root / "battles.jsonl"
     rows = [obj for _, obj in read_lines(bpath, notes)]
     if bpath.is_file():
