@@ -146,8 +146,9 @@ def run_judge(cfg: ArenaConfig, questions: list[Question] | None = None, *, dry_
                            chunk_size=jc.chunk_size(), retry_errors=retry_errors, progress=progress)
         result.reviews[judge.judge_id] = stats
         total = _add_stats(total, stats)
-        # Prices are the real judge's: the fake judge (a dry run's rehearsal) costs nothing.
-        jurors.append((judge, None if jc.spec.free else jc.prices))
+        # Prices are the real judge's: the fake judge (a dry run's rehearsal) costs nothing; a half-price batch
+        # API pays its share (as the dry-run estimate does).
+        jurors.append((judge, None if jc.spec.free else _paid(jc.prices, jc.spec.price_factor())))
     result.review = total
     rate_run(cfg, run_dir, jurors, plan, answers, result)
     return result
@@ -201,8 +202,27 @@ def rate_run(cfg: ArenaConfig, run_dir: Path, jurors: list[tuple[Judge, Prices |
         run_dir, battles=rated, judgments=all_judgments if cfg.jurors else per_judge[lead],
         answers=answers, settings=cfg.rating, baseline=rating_baseline(mode, cfg.judge.baseline),
         scores=score_rows(per_judge[lead]) if mode == "single" else None,
-        prices=_prices(jurors[0][1]) if not cfg.jurors else (0.0, 0.0), report_extras=extras or None)
+        prices=_prices(jurors[0][1]) if not cfg.jurors else (0.0, 0.0), report_extras=extras or None,
+        notes=_noise_notes(cfg))
     result.battles, result.report, result.leaderboard = outputs.battles, outputs.report, outputs.leaderboard
+
+
+def _noise_notes(cfg: ArenaConfig) -> list[str]:
+    """What ``arena repeat`` measured for this config (``WORK_DIR/repeats/noise.json``), for the leaderboard."""
+    from arena.diff.noise import load_noise
+
+    floor = load_noise(cfg.work_dir)
+    if floor is None:
+        return []
+    return [f"arena repeat ({floor.repeats} repeats): {n}" for n in floor.notes]
+
+
+def _paid(prices: Prices | None, factor: float) -> Prices | None:
+    """``prices`` times the share of them a call pays (``price_factor``: 0.5 through the OpenAI Batch API)."""
+    if prices is None or factor == 1.0:
+        return prices
+    return prices.model_copy(update={"input_per_1m": prices.input_per_1m * factor,
+                                     "output_per_1m": prices.output_per_1m * factor})
 
 
 def _prices(prices: Prices | None) -> tuple[float, float]:

@@ -64,6 +64,7 @@ def write_outputs(
     scores: Sequence[Mapping[str, Any]] | pd.DataFrame | None,
     prices: tuple[float, float] = (0.0, 0.0),
     report_extras: Mapping[str, Any] | None = None,
+    notes: Sequence[str] = (),
 ) -> RunOutputs:
     """Write the battles, the judge report and the leaderboard files of a run.
 
@@ -80,6 +81,8 @@ def write_outputs(
             the report is replaced); :class:`JudgeReport` keeps them as extra fields. With battles the
             report also gets a ``quality`` section (:func:`arena.rating.quality.benchmark_quality` with
             ``settings``) unless ``report_extras`` brings its own.
+        notes: lines added to the leaderboard's warnings (e.g. the run-to-run noise measured by
+            ``arena repeat``), so they are printed and written under the leaderboard.
 
     Returns:
         The leaderboard (None when there is nothing to rate: nothing else is written then but the
@@ -113,5 +116,6 @@ def write_outputs(
         return RunOutputs(leaderboard=None, report=report, battles=0)
     leaderboard = compute_leaderboard(frame if frame is not None else battles_frame([]), settings, baseline=baseline,
                                       scores=table)
+    leaderboard.warnings.extend(notes)
     write_leaderboard_files(leaderboard, root)
     return RunOutputs(leaderboard=leaderboard, report=report, battles=len(battles))

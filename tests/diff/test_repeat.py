@@ -92,6 +92,14 @@ def test_repeats_recover_the_known_noise_of_a_fake_judge(tmp_path: Path) -> None
         assert m.win_rate_sd == pytest.approx(expected, rel=0.37), (m.model, m.win_rate_sd, expected)
         assert m.rating_sd is not None and m.rating_sd > 0 and m.bootstrap_se is not None
     assert floor.greedy_variation == []  # the fake candidates are greedy and deterministic
+    # The run-to-run spread is wider than the bootstrap says: the config's own leaderboard notes it.
+    assert floor.notes
+    from arena.pipeline import run
+
+    board = run(loaded, progress=False).leaderboard
+    expected_notes = [f"arena repeat (24 repeats): {n}" for n in floor.notes]
+    assert board is not None and set(expected_notes) <= set(board.warnings)
+    assert expected_notes[0] in (loaded.work_dir / "leaderboard.md").read_text(encoding="utf-8")
     # arena diff of two repeats now judges deltas against the noise floor
     d = diff_runs(loaded.work_dir / "repeats" / "1", loaded.work_dir / "repeats" / "2")
     assert d.noise_repeats is None  # a repeat dir has no repeats of its own

@@ -165,3 +165,21 @@ def test_batch_option_from_yaml_and_half_price_estimate(tmp_path, games, make_ju
     assert batch_cost.cost_usd == pytest.approx(live_cost.cost_usd / 2, rel=1e-4)
     assert "batch API price" in format_estimate(batch_cost, jc)
     assert jc.spec.key_part() == live.spec.key_part()  # batch or live: the same judgments, the same keys
+
+
+def test_a_batch_run_reports_the_batch_price(tmp_path: Path) -> None:
+    """The judge report's cost of a run through the Batch API is half the live price, as its dry-run estimate."""
+    from arena.pipeline import run
+
+    with BatchStub(reply="Both fine, A is clearer. [[A]]") as stub:
+        cfg_path = tmp_path / "arena.yaml"
+        cfg_path.write_text(
+            "name: batch-price\nwork_dir: run\nseed: 3\nquestions: {set: mt_bench, limit: 2}\n"
+            "models:\n  a: {provider: fake, fake: {seed: 1}}\n  b: {provider: fake, fake: {seed: 2}}\n"
+            f"judge: {{provider: openai, model: stub-judge, base_url: {stub.url}, batch: true, batch_poll_s: 0.01,\n"
+            "        prices: {input_per_1m: 2.0, output_per_1m: 8.0}}\nrating: {bootstrap: 0}\n")
+        result = run(load_config(cfg_path), progress=False)
+    judgments = list(JsonlStore(judgments_path(tmp_path / "run"), Judgment))
+    live = sum(j.prompt_tokens * 2.0 / 1e6 + j.completion_tokens * 8.0 / 1e6 for j in judgments)
+    assert live > 0
+    assert result.report.cost_usd == pytest.approx(live / 2, abs=1e-6)
