@@ -1,10 +1,11 @@
-"""The judge page: the judge report, position bias per model, and single-mode scores."""
+"""The judge page: the judge report, position bias per model, single-mode scores, and a jury's section."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from arena.browse.battles import _answer
@@ -143,3 +144,51 @@ def answer_turns(data: RunData, key: str) -> list[str]:
 def winner_labels() -> tuple[str, ...]:
     """FastChat winner labels plus ``error`` (a judgment with no parsable verdict)."""
     return (*WINNERS, "error")
+
+
+def jury_section(report: JudgeReport) -> dict[str, Any] | None:
+    """The report's ``jury`` section (see :func:`arena.judging.jury_report.jury_report`), None when absent."""
+    section = (report.model_extra or {}).get("jury")
+    return section if isinstance(section, dict) and section.get("judges") else None
+
+
+def jury_bias_table(section: dict[str, Any]) -> pd.DataFrame:
+    """One row per judge: calls, parse failures, first-position and longer-answer win rates, flip and tie rates."""
+    cols = {"judgments": "judgments", "parse_failures": "parse failures",
+            "first_position_win_rate": "first position wins", "longer_answer_win_rate": "longer answer wins",
+            "flip_rate": "order flips", "tie_rate": "ties"}
+    per = section.get("per_judge") or {}
+    rows = [{"judge": name, **{label: (per.get(name) or {}).get(key) for key, label in cols.items()}}
+            for name in section["judges"]]
+    return pd.DataFrame(rows, columns=["judge", *cols.values()])
+
+
+def jury_kappa_matrix(section: dict[str, Any]) -> pd.DataFrame:
+    """Judges x judges of pairwise Cohen's kappa (1 on the diagonal; NaN where a pair has no shared games)."""
+    names = list(section["judges"])
+    out = pd.DataFrame(np.nan, index=pd.Index(names, name="judge"), columns=names)
+    for name in names:
+        out.loc[name, name] = 1.0
+    for pair in ((section.get("agreement") or {}).get("pairwise") or {}).values():
+        x, y = pair["judges"]
+        if x in out.index and y in out.index and pair.get("cohen_kappa") is not None:
+            out.loc[x, y] = out.loc[y, x] = float(pair["cohen_kappa"])
+    return out
+
+
+def jury_agreement_table(section: dict[str, Any]) -> pd.DataFrame:
+    """One row per pair of judges: games judged by both, raw agreement and Cohen's kappa."""
+    pairs = ((section.get("agreement") or {}).get("pairwise") or {}).values()
+    return pd.DataFrame([{"judges": " vs ".join(p["judges"]), "games": p.get("games"), "agreement": p.get("agreement"),
+                          "Cohen's kappa": p.get("cohen_kappa")} for p in pairs],
+                        columns=["judges", "games", "agreement", "Cohen's kappa"])
+
+
+def jury_self_preference_table(section: dict[str, Any]) -> pd.DataFrame:
+    """One row per judge and own model: its win rate under that judge, under the others, and the difference."""
+    rows = [{"judge": judge, "own model": model, "win rate (this judge)": v.get("win_rate"),
+             "win rate (other judges)": v.get("others_win_rate"), "difference": v.get("difference")}
+            for judge, pref in (section.get("self_preference") or {}).items()
+            for model, v in (pref.get("per_model") or {}).items()]
+    return pd.DataFrame(rows, columns=["judge", "own model", "win rate (this judge)", "win rate (other judges)",
+                                       "difference"])

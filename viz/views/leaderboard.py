@@ -1,4 +1,5 @@
-"""Leaderboard page: ratings with intervals, rank bounds, W/L/T, win rate or score, per category, run facts."""
+"""Leaderboard page: ratings with intervals, rank bounds, W/L/T, win rate or score, per category, run facts;
+for a jury run, a switch between each juror's leaderboard, the majority vote and all battles pooled."""
 
 from __future__ import annotations
 
@@ -6,9 +7,18 @@ import pandas as pd
 import streamlit as st
 
 from arena import browse as vd
+from arena.browse import leaderboard as lb
 from viz import charts, common
 
 ALL = "(all categories)"
+
+
+@st.cache_data(show_spinner="Rating ...", max_entries=32)
+def jury_rows(_data: vd.RunData, source: str, signature: tuple[tuple[str, int, int], ...], choice: str,
+              category: str | None) -> tuple[pd.DataFrame, list[str], str]:
+    """Cached :func:`arena.browse.leaderboard.jury_leaderboard_rows` (keyed on the source's files)."""
+    return lb.jury_leaderboard_rows(_data, choice, category)
+
 
 st.title("Leaderboard")
 data = common.load()
@@ -27,10 +37,25 @@ votes = common.votes() if data.kind == "run" else []
 who = right.radio("Ratings from", list(WHO), key="from", format_func=WHO.__getitem__, horizontal=True,
                   disabled=not votes, help="Human votes are cast on the Vote page (human_votes.jsonl); "
                   "'both' rates the judge's battles and the votes together.")
-common.sync_params(["cat", "from"], {"cat": ALL, "from": "judge"})
+jury, jury_default = lb.jury_choices(data), lb.jury_default(data)
+if jury:
+    common.init_state("jury", jury_default)
+    if st.session_state["jury"] not in jury:  # a stale or edited link
+        st.session_state["jury"] = jury_default
+    st.radio("Jury leaderboard", jury, key="jury", format_func=lb.jury_label, horizontal=True,
+             disabled=who != "judge" and bool(votes),
+             help="A jury's battles rated with the run's settings: one juror's alone, the majority verdict of "
+                  f"each game and order, or every juror's battles pooled. The run chose "
+                  f"'{lb.jury_label(str(jury_default))}' (rating.jury), which leaderboard.json holds.")
+common.sync_params(["cat", "from", "jury"], {"cat": ALL, "from": "judge", "jury": jury_default})
 
 cat = None if category == ALL else category
-rows, warnings, how = common.leaderboard(cat) if who == "judge" or not votes else common.leaderboard_for(who, cat)
+if who != "judge" and votes:
+    rows, warnings, how = common.leaderboard_for(who, cat)
+elif jury:
+    rows, warnings, how = jury_rows(data, data.source, vd.source_signature(data.source), st.session_state["jury"], cat)
+else:
+    rows, warnings, how = common.leaderboard(cat)
 if rows.empty:
     st.info("No battles in this selection.")
     st.stop()
