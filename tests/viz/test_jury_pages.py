@@ -24,7 +24,7 @@ models:
   beta: {{provider: fake, fake: {{seed: 2, max_words: 120}}}}
   gamma: {{provider: fake, fake: {{seed: 3, max_words: 30}}}}
 judge:
-  - {{name: favours-first, provider: fake, mode: pairwise-all, prompts: mt-bench,
+  - {{name: favours-first, provider: fake, mode: pairwise-all, prompts: mt-bench, {family}
       fake: {{tie_rate: 0.1, position_bias: 0.4}}}}
   - {{name: favours-second, provider: fake, mode: pairwise-all, prompts: arena-hard,
       fake: {{tie_rate: 0.1, position_bias: -0.4}}}}
@@ -33,14 +33,15 @@ rating: {{bootstrap: 20, jury: {jury}}}
 JUDGES = ["favours-first", "favours-second"]
 
 
-def make_jury_run(root: Path, jury: str) -> Path:
-    """Run a two-judge jury (the fake judges of configs/jury.yaml) into ``root/run``."""
+def make_jury_run(root: Path, jury: str, family: str | None = None) -> Path:
+    """Run a two-judge jury (the fake judges of configs/jury.yaml) into ``root/run``; ``family``: the first
+    judge's own candidates (self-preference)."""
     from arena.config import load_config
     from arena.pipeline import run
 
     root.mkdir(parents=True, exist_ok=True)
     path = root / "arena.yaml"
-    path.write_text(CONFIG.format(jury=jury), encoding="utf-8")
+    path.write_text(CONFIG.format(jury=jury, family=f"family: {family}," if family else ""), encoding="utf-8")
     run(load_config(path), config_path=str(path), progress=False)
     return root / "run"
 
@@ -181,3 +182,15 @@ def test_judge_page_without_a_jury_has_no_jury_section(run_dir: Path, monkeypatc
     at = open_page(run_dir, "views/judge.py", monkeypatch)
     assert "Jury" not in [s.value for s in at.subheader]
     assert not [m for m in at.metric if m.label == "Fleiss' kappa"]
+
+
+def test_judge_page_self_preference(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run_dir = make_jury_run(tmp_path, "all", family="alpha")  # alpha counts as favours-first's own model
+    pref = json.loads((run_dir / "judge_report.json").read_text())["jury"]["self_preference"]["favours-first"]
+    at = open_page(run_dir, "views/judge.py", monkeypatch)
+    table_ = next(d.value for d in at.dataframe if "own model" in d.value.columns)
+    assert table_.to_dict(orient="records") == [{
+        "judge": "favours-first", "own model": "alpha",
+        "win rate (this judge)": f"{100 * pref['per_model']['alpha']['win_rate']:.1f}%",
+        "win rate (other judges)": f"{100 * pref['per_model']['alpha']['others_win_rate']:.1f}%",
+        "difference": f"{100 * pref['per_model']['alpha']['difference']:+.1f} points"}]
