@@ -122,8 +122,8 @@ def _run_data(root: Path) -> RunData:
         data.leaderboard, data.leaderboard_extras = run.leaderboard, run.leaderboard_extras
     if run.battles is not None:
         data.battles = run.battles
-    if run.judgment_lines:
-        frame = pd.DataFrame([obj for _, obj in run.judgment_lines])
+    frame = run.judgment_frame()
+    if frame is not None:
         data.judgments = frame.drop_duplicates("key", keep="last").reset_index(drop=True)
     data.answers = _answers_frame([{"key": a.key, "question_id": a.question_id, "model": a.model, "turns": a.turns,
                                     "error": a.error} for a in run.answers.values()])

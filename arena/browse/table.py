@@ -16,18 +16,33 @@ log = logging.getLogger(__name__)
 
 
 def _winner_model(model_a: pd.Series, model_b: pd.Series, winner: pd.Series) -> pd.Series:
-    out = np.where(winner == "model_a", model_a, np.where(winner == "model_b", model_b, winner))
+    w = winner.to_numpy(dtype=object)
+    out = np.where(w == "model_a", model_a.to_numpy(dtype=object),
+                   np.where(w == "model_b", model_b.to_numpy(dtype=object), w))
     return pd.Series(out, index=winner.index, dtype=object)
 
 
 def _mark_flips(table: pd.DataFrame) -> pd.Series:
-    """True on both rows of a game judged in both orders whose winners differ (an order flip)."""
-    ok = table[table["error"].isna() & table["game_key"].astype(bool)]
-    if ok.empty:
-        return pd.Series(False, index=table.index)
-    g = ok.groupby("game_key").agg(orders=("swapped", "nunique"), winners=("winner_model", "nunique"))
-    flipped = g.index[(g["orders"] > 1) & (g["winners"] > 1)]
-    return table["game_key"].isin(flipped) & table["error"].isna()
+    """True on both rows of a game judged in both orders whose winners differ (an order flip).
+
+    Vectorised on integer codes of ``game_key`` (rows with an error or no game key take no part): a game flips
+    when its rows hold both values of ``swapped`` and more than one (non-missing) ``winner_model``.
+    """
+    out = np.zeros(len(table), dtype=bool)
+    ok = (table["error"].isna() & table["game_key"].fillna("").astype(bool)).to_numpy(dtype=bool)
+    if not ok.any():
+        return pd.Series(out, index=table.index)
+    games, _ = pd.factorize(table["game_key"].to_numpy(dtype=object)[ok])
+    size = np.bincount(games)
+    swapped = np.bincount(games, weights=table["swapped"].to_numpy(dtype=bool)[ok].astype(float))
+    orders = (swapped > 0) & (swapped < size)
+    winners, _ = pd.factorize(table["winner_model"].to_numpy(dtype=object)[ok])
+    known = winners >= 0
+    span = pd.DataFrame({"g": games[known], "w": winners[known]}).groupby("g")["w"].agg(["min", "max"])
+    differ = np.zeros(len(size), dtype=bool)
+    differ[span.index.to_numpy()] = span["min"].to_numpy() != span["max"].to_numpy()
+    out[ok] = (orders & differ)[games]
+    return pd.Series(out, index=table.index)
 
 
 def _battles_table(b: pd.DataFrame) -> pd.DataFrame:

@@ -98,3 +98,36 @@ def test_bulk_read_restores_the_collector(enabled: bool) -> None:
         assert gc.isenabled() is enabled
     finally:
         gc.enable() if was else gc.disable()
+
+
+def test_bulk_frame_is_the_frame_of_the_objects(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from arena.rundir.load import bulk_frame
+
+    rows = [_judgment("j1") | {"created": "2026-01-02T03:04:05Z", "notes": ["n"]},
+            _judgment("j2", verdict=None) | {"error": "parse", "score": None, "turn": 2},
+            _judgment("j3") | {"extra": 1.5}]
+    raw = _jsonl(rows).encode()
+    want = pd.DataFrame(rows)
+    got = bulk_frame(raw)
+    assert got is not None and list(got.columns) == list(want.columns)
+    for c in want.columns:
+        assert got[c].dtype == want[c].dtype, c
+        assert got[c].tolist() == want[c].tolist() or got[c].equals(want[c]), c
+    assert got["created"].tolist()[0] == "2026-01-02T03:04:05Z"  # text, not a timestamp
+    assert "created" not in bulk_frame(_jsonl([{"a": 1}]).encode())  # a forced field absent from the file
+    assert bulk_frame(b"\n") is None
+    # objects (pyarrow: a struct of every key any line has) and lists of numbers: the caller parses the lines
+    assert bulk_frame(_jsonl([{"p": {"A>B": 0.7}}, {"p": {"B>A": 0.3}}]).encode()) is None
+    assert bulk_frame(_jsonl([{"x": [1]}, {"x": [1.5]}]).encode()) is None
+    assert bulk_frame(b'{"a": 1}\n{"a": \n') is None  # a broken line: the caller parses the lines
+
+
+def test_the_judgment_frame_of_a_torn_file_is_read_line_by_line(tmp_path: Path) -> None:
+    (tmp_path / "judgments.jsonl").write_text(_jsonl([_judgment("j1"), _judgment("j2")]) + '{"key": "j3", ')
+    run = load_run(tmp_path)
+    frame = run.judgment_frame()
+    assert frame is not None and frame["key"].tolist() == ["j1", "j2"]
+    assert len(run.notes) == 1 and "last line is incomplete" in run.notes[0]
+    assert run.judgment_raw is None and len(run.judgment_lines) == 2

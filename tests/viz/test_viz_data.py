@@ -245,3 +245,16 @@ def test_misnamed_file_gets_arena_rates_message(tmp_path: Path) -> None:
         read_battles(path)
     data = vd.load_source(path)
     assert data.table.empty and data.notes == [str(info.value)]
+
+
+def test_mark_flips_on_a_hand_made_table() -> None:
+    from arena.browse.table import _mark_flips
+
+    t = pd.DataFrame({
+        "game_key": ["g1", "g1", "g2", "g2", "g3", "g3", "", "", "g4", "g4", "g5"],
+        "swapped": [False, True, False, True, False, False, False, True, False, True, False],
+        "winner_model": ["a", "b", "a", "a", "a", "b", "a", "b", "a", "b", "a"],
+        "error": [None, None, None, None, None, None, None, None, None, "parse", None],
+    })
+    # g1: both orders, winners differ; g2: same winner; g3: one order only; "": no game; g4: one row failed
+    assert _mark_flips(t).tolist() == [True, True] + [False] * 9
