@@ -3,22 +3,136 @@
 A bootstrap round never touches the battles themselves: it redraws the weight of each aggregated cell
 (unique pair x outcome) and refits from the previous optimum. Counts and weights are frequencies (a row
 of weight 2 is two battles), so rows, counts and weights of the same battles give the same draws with the
-same seed. Resampling single battles is one multinomial draw over the cells (ordered by model index and
-outcome, so row order does not matter); resampling whole questions draws question multiplicities (questions
-numbered in sorted id order) and maps them to cells through a sparse question x cell matrix, so every
-battle of a question (both orders, every turn) moves together.
+same seed.
+
+Resampling single battles draws ``N`` battles with replacement: one Multinomial(``N``, ``p``) over the cells
+(ordered by model index and outcome, so row order and representation do not matter), ``p`` each cell's
+share of the battles. From ``VECTOR_MIN_CELLS`` cells on it is drawn exactly but vectorised
+(:func:`multinomial_rounds`; below that ``Generator.multinomial`` is faster): independent Poisson
+counts for all cells and rounds at once by inverse-CDF look-up (:class:`PoissonTable`), then each round
+brought to exactly ``N`` battles by adding or removing about ``sqrt(N)`` single battles at random. The
+distribution is the classic bootstrap's; only the random stream differs from ``Generator.multinomial``.
+
+Resampling whole questions draws question multiplicities (``n_groups`` questions drawn with replacement,
+questions numbered in sorted id order) and maps them to cells through a sparse question x cell matrix, so
+every battle of a question (both orders, every turn) moves together.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
 from scipy.sparse import csr_matrix
+from scipy.special import pdtr
 
 from arena.rating.bt import DEFAULT_RIDGE, PairDesign, fit_pairs
-from arena.rating.newton import bt_hessian, win_probability
+from arena.rating.newton import bt_hessian
+
+
+class PoissonTable:
+    """Inverse-CDF sampler of independent Poisson counts, one mean per cell, vectorised over rounds.
+
+    Each distinct mean gets its cumulative distribution on ``mean -/+ 9-10 sd`` (plus a margin; the mass
+    outside is below 1e-19, under the resolution of a float64 uniform) and a guide table of ``M`` entries
+    (Chen & Asau 1974): entry ``m`` is the smallest count whose CDF exceeds ``m / M``. A draw is one
+    float64 uniform per cell and round and a guide look-up; only where the guide slot holds a CDF jump
+    is the CDF compared, with a short upward search (a step for a few percent of the draws). The result
+    is the Poisson count exactly, up to float64 rounding of the CDF. Means over 1e9, or a table over
+    ``MAX_TABLE`` entries, fall back to ``Generator.poisson``.
+    """
+
+    M = 512
+    MAX_TABLE = 4_000_000
+    """Largest table (CDF entries) built; beyond it, :meth:`draw` falls back to ``Generator.poisson``."""
+
+    def __init__(self, mean: np.ndarray) -> None:
+        self.mean = np.maximum(np.asarray(mean, dtype=float), 0.0)
+        values, inverse = np.unique(self.mean, return_inverse=True)
+        sd = np.sqrt(values)
+        lo = np.maximum(0.0, np.floor(values - 9.0 * sd - 5.0))
+        width = (np.ceil(values + 10.0 * sd + 15.0) - lo + 1).astype(np.int64)
+        self.table = int(width.sum())
+        if values.max(initial=0.0) > 1e9:
+            self.table = self.MAX_TABLE + 1  # counts would overflow int32
+        if self.table > self.MAX_TABLE:
+            return
+        start = np.r_[0, np.cumsum(width)[:-1]]
+        owner = np.repeat(np.arange(len(values)), width)
+        cdf = pdtr(np.arange(self.table) - start[owner] + lo[owner], values[owner])
+        cdf[start + width - 1] = np.inf  # the last entry of each mean stops every search
+        grid = np.arange(self.M) / self.M
+        guide = np.empty((len(values), self.M), dtype=np.int64)
+        for d in range(len(values)):
+            guide[d] = start[d] + np.searchsorted(cdf[start[d] : start[d] + width[d]], grid, side="right")
+        # A guide slot whose count already has CDF >= (m + 1) / M is the answer for every u of the slot.
+        self.check = cdf[guide.ravel()] < np.tile(np.arange(1, self.M + 1) / self.M, len(values))
+        self.cdf = cdf
+        self.guide = (guide - (start - lo)[:, None]).ravel().astype(np.int32)
+        """Count per guide slot (the smallest count whose CDF exceeds the slot's start)."""
+        self.base = (inverse.ravel() * self.M).astype(np.int32)
+        self.offset = (start - lo)[inverse.ravel()].astype(np.int64)
+        """CDF table index = count + offset."""
+
+    def draw(self, rng: np.random.Generator, rounds: int) -> np.ndarray:
+        """Integer counts, shape ``(rounds, n_cells)``."""
+        n = len(self.mean)
+        if self.table > self.MAX_TABLE:
+            return rng.poisson(self.mean, size=(rounds, n))
+        u = rng.random((rounds, n))
+        slot = self.base + (u * self.M).astype(np.int32)
+        k = self.guide[slot]
+        flat_k, flat_u = k.ravel(), u.ravel()
+        todo = np.flatnonzero(self.check[slot.ravel()])
+        at = flat_k[todo] + self.offset[todo % n]
+        while todo.size:  # smallest count with CDF > u: step up from the guide's count
+            up = self.cdf[at] <= flat_u[todo]
+            todo, at = todo[up], at[up] + 1
+            flat_k[todo] += 1
+        return k
+
+
+def multinomial_rounds(
+    table: PoissonTable, draws: int, cum_p: np.ndarray, rng: np.random.Generator, rounds: int
+) -> np.ndarray:
+    """``rounds`` exact Multinomial(``draws``, ``p``) count vectors, shape ``(rounds, n_cells)``.
+
+    Poissonisation: independent Poisson(``draws * p``) counts (``table``, one vectorised draw) are the
+    cells of a Poisson(``draws``) number ``M`` of independent battles; given ``M`` they are
+    Multinomial(``M``, ``p``). Each round is then brought to ``draws`` battles exactly: when ``M < draws``,
+    ``draws - M`` more battles are drawn from ``p``; when ``M > draws``, ``M - draws`` of the ``M`` battles,
+    chosen uniformly without replacement, are removed (a uniform subset of independent draws is
+    independent draws). Either way the result is Multinomial(``draws``, ``p``); only about
+    ``sqrt(draws)`` battles a round are drawn one by one.
+    """
+    counts = table.draw(rng, rounds)
+    n_cells = counts.shape[1]
+    have = counts.sum(axis=1)
+    fix: list[np.ndarray] = []  # flat (round, cell) index of each battle added (+) or removed (-)
+    sign: list[np.ndarray] = []
+    for r in range(rounds):
+        m = int(have[r])
+        if m < draws:
+            extra = np.searchsorted(cum_p, rng.random(draws - m) * cum_p[-1], side="right")
+            fix.append(r * n_cells + np.minimum(extra, n_cells - 1))
+            sign.append(np.ones(len(extra)))
+        elif m > draws:
+            gone = np.sort(rng.choice(m, m - draws, replace=False))
+            fix.append(r * n_cells + np.searchsorted(np.cumsum(counts[r]), gone, side="right"))
+            sign.append(-np.ones(len(gone)))
+    if fix:
+        delta = np.bincount(np.concatenate(fix), np.concatenate(sign), rounds * n_cells)
+        counts = counts + delta.reshape(rounds, n_cells)
+    return counts
+
+
+VECTOR_MIN_CELLS = 512
+"""From this many cells on, single battles are drawn by :func:`multinomial_rounds` (same law; measured
+faster from about 300 cells: 1,000 rounds of 1,000 cells 0.07 s against 0.12 s, of 24,636 cells 0.35 s
+against 1.7 s); below it by ``Generator.multinomial``, whose per-cell cost is then smaller than one
+Python step per round."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +147,14 @@ class Resampler:
     groups: csr_matrix | None
     """``(n_cells, n_groups)`` summed frequencies, or None to resample single battles."""
 
+    @cached_property
+    def _poisson(self) -> tuple[PoissonTable, int, np.ndarray]:
+        """The Poisson sampler at means ``draws * p``, the number of battles ``draws`` and ``cumsum(p)``."""
+        total = float(self.cell_weight.sum())
+        draws = max(1, int(round(total)))
+        p = np.maximum(self.cell_weight, 0.0) / total
+        return PoissonTable(p * draws), draws, np.cumsum(p)
+
     def draw(self, rng: np.random.Generator) -> np.ndarray:
         """One bootstrap round: new weight per cell."""
         return self.draw_many(rng, 1)[0]
@@ -41,8 +163,10 @@ class Resampler:
         """``rounds`` bootstrap rounds at once: new weights, shape ``(rounds, n_cells)``.
 
         Single battles: one multinomial draw of ``N`` battles over the cells, each cell's probability its
-        share of the total frequency ``N`` (rounded to whole battles, then scaled back to ``N`` so that a
-        fractional total keeps its size). A row of weight ``w`` is ``w`` battles here, as it is in the fit.
+        share of the total frequency (``N`` rounded to whole battles, the counts then scaled back so that a
+        fractional total keeps its size), for all rounds at once (``Generator.multinomial`` below
+        ``VECTOR_MIN_CELLS`` cells, :func:`multinomial_rounds` from there on). A row of
+        weight ``w`` is ``w`` battles here, as it is in the fit.
         Questions: ``n_groups`` questions drawn with replacement, each adding its battles to their cells.
         """
         n_cells = len(self.cell_weight)
@@ -51,7 +175,11 @@ class Resampler:
             if total <= 0 or n_cells == 0:
                 return np.zeros((rounds, n_cells))
             draws = max(1, int(round(total)))
-            counts = rng.multinomial(draws, self.cell_weight / total, size=rounds)
+            if n_cells < VECTOR_MIN_CELLS:
+                counts = rng.multinomial(draws, self.cell_weight / total, size=rounds)
+            else:
+                table, draws, cum_p = self._poisson
+                counts = multinomial_rounds(table, draws, cum_p, rng, rounds)
             return counts * (total / draws)
         n_groups = self.groups.shape[1]
         mult = np.stack(
@@ -163,23 +291,27 @@ class Refitter:
         design, ridge, tol = self.design, self.ridge, self.tol
         weights = np.atleast_2d(np.asarray(weights, dtype=float))
         size = len(weights)
-        wins = np.asarray(self.to_wins @ weights.T).T
-        total = np.asarray(self.to_total @ weights.T).T
-        s = np.tile(self.init, (size, 1))
+        # Rounds are columns here ((n_cells, rounds), (n_pairs, rounds), (n_items, rounds)): the sparse
+        # products then read and write contiguous blocks, with no transposed copies per iteration.
+        weights_t = np.ascontiguousarray(weights.T)
+        wins = self.to_wins @ weights_t
+        total = self.to_total @ weights_t
+        s = np.repeat(self.init[:, None], size, axis=1)
         done = np.zeros(size, dtype=bool)
         last = np.full(size, np.inf)
         for _ in range(30):
-            p = win_probability(s, design.i, design.j)
+            p = 1.0 / (1.0 + np.exp(s[design.j] - s[design.i]))
             gd = wins - total * p
-            grad = np.asarray(self.incidence_t @ gd.T).T - ridge * s - s.sum(axis=1, keepdims=True)
-            step = grad @ self.h_inv
-            size_step = np.abs(step).max(axis=1)
+            grad = self.incidence_t @ gd - ridge * s - s.sum(axis=0, keepdims=True)
+            step = self.h_inv @ grad
+            size_step = np.abs(step).max(axis=0)
             active = ~done & np.isfinite(size_step) & (size_step < 2 * last)
-            s[active] += step[active]
+            s[:, active] += step[:, active]
             done |= active & (size_step < tol)
             last = np.where(active, size_step, -1.0)
             if (done | ~active).all():
                 break
+        s, wins, total = s.T.copy(), wins.T, total.T
         for r in np.flatnonzero(~done):
             s[r] = fit_pairs(design.n_items, design.i, design.j, wins[r], total[r], ridge=ridge, init=self.init,
                              tol=tol)

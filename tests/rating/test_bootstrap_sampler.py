@@ -1,0 +1,83 @@
+"""The vectorised bootstrap draws: inverse-CDF Poisson counts and the exact multinomial built on them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from arena.rating.bootstrap import VECTOR_MIN_CELLS, PoissonTable, make_resampler, multinomial_rounds
+
+
+class _FixedUniforms:
+    """A stand-in generator whose ``random`` returns given uniforms (to check the inverse CDF exactly)."""
+
+    def __init__(self, u: np.ndarray) -> None:
+        self.u = u
+
+    def random(self, shape: tuple[int, int]) -> np.ndarray:
+        return self.u.reshape(shape).copy()
+
+
+def test_poisson_table_is_the_inverse_cdf():
+    """For given uniforms the table returns scipy's Poisson quantile, for small, fractional and large means."""
+    mean = np.array([0.0, 0.3, 1.0, 2.5, 17.0, 333.3, 17349.0, 2e5, 0.3])
+    u = np.random.default_rng(5).random((2000, len(mean)))
+    u[0] = 1e-15  # far tails (the table covers all but < 1e-19 of the mass)
+    u[1] = 1.0 - 1e-12  # (at 1 - 1e-15 float64 rounding of the CDF itself decides)
+    counts = PoissonTable(mean).draw(_FixedUniforms(u), len(u))  # type: ignore[arg-type]
+    np.testing.assert_array_equal(counts, stats.poisson.ppf(u, mean))
+
+
+def test_poisson_table_falls_back_for_huge_means():
+    """A mean whose table would be too big is drawn by Generator.poisson (same law)."""
+    table = PoissonTable(np.array([5e9, 3.0]))
+    draws = table.draw(np.random.default_rng(0), 4000)
+    assert draws.shape == (4000, 2)
+    assert abs(draws[:, 0].mean() - 5e9) < 5 * np.sqrt(5e9 / 4000)
+    assert abs(draws[:, 1].var() - 3.0) < 0.3
+
+
+@pytest.mark.parametrize("draws", [1, 7, 1000])
+def test_multinomial_rounds_has_the_multinomial_law(draws):
+    """Every round has exactly ``draws`` battles; means and variances are those of Multinomial(draws, p)."""
+    p = np.array([0.5, 0.0, 0.3, 0.15, 0.05])
+    rounds = 20000
+    counts = multinomial_rounds(PoissonTable(p * draws), draws, np.cumsum(p), np.random.default_rng(1), rounds)
+    np.testing.assert_array_equal(counts.sum(axis=1), draws)
+    assert counts.min() >= 0 and counts[:, 1].max() == 0
+    se_mean = np.sqrt(draws * p * (1 - p) / rounds)
+    assert np.all(np.abs(counts.mean(axis=0) - draws * p) <= 5 * se_mean + 1e-12)
+    np.testing.assert_allclose(counts.var(axis=0), draws * p * (1 - p), rtol=0.06, atol=1e-12)
+    # Multinomial covariance -draws p_a p_b (the Poisson counts alone would be uncorrelated).
+    cov = np.cov(counts[:, 0], counts[:, 2])[0, 1]
+    assert abs(cov + draws * 0.5 * 0.3) < 0.08 * draws * 0.5 * 0.3 + 0.02
+
+
+def test_battle_resampler_is_seeded_and_keeps_a_fractional_total():
+    """Same seed, same draws; a total of 2.5 battles is drawn as 2 (or 3) battles and scaled back to 2.5."""
+    cell_of = np.array([0, 1, 1, 2])
+    weight = np.array([0.5, 0.5, 1.0, 0.5])
+    sampler = make_resampler(cell_of, weight, np.ones(4), np.arange(4), 3, "battle")
+    a = sampler.draw_many(np.random.default_rng(9), 500)
+    b = sampler.draw_many(np.random.default_rng(9), 500)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(a.sum(axis=1), 2.5)
+    assert not np.array_equal(a, sampler.draw_many(np.random.default_rng(10), 500))
+
+
+def test_many_cells_take_the_vectorised_path_with_the_same_law():
+    """From VECTOR_MIN_CELLS cells the draws come from multinomial_rounds: seeded, N battles a round,
+    and a frequency-2 row draws as two frequency-1 rows of the same cell."""
+    n_cells = VECTOR_MIN_CELLS + 88
+    cell_of = np.arange(n_cells)
+    weight = np.where(cell_of % 3 == 0, 2.0, 1.0)
+    sampler = make_resampler(cell_of, weight, np.ones(n_cells), cell_of, n_cells, "battle")
+    split = np.r_[cell_of, cell_of[weight == 2.0]]
+    twin = make_resampler(split, np.ones(len(split)), np.ones(len(split)), np.arange(len(split)), n_cells, "battle")
+    a = sampler.draw_many(np.random.default_rng(4), 300)
+    np.testing.assert_array_equal(a, twin.draw_many(np.random.default_rng(4), 300))
+    np.testing.assert_allclose(a.sum(axis=1), weight.sum())
+    p = weight / weight.sum()
+    se = np.sqrt(weight.sum() * p * (1 - p) / 300)
+    assert np.abs(a.mean(axis=0) - weight).max() < 6 * se.max()
