@@ -107,24 +107,18 @@ def multinomial_rounds(
     independent draws). Either way the result is Multinomial(``draws``, ``p``); only about
     ``sqrt(draws)`` battles a round are drawn one by one.
     """
-    counts = table.draw(rng, rounds)
+    counts = np.ascontiguousarray(table.draw(rng, rounds))
     n_cells = counts.shape[1]
     have = counts.sum(axis=1)
-    fix: list[np.ndarray] = []  # flat (round, cell) index of each battle added (+) or removed (-)
-    sign: list[np.ndarray] = []
+    flat = counts.reshape(-1)  # a view: fixes land in counts
     for r in range(rounds):
         m = int(have[r])
         if m < draws:
-            extra = np.searchsorted(cum_p, rng.random(draws - m) * cum_p[-1], side="right")
-            fix.append(r * n_cells + np.minimum(extra, n_cells - 1))
-            sign.append(np.ones(len(extra)))
+            extra = np.searchsorted(cum_p, np.sort(rng.random(draws - m)) * cum_p[-1], side="right")
+            np.add.at(flat, r * n_cells + np.minimum(extra, n_cells - 1), 1)
         elif m > draws:
             gone = np.sort(rng.choice(m, m - draws, replace=False))
-            fix.append(r * n_cells + np.searchsorted(np.cumsum(counts[r]), gone, side="right"))
-            sign.append(-np.ones(len(gone)))
-    if fix:
-        delta = np.bincount(np.concatenate(fix), np.concatenate(sign), rounds * n_cells)
-        counts = counts + delta.reshape(rounds, n_cells)
+            np.subtract.at(flat, r * n_cells + np.searchsorted(np.cumsum(counts[r]), gone, side="right"), 1)
     return counts
 
 
@@ -180,7 +174,7 @@ class Resampler:
             else:
                 table, draws, cum_p = self._poisson
                 counts = multinomial_rounds(table, draws, cum_p, rng, rounds)
-            return counts * (total / draws)
+            return counts.astype(float) if draws == total else counts * (total / draws)
         n_groups = self.groups.shape[1]
         mult = np.stack(
             [np.bincount(rng.integers(0, n_groups, n_groups), minlength=n_groups) for _ in range(rounds)],
@@ -299,9 +293,12 @@ class Refitter:
         s = np.repeat(self.init[:, None], size, axis=1)
         done = np.zeros(size, dtype=bool)
         last = np.full(size, np.inf)
+        buf = np.empty_like(total)
         for _ in range(30):
-            p = 1.0 / (1.0 + np.exp(s[design.j] - s[design.i]))
-            gd = wins - total * p
+            expected = np.subtract(s[design.j], s[design.i], out=buf)  # total * sigma(s_i - s_j), in place
+            np.exp(expected, out=expected)
+            expected += 1.0
+            gd = wins - np.divide(total, expected, out=expected)
             grad = self.incidence_t @ gd - ridge * s - s.sum(axis=0, keepdims=True)
             step = self.h_inv @ grad
             size_step = np.abs(step).max(axis=0)
