@@ -1,19 +1,21 @@
 """Rating speed against the real references, side by side in one run, on Chatbot-Arena-shaped battles.
 
     # the references go in a separate venv, never into arena's own (they are not arena dependencies):
-    python3 -m venv /work/bench-venv
-    /work/bench-venv/bin/pip install torch==2.13.0 && /work/bench-venv/bin/pip install -e . arena-rank evalica tqdm
-    OPENBLAS_NUM_THREADS=1 taskset -c 0,1 /work/bench-venv/bin/python benchmarks/rating.py        # 129 models, 1.67M battles
-    /work/bench-venv/bin/python benchmarks/rating.py --quick                                     # 20 models, 100k battles
+    python3 -m venv .bench-venv
+    .bench-venv/bin/pip install torch==2.13.0 && .bench-venv/bin/pip install -e . arena-rank evalica tqdm
+    OPENBLAS_NUM_THREADS=1 taskset -c 0,1 .bench-venv/bin/python benchmarks/rating.py        # 129 models, 1.67M battles
+    # FastChat's rows: --fastchat-file FastChat/fastchat/serve/monitor/rating_systems.py (a checkout of it)
+    .bench-venv/bin/python benchmarks/rating.py --quick                                     # 20 models, 100k battles
 
 Rows (each timed here, on the same synthetic battles; "extrapolated" rows time a few rounds and scale up):
 
 - arena: aggregation + point fit, the 1,000-round bootstrap (:func:`arena.rating.bootstrap.bootstrap_strengths`,
   single battles resampled), sandwich intervals through :func:`arena.rating.compute_leaderboard` (``ci``
   sandwich) on the aggregated counts, style-control bootstrap;
-- FastChat: ``compute_bootstrap_bt`` and ``compute_bootstrap_style_control`` from
-  ``fastchat/serve/monitor/rating_systems.py``, copied verbatim in ``benchmarks/third_party`` (the PyPI
-  ``fschat`` does not ship it), with its 2-process pool and one BLAS thread per process;
+- FastChat: ``compute_bootstrap_bt`` and ``compute_bootstrap_style_control`` from FastChat's own
+  ``fastchat/serve/monitor/rating_systems.py`` (the PyPI ``fschat`` does not ship it): give the file of a FastChat
+  checkout with ``--fastchat-file`` (measured at commit 0e6d3e4); it runs with its 2-process pool and one BLAS
+  thread per process. Without it those rows are skipped;
 - a lean per-round L-BFGS refit on pair counts (scipy, analytic gradient), the floor of FastChat's method;
 - arena-rank (``pip install arena-rank``, JAX): point fit, sandwich intervals, a short bootstrap (its pool
   deadlocks when forked after JAX starts, so workers are spawned; their start-up is in its time);
@@ -40,7 +42,23 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parent
-sys.path.insert(0, str(ROOT / "third_party"))
+FASTCHAT_FILE: Path | None = None
+"""FastChat's rating_systems.py (``--fastchat-file``), loaded by :func:`fastchat_module`."""
+
+
+def fastchat_module() -> Any:
+    """FastChat's ``rating_systems`` module from the file given with ``--fastchat-file``.
+
+    Imported by name from its folder (put on ``sys.path``), so the spawned workers of its process pool import it too.
+    """
+    import importlib
+
+    if FASTCHAT_FILE is None:
+        raise ImportError("give --fastchat-file PATH/fastchat/serve/monitor/rating_systems.py of a FastChat checkout")
+    folder = str(FASTCHAT_FILE.resolve().parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    return importlib.import_module(FASTCHAT_FILE.stem)
 SCALE = 400.0 / math.log(10.0)
 
 
@@ -162,7 +180,7 @@ def lean_lbfgs(frame: pd.DataFrame, rounds: int, timed_rounds: int) -> tuple[str
 
 def fastchat_bt(frame: pd.DataFrame, rounds: int) -> tuple[str, float, str]:
     try:
-        import fastchat_rating_systems as fc  # benchmarks/third_party
+        fc = fastchat_module()
     except ImportError as exc:
         return ("FastChat compute_bootstrap_bt", float("nan"), f"skipped: {exc} (pip install tqdm scipy)")
     t, _ = timed(lambda: fc.compute_bootstrap_bt(frame, num_round=rounds, num_cpu=2))
@@ -211,7 +229,7 @@ def style_rows(n_models: int, n_battles: int, rounds: int) -> list[tuple[str, fl
     t_ours, _ = timed(lambda: compute_leaderboard(validate_frame(frame), settings))
     rows = [(f"arena: style-control bootstrap, {rounds} rounds, {n_battles:,} battles", t_ours, "whole leaderboard")]
     try:
-        import fastchat_rating_systems as fc
+        fc = fastchat_module()
     except ImportError as exc:
         return rows + [("FastChat compute_bootstrap_style_control", float("nan"), f"skipped: {exc}")]
     fc_frame = frame[["model_a", "model_b", "winner"]].copy()
@@ -230,7 +248,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="20 models, 100k battles, 200 rounds")
     parser.add_argument("--skip-fastchat", action="store_true", help="skip the slow FastChat rows")
+    parser.add_argument("--fastchat-file", type=Path, default=None,
+                        help="fastchat/serve/monitor/rating_systems.py of a FastChat checkout (its rows are skipped without it)")
     args = parser.parse_args()
+    global FASTCHAT_FILE
+    FASTCHAT_FILE = args.fastchat_file
     # arena-rank's bootstrap pool deadlocks when forked after JAX has started threads: spawn workers
     # (FastChat's pool then spawns too; its start-up is inside its time, as it is for its users on macOS).
     multiprocessing.set_start_method("spawn", force=True)
