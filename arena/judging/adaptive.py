@@ -315,13 +315,6 @@ def _played(games: Sequence[Game], judge: Judge, store: JsonlStore[Judgment]) ->
     return played, todo
 
 
-def _add(total: ReviewStats, part: ReviewStats) -> None:
-    for name in ("judged", "errors", "prompt_tokens", "completion_tokens", "seconds"):
-        setattr(total, name, getattr(total, name) + getattr(part, name))
-    total.error_kinds.update(part.error_kinds)
-    total.fault_kinds.update(part.fault_kinds)
-
-
 def adaptive_review(
     games: Sequence[Game],
     judge: Judge,
@@ -348,7 +341,7 @@ def adaptive_review(
     # A killed run: finish the last recorded round first (its calls on disk are skipped by review()).
     if rounds:
         pending = [by_call[c] for c in rounds[-1].calls if c in by_call]
-        _add(stats, review(pending, judge, provider, run_dir, generation, chunk_size=chunk_size, progress=progress))
+        stats.add_calls(review(pending, judge, provider, run_dir, generation, chunk_size=chunk_size, progress=progress))
         outcome.chosen.extend(c for r in rounds for c in r.calls)
     round_no = rounds[-1].round + 1 if rounds else 0
     first = True
@@ -378,7 +371,7 @@ def adaptive_review(
             why=[f"{c.kind} {c.game.model_a}|{c.game.model_b} q{c.game.question.question_id} t{c.game.turn} "
                  f"gain {c.gain:.4g}" for c in chosen]))
         outcome.chosen.extend(calls)
-        _add(stats, review([c.game for c in chosen], judge, provider, run_dir, generation,
+        stats.add_calls(review([c.game for c in chosen], judge, provider, run_dir, generation,
                            chunk_size=chunk_size, progress=progress))
         round_no += 1
     n = len(models)

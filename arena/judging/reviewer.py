@@ -56,6 +56,21 @@ class ReviewStats:
     fault_kinds: Counter[str] = field(default_factory=Counter)
     """Every failed attempt, including those a retry recovered from, by kind."""
 
+    def add_calls(self, other: ReviewStats) -> None:
+        """Add ``other``'s calls (judged, errors, tokens, time, error and fault kinds) to these, in place;
+        the plan (``planned``, ``done_before``) stays as it is (adaptive rounds of one plan)."""
+        for name in ("judged", "errors", "prompt_tokens", "completion_tokens", "seconds"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.error_kinds.update(other.error_kinds)
+        self.fault_kinds.update(other.fault_kinds)
+
+    def __add__(self, other: ReviewStats) -> ReviewStats:
+        """Two review calls together (a jury's judges): their plans and their calls."""
+        total = ReviewStats(planned=self.planned + other.planned, done_before=self.done_before + other.done_before)
+        total.add_calls(self)
+        total.add_calls(other)
+        return total
+
 
 def judgments_path(run_dir: Path) -> Path:
     return run_dir / "judgments.jsonl"

@@ -98,16 +98,6 @@ def _link_answers(run_dir: Path) -> None:
         os.symlink(Path("..") / "answers", link)
 
 
-def _add_stats(total: ReviewStats, part: ReviewStats) -> ReviewStats:
-    """The counts of two review calls together (a jury's judges)."""
-    return ReviewStats(
-        planned=total.planned + part.planned, done_before=total.done_before + part.done_before,
-        judged=total.judged + part.judged, errors=total.errors + part.errors,
-        prompt_tokens=total.prompt_tokens + part.prompt_tokens,
-        completion_tokens=total.completion_tokens + part.completion_tokens, seconds=total.seconds + part.seconds,
-        error_kinds=total.error_kinds + part.error_kinds, fault_kinds=total.fault_kinds + part.fault_kinds)
-
-
 def run_judge(cfg: ArenaConfig, questions: list[Question] | None = None, *, dry_run: bool = False,
               retry_errors: bool = False, progress: bool = True) -> RunResult:
     """Stage 2 and 3: plan, judge pending games (each judge of a jury in turn), write battles, rate, report."""
@@ -145,7 +135,7 @@ def run_judge(cfg: ArenaConfig, questions: list[Question] | None = None, *, dry_
             stats = review(plan.games, judge, provider, run_dir, jc.generation,
                            chunk_size=jc.chunk_size(), retry_errors=retry_errors, progress=progress)
         result.reviews[judge.judge_id] = stats
-        total = _add_stats(total, stats)
+        total = total + stats
         # Prices are the real judge's: the fake judge (a dry run's rehearsal) costs nothing; a half-price batch
         # API pays its share (as the dry-run estimate does).
         jurors.append((judge, None if jc.spec.free else _paid(jc.prices, jc.spec.price_factor())))
