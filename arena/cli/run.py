@@ -13,6 +13,7 @@ from arena.pipeline.checks import check_config
 from arena.store import RunLock
 
 if TYPE_CHECKING:
+    from arena.judging.adaptive import AdaptiveOutcome
     from arena.pipeline import RunResult
 
 _config_option = click.option(
@@ -46,6 +47,8 @@ def _print_summary(result: RunResult, console: Console, cfg: ArenaConfig, dry_ru
         if r.errors:
             console.print("  failed: " + ", ".join(f"{k} x{v}" for k, v in sorted(r.error_kinds.items()))
                           + "; run `arena judge -c CONFIG --retry-errors` to ask again for those only")
+    if result.adaptive is not None:
+        console.print(_adaptive_line(result.adaptive))
     if dry_run and result.estimates:
         for estimate, jc in zip(result.estimates, cfg.judges, strict=True):
             who = f" judge {jc.name}" if cfg.jurors else ""
@@ -70,6 +73,17 @@ def _print_summary(result: RunResult, console: Console, cfg: ArenaConfig, dry_ru
         for w in result.leaderboard.warnings:
             console.print(f"[yellow]warning[/yellow]: {w}")
     console.print(f"run dir: {result.run_dir}")
+
+
+def _adaptive_line(a: AdaptiveOutcome) -> str:
+    """One line: why adaptive judging stopped, after how many rounds and calls, and the widest interval."""
+    why = {"budget": f"the budget of {a.budget} calls is spent",
+           "target_ci": f"every 95% interval is within +/-{a.target_ci} points",
+           "nothing_left": "no game is left to ask for"}[a.stopped]
+    widest = "" if a.max_ci_half_width is None else f", widest 95% interval +/-{a.max_ci_half_width} points"
+    retried = f", {a.retried} errored judgments asked again" if a.retried else ""
+    return (f"adaptive judging stopped ({a.stopped}): {why}; {a.rounds} rounds, {a.calls} calls on disk"
+            f"{widest}{retried}")
 
 
 @click.command("run")

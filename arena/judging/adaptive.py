@@ -273,6 +273,8 @@ class AdaptiveOutcome:
     """Position-A advantage in rating points and its 95% interval (planner's refit)."""
     second_orders: int = 0
     """Games judged in both orders."""
+    retried: int = 0
+    """Errored judgments asked again (``--retry-errors``), before the rounds; not counted in ``calls``."""
     chosen: list[str] = field(default_factory=list)
     """Judgment keys of every call the loop asked for (a dry run estimates these)."""
 
@@ -315,6 +317,11 @@ def _played(games: Sequence[Game], judge: Judge, store: JsonlStore[Judgment]) ->
     return played, todo
 
 
+def _errored(games: Sequence[Game], judge: Judge, store: JsonlStore[Judgment]) -> list[Game]:
+    """The games whose latest judgment on disk is an error."""
+    return [g for g in games if (j := store.get(judge.key(g))) is not None and j.error is not None]
+
+
 def adaptive_review(
     games: Sequence[Game],
     judge: Judge,
@@ -324,12 +331,15 @@ def adaptive_review(
     adaptive: AdaptiveSettings,
     *,
     chunk_size: int = 32,
+    retry_errors: bool = False,
     progress: bool = True,
 ) -> tuple[ReviewStats, AdaptiveOutcome]:
     """Judge ``games`` (a plan with both orders) in adaptive rounds until a stopping rule holds.
 
     Stops when the calls on disk reach ``budget``, when the largest 95% half-width (against the baseline
-    when there is one) is at most ``target_ci``, or when no game is left to ask for.
+    when there is one) is at most ``target_ci``, or when no game is left to ask for. With ``retry_errors``
+    the calls on disk that errored are asked again first (only those; ``AdaptiveOutcome.retried``); the
+    budget counts calls on disk, so a retry replaces a paid call and takes no new game's place.
     """
     models = sorted({m for g in games for m in (g.model_a, g.model_b) if m is not None})
     plan_store: JsonlStore[AdaptiveRound] = JsonlStore(run_dir / PLAN_FILE, AdaptiveRound, key_field="round_id")
@@ -343,13 +353,18 @@ def adaptive_review(
         pending = [by_call[c] for c in rounds[-1].calls if c in by_call]
         stats.add_calls(review(pending, judge, provider, run_dir, generation, chunk_size=chunk_size, progress=progress))
         outcome.chosen.extend(c for r in rounds for c in r.calls)
+    if retry_errors:
+        errored = _errored(games, judge, JsonlStore(judgments_path(run_dir), Judgment))
+        outcome.retried = len(errored)
+        stats.add_calls(review(errored, judge, provider, run_dir, generation, chunk_size=chunk_size,
+                               retry_errors=True, progress=progress))
     round_no = rounds[-1].round + 1 if rounds else 0
     first = True
     while True:
         store: JsonlStore[Judgment] = JsonlStore(judgments_path(run_dir), Judgment)
         played, todo = _played(games, judge, store)
         if first:
-            stats.done_before, first = len(played) - stats.judged, False
+            stats.done_before, first = len(played) - (stats.judged - outcome.retried), False
         state = fit_state(models, played)
         outcome.calls = len(played)
         widths = state.half_widths(adaptive.points, adaptive.baseline)

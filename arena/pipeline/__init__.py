@@ -125,7 +125,7 @@ def run_judge(cfg: ArenaConfig, questions: list[Question] | None = None, *, dry_
         if jc.adaptive:  # one judge (a jury is refused): rounds of the games that shrink the intervals most
             stats, result.adaptive = adaptive_review(plan.games, judge, provider, run_dir, jc.generation,
                                                      adaptive_settings(cfg), chunk_size=jc.chunk_size(),
-                                                     progress=progress)
+                                                     retry_errors=retry_errors, progress=progress)
             if dry_run:  # the rehearsal chose the calls: estimate those a real run would still pay for
                 real = build_judge(jc_real)
                 asked = asked_games(plan.games, judge, result.adaptive)
