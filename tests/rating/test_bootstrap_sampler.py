@@ -9,24 +9,18 @@ from scipy import stats
 from arena.rating.bootstrap import VECTOR_MIN_CELLS, PoissonTable, make_resampler, multinomial_rounds
 
 
-class _FixedUniforms:
-    """A stand-in generator whose ``random`` returns given uniforms (to check the inverse CDF exactly)."""
-
-    def __init__(self, u: np.ndarray) -> None:
-        self.u = u
-
-    def random(self, shape: tuple[int, int]) -> np.ndarray:
-        return self.u.reshape(shape).copy()
-
-
 def test_poisson_table_is_the_inverse_cdf():
-    """For given uniforms the table returns scipy's Poisson quantile, for small, fractional and large means."""
+    """For given 32-bit uniforms the table returns scipy's Poisson quantile of (u + 1/2) / 2**32, for small,
+    fractional and large means, in the guide's pure slots and at its CDF jumps alike."""
     mean = np.array([0.0, 0.3, 1.0, 2.5, 17.0, 333.3, 17349.0, 2e5, 0.3])
-    u = np.random.default_rng(5).random((2000, len(mean)))
-    u[0] = 1e-15  # far tails (the table covers all but < 1e-19 of the mass)
-    u[1] = 1.0 - 1e-12  # (at 1 - 1e-15 float64 rounding of the CDF itself decides)
-    counts = PoissonTable(mean).draw(_FixedUniforms(u), len(u))  # type: ignore[arg-type]
-    np.testing.assert_array_equal(counts, stats.poisson.ppf(u, mean))
+    u = np.random.default_rng(5).integers(0, 2**32, (4000, len(mean)), dtype=np.uint32)
+    u[0], u[1] = 0, 2**32 - 1  # the far tails (the table covers all but < 1e-19 of the mass)
+    u[2] = 2**23 * np.arange(len(mean))  # guide slot edges
+    u[3] = u[2] - 1
+    table = PoissonTable(mean)
+    counts = table.counts(u)
+    np.testing.assert_array_equal(counts, stats.poisson.ppf((u + 0.5) / 2**32, mean))
+    assert 0 < (table.guide < 0).mean() < 1  # both paths are taken
 
 
 def test_poisson_table_falls_back_for_huge_means():
