@@ -15,13 +15,17 @@ import numpy as np
 import pandas as pd
 
 from arena.rating import newton
-from arena.rating.bootstrap import percentile_interval
+from arena.rating.bootstrap import make_resampler, percentile_interval
 from arena.rating.bt import DEFAULT_RIDGE, canonical, to_ratings
 from arena.rating.frame import A_WINS, B_WINS, TIE, encode
 from arena.rating.newton import add_ridge, pair_hessian
 from arena.rating.settings import RatingSettings
+from arena.rating.style_refit import StyleRefitter
 
 FEATURES: tuple[str, ...] = ("len", "header", "list", "bold")
+CHUNK_CELLS = 4_000_000
+"""Bootstrap rounds are drawn and refitted in chunks of about this many rounds x units (measured fastest
+around 20 rounds of 200,000 units: the iteration's arrays then stay near the cache)."""
 
 
 def style_features(frame: pd.DataFrame, features: tuple[str, ...] = FEATURES) -> tuple[np.ndarray, list[str]]:
@@ -71,7 +75,8 @@ def fit_style(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Logistic Bradley-Terry with covariates, by damped Newton's method (:func:`arena.rating.newton.minimize`).
 
-    The strength block of the Hessian is :func:`arena.rating.newton.pair_hessian` over battles.
+    The strength block of the Hessian is :func:`arena.rating.newton.pair_hessian` over the pairs' summed
+    curvatures.
 
     Args:
         n_items: number of models.
@@ -92,99 +97,71 @@ def fit_style(
     y = np.where(outcome == A_WINS, 1.0, np.where(outcome == B_WINS, 0.0, 0.5))
     d = features.shape[1]
     n = n_items
+    pairs = PairSums(n, a, b)
     theta = np.zeros(n + d) if init is None else np.array(init, dtype=float)
 
     def objective(t: np.ndarray) -> float:
         z = t[a] - t[b] + features @ t[n:]
-        nll = (w * (y * np.logaddexp(0.0, -z) + (1 - y) * np.logaddexp(0.0, z))).sum()
+        # y log(1 + e^-z) + (1 - y) log(1 + e^z) = log(1 + e^z) - y z
+        nll = w @ (np.logaddexp(0.0, z) - y * z)
         return float(nll + 0.5 * ridge * t @ t + 0.5 * t[:n].sum() ** 2)
 
     def derivatives(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         z = t[a] - t[b] + features @ t[n:]
         p = 1.0 / (1.0 + np.exp(-z))
         g = w * (y - p)
-        h = w * p * (1.0 - p)
         grad = np.empty(n + d)
-        grad[:n] = np.bincount(a, g, n) - np.bincount(b, g, n) - t[:n].sum()
+        grad[:n] = pairs.to_models(g) - t[:n].sum()
         grad[n:] = features.T @ g
         grad -= ridge * t
-        return grad, style_hessian(n, a, b, features, h, ridge)
+        return grad, style_hessian(n, a, b, features, w * p * (1.0 - p), ridge, pairs=pairs)
 
     theta = newton.minimize(theta, objective, derivatives, tol=tol, max_iter=max_iter)
     s = theta[:n] - theta[:n].mean()
     return np.nan_to_num(s), np.nan_to_num(theta[n:])
 
 
+class PairSums:
+    """Sums over battles by ordered pair ``(a, b)``: one sparse ``(n * n, n_battles)`` product per call."""
+
+    def __init__(self, n: int, a: np.ndarray, b: np.ndarray) -> None:
+        from scipy.sparse import csr_matrix
+
+        self.n = n
+        self.matrix = csr_matrix((np.ones(len(a)), (a * n + b, np.arange(len(a)))), shape=(n * n, len(a)))
+        cells = np.arange(n * n)
+        self.i, self.j = cells // n, cells % n
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """Per-pair sums of ``x`` (``(n_battles,)`` or ``(n_battles, k)``), shape ``(n * n,)`` or ``(n * n, k)``."""
+        return np.asarray(self.matrix @ x)
+
+    def to_models(self, x: np.ndarray) -> np.ndarray:
+        """Per model: the sum of ``x`` over its battles as ``a`` minus the sum over its battles as ``b``."""
+        by_pair = self(x).reshape(self.n, self.n, -1)
+        out: np.ndarray = by_pair.sum(axis=1) - by_pair.sum(axis=0)
+        return out.reshape((self.n,) + np.shape(x)[1:])
+
+
 def style_hessian(
-    n: int, a: np.ndarray, b: np.ndarray, features: np.ndarray, h: np.ndarray, ridge: float
+    n: int, a: np.ndarray, b: np.ndarray, features: np.ndarray, h: np.ndarray, ridge: float,
+    *, pairs: PairSums | None = None,
 ) -> np.ndarray:
-    """Hessian of the style model's penalised negative log-likelihood for battle curvatures ``h``."""
+    """Hessian of the style model's penalised negative log-likelihood for battle curvatures ``h``.
+
+    ``pairs``: :class:`PairSums` of ``(n, a, b)``, when the caller reuses one.
+    """
+    pairs = PairSums(n, a, b) if pairs is None else pairs
     d = features.shape[1]
     hess = np.zeros((n + d, n + d))
-    hess[:n, :n] = pair_hessian(n, a, b, h, ridge)
+    hess[:n, :n] = pair_hessian(n, pairs.i, pairs.j, pairs(h), ridge)
     hf = features * h[:, None]
-    cross = np.stack([np.bincount(a, hf[:, k], n) - np.bincount(b, hf[:, k], n) for k in range(d)], axis=1)
-    hess[:n, n:] = cross.reshape(n, d)
-    hess[n:, :n] = cross.reshape(n, d).T
+    cross = pairs.to_models(hf)
+    hess[:n, n:] = cross
+    hess[n:, :n] = cross.T
     hess[n:, n:] = features.T @ hf
     add_ridge(hess[n:, n:], ridge)
     return hess
-
-
-def refit_style(
-    n_items: int,
-    data: tuple[np.ndarray, np.ndarray, np.ndarray],
-    features: np.ndarray,
-    weights: np.ndarray,
-    init: np.ndarray,
-    *,
-    ties: str = "half",
-    ridge: float = DEFAULT_RIDGE,
-    tol: float = 1e-6,
-) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`fit_style` on each row of ``weights`` (``(rounds, n_battles)``), solved together.
-
-    Newton iterations reuse the Hessian at ``init`` with the mean weights (a resample's Hessian differs
-    from it by sampling noise only, so the iteration contracts fast); a round not converged after 30
-    iterations is refitted alone by :func:`fit_style`. Returns ``(strengths, coefficients)`` per round.
-    """
-    from scipy.sparse import csr_matrix
-
-    a, b, outcome = (np.asarray(x) for x in data)
-    n, units = n_items, len(a)
-    weights = np.atleast_2d(np.asarray(weights, dtype=float))
-    if ties == "drop":
-        weights = weights * (outcome != TIE)
-    y = np.where(outcome == A_WINS, 1.0, np.where(outcome == B_WINS, 0.0, 0.5))
-    z0 = init[a] - init[b] + features @ init[n:]
-    p0 = 1.0 / (1.0 + np.exp(-z0))
-    h_inv = np.linalg.inv(style_hessian(n, a, b, features, weights.mean(axis=0) * p0 * (1.0 - p0), ridge))
-    rows = np.arange(units)
-    incidence = csr_matrix((np.r_[np.ones(units), -np.ones(units)], (np.r_[rows, rows], np.r_[a, b])),
-                           shape=(units, n)).T.tocsr()
-    theta = np.tile(np.asarray(init, dtype=float), (len(weights), 1))
-    done = np.zeros(len(weights), dtype=bool)
-    last = np.full(len(weights), np.inf)
-    for _ in range(30):
-        z = theta[:, a] - theta[:, b] + theta[:, n:] @ features.T
-        g = weights * (y - 1.0 / (1.0 + np.exp(-z)))
-        grad = np.empty_like(theta)
-        grad[:, :n] = np.asarray(incidence @ g.T).T - theta[:, :n].sum(axis=1, keepdims=True)
-        grad[:, n:] = g @ features
-        grad -= ridge * theta
-        step = grad @ h_inv
-        size = np.abs(step).max(axis=1)
-        active = ~done & np.isfinite(size) & (size < 2 * last)
-        theta[active] += step[active]
-        done |= active & (size < tol)
-        last = np.where(active, size, -1.0)
-        if (done | ~active).all():
-            break
-    for r in np.flatnonzero(~done):
-        s_r, b_r = fit_style(n, data, features, weights[r], ties="half", ridge=ridge, init=init, tol=tol)
-        theta[r, :n], theta[r, n:] = s_r, b_r
-    s = theta[:, :n] - theta[:, :n].mean(axis=1, keepdims=True)
-    return np.nan_to_num(s), np.nan_to_num(theta[:, n:])
 
 
 def _units(
@@ -193,15 +170,21 @@ def _units(
     """Identical battles merged, seen from the lower model index (features negated when flipped).
 
     Returns:
-        ``(a, b, outcome, features, unit_of_row)``, units in sorted order, so that row order, identical
-        rows versus counts, and which side a model sat on do not change the bootstrap draws.
+        ``(a, b, outcome, features, unit_of_row)``, units in sorted order (by ``a``, ``b``, ``outcome``, then
+        the features in turn), so that row order, identical rows versus counts, and which side a model sat
+        on do not change the bootstrap draws.
     """
     ca, cb, co = canonical(a, b, outcome)
-    cf = np.where((a > b)[:, None], -feats, feats)
-    key = np.column_stack([ca, cb, co, cf]) if len(a) else np.zeros((0, 3 + feats.shape[1]))
-    uniq, inverse = np.unique(key, axis=0, return_inverse=True)
-    ua, ub, uo = (uniq[:, k].astype(np.int64) for k in range(3))
-    return ua, ub, uo, uniq[:, 3:], inverse.ravel()
+    cf = np.where((a > b)[:, None], -feats, feats) + 0.0  # + 0.0: no negative zeros
+    if not len(ca):
+        return ca, cb, co, cf, np.zeros(0, dtype=np.int64)
+    n = int(max(ca.max(), cb.max())) + 1
+    key = pd.DataFrame({"cell": (ca * n + cb) * 3 + co, **{f"f{k}": cf[:, k] for k in range(cf.shape[1])}})
+    # Hash-based grouping, groups numbered in sorted key order (cell, then each feature in turn).
+    inverse = key.groupby(list(key.columns), sort=True).ngroup().to_numpy().astype(np.int64)
+    first = np.empty(int(inverse.max()) + 1, dtype=np.int64)
+    first[inverse[::-1]] = np.arange(len(inverse) - 1, -1, -1)  # each unit's first row
+    return ca[first], cb[first], co[first], cf[first], inverse
 
 
 def style_extras(frame: pd.DataFrame, settings: RatingSettings, rng: np.random.Generator) -> dict[str, Any]:
@@ -218,7 +201,9 @@ def style_extras(frame: pd.DataFrame, settings: RatingSettings, rng: np.random.G
     feats, names = style_features(frame)
     if not names:
         return {"warning": "style control needs len_a/len_b (and header/list/bold) columns; none found"}
-    enc = encode(frame)
+    # The model list as encode() would sort it, from the distinct names only (cheaper than a set of every row).
+    names_ab = pd.unique(pd.concat([frame["model_a"], frame["model_b"]], ignore_index=True))
+    enc = encode(frame, models=sorted(set(names_ab)))
     ua, ub, uo, uf, unit_of = _units(enc.a, enc.b, enc.outcome, feats)
     n_units = len(ua)
     data = (ua, ub, uo)
@@ -237,30 +222,18 @@ def style_extras(frame: pd.DataFrame, settings: RatingSettings, rng: np.random.G
     low, high = ratings.copy(), ratings.copy()
     b_low, b_high = beta.copy(), beta.copy()
     if settings.bootstrap > 0:
-        init = np.concatenate([s, beta])
-        by_question = settings.resample == "question" and enc.has_questions
-        live = enc.weight > 0
-        group = np.unique(enc.group[live], return_inverse=True)[1].ravel()
-        n_groups = int(group.max()) + 1 if len(group) else 0
-        total = float(freq.sum())
-        draws = max(1, int(round(total)))
-        boot_s: list[np.ndarray] = []
-        boot_b: list[np.ndarray] = []
-        # Rounds drawn in order, as before, then refitted together a chunk at a time (memory: chunk x units).
-        chunk = max(1, min(64, 2_000_000 // max(n_units, 1)))
+        unit = settings.resample if enc.has_questions else "battle"
+        sampler = make_resampler(unit_of, enc.weight, enc.count, enc.group, n_units, unit)
+        refit = StyleRefitter(enc.n_items, data, uf, freq, np.concatenate([s, beta]), ties=settings.ties)
+        boot_s = np.empty((settings.bootstrap, enc.n_items))
+        boot_b = np.empty((settings.bootstrap, len(beta)))
+        # Rounds drawn and refitted a chunk at a time (memory and cache: a few chunk x units arrays).
+        chunk = max(1, min(settings.bootstrap, CHUNK_CELLS // max(n_units, 1)))
         for start in range(0, settings.bootstrap, chunk):
-            batch: list[np.ndarray] = []
-            for _ in range(min(chunk, settings.bootstrap - start)):
-                if by_question:
-                    mult = np.bincount(rng.integers(0, n_groups, n_groups), minlength=n_groups)[group]
-                    batch.append(np.bincount(unit_of[live], enc.weight[live] * mult, n_units).astype(float))
-                else:
-                    batch.append(rng.multinomial(draws, freq / total) * (total / draws))
-            bs_s, bs_b = refit_style(enc.n_items, data, uf, np.stack(batch), init, ties=settings.ties, tol=1e-6)
-            boot_s.extend(bs_s)
-            boot_b.extend(bs_b)
-        low, high = percentile_interval(to_ratings(np.stack(boot_s), **kw), settings.confidence)
-        b_low, b_high = percentile_interval(np.stack(boot_b), settings.confidence)
+            size = min(chunk, settings.bootstrap - start)
+            boot_s[start : start + size], boot_b[start : start + size] = refit(sampler.draw_many(rng, size))
+        low, high = percentile_interval(to_ratings(boot_s, **kw), settings.confidence)
+        b_low, b_high = percentile_interval(boot_b, settings.confidence)
     rows: list[dict[str, Any]] = [
         {"model": m, "rating": float(ratings[k]), "ci_low": float(low[k]), "ci_high": float(high[k])}
         for k, m in enumerate(enc.models)
