@@ -17,10 +17,10 @@ import pandas as pd
 from arena.rating import newton
 from arena.rating.bootstrap import make_resampler, percentile_interval
 from arena.rating.bt import DEFAULT_RIDGE, canonical, to_ratings
-from arena.rating.frame import A_WINS, B_WINS, TIE, encode
+from arena.rating.frame import A_WINS, B_WINS, TIE, Encoded, encode
 from arena.rating.newton import add_ridge, pair_hessian
 from arena.rating.settings import RatingSettings
-from arena.rating.style_refit import StyleRefitter
+from arena.rating.style_refit import StyleRefitter, bootstrap_style
 
 FEATURES: tuple[str, ...] = ("len", "header", "list", "bold")
 CHUNK_CELLS = 4_000_000
@@ -187,12 +187,16 @@ def _units(
     return ca[first], cb[first], co[first], cf[first], inverse
 
 
-def style_extras(frame: pd.DataFrame, settings: RatingSettings, rng: np.random.Generator) -> dict[str, Any]:
+def style_extras(
+    frame: pd.DataFrame, settings: RatingSettings, rng: np.random.Generator, *, enc: Encoded | None = None
+) -> dict[str, Any]:
     """Style-controlled ratings and coefficients with bootstrap intervals, JSON-ready.
 
     The fit runs on merged identical battles with frequencies ``count * weight``. The bootstrap draws
     single battles (a multinomial over the merged battles, in a canonical order) or whole questions, as
     the Bradley-Terry bootstrap does; battles without question ids are each their own question.
+
+    ``enc``: :func:`~arena.rating.frame.encode` of ``frame`` (default models order), when the caller has it.
 
     Returns:
         ``{"features", "coefficients", "coef_low", "coef_high", "rows"}`` or ``{"warning": ...}`` when
@@ -201,9 +205,10 @@ def style_extras(frame: pd.DataFrame, settings: RatingSettings, rng: np.random.G
     feats, names = style_features(frame)
     if not names:
         return {"warning": "style control needs len_a/len_b (and header/list/bold) columns; none found"}
-    # The model list as encode() would sort it, from the distinct names only (cheaper than a set of every row).
-    names_ab = pd.unique(pd.concat([frame["model_a"], frame["model_b"]], ignore_index=True))
-    enc = encode(frame, models=sorted(set(names_ab)))
+    if enc is None:
+        # The model list as encode() sorts it, from the distinct names only (cheaper than a set of every row).
+        names_ab = pd.unique(pd.concat([frame["model_a"], frame["model_b"]], ignore_index=True))
+        enc = encode(frame, models=sorted(set(names_ab)))
     ua, ub, uo, uf, unit_of = _units(enc.a, enc.b, enc.outcome, feats)
     n_units = len(ua)
     data = (ua, ub, uo)
@@ -225,13 +230,9 @@ def style_extras(frame: pd.DataFrame, settings: RatingSettings, rng: np.random.G
         unit = settings.resample if enc.has_questions else "battle"
         sampler = make_resampler(unit_of, enc.weight, enc.count, enc.group, n_units, unit)
         refit = StyleRefitter(enc.n_items, data, uf, freq, np.concatenate([s, beta]), ties=settings.ties)
-        boot_s = np.empty((settings.bootstrap, enc.n_items))
-        boot_b = np.empty((settings.bootstrap, len(beta)))
         # Rounds drawn and refitted a chunk at a time (memory and cache: a few chunk x units arrays).
         chunk = max(1, min(settings.bootstrap, CHUNK_CELLS // max(n_units, 1)))
-        for start in range(0, settings.bootstrap, chunk):
-            size = min(chunk, settings.bootstrap - start)
-            boot_s[start : start + size], boot_b[start : start + size] = refit(sampler.draw_many(rng, size))
+        boot_s, boot_b = bootstrap_style(refit, sampler, settings.bootstrap, rng, chunk)
         low, high = percentile_interval(to_ratings(boot_s, **kw), settings.confidence)
         b_low, b_high = percentile_interval(boot_b, settings.confidence)
     rows: list[dict[str, Any]] = [

@@ -17,8 +17,11 @@ coefficients by about 1e-9 on Chatbot-Arena-sized data, far below the tolerance 
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
+
 import numpy as np
 
+from arena.rating.bootstrap import Resampler
 from arena.rating.bt import DEFAULT_RIDGE
 from arena.rating.frame import A_WINS, B_WINS, TIE
 
@@ -179,3 +182,33 @@ class StyleRefitter:
         offset = (0.5 * (s[:, self.cell_a] - s[:, self.cell_b])).astype(np.float32)
         half += np.repeat(offset, self.sizes, axis=1)
         return np.tanh(half, out=half)
+
+
+def bootstrap_style(
+    refit: StyleRefitter, sampler: Resampler, rounds: int, rng: np.random.Generator, chunk: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``rounds`` bootstrap refits, drawn ``chunk`` rounds at a time by ``sampler`` and solved by ``refit``.
+
+    A chunk is solved in a worker thread while the next one is drawn (numpy releases the GIL in both, so two
+    cores work at once); the draws are made in order by this thread, so the result is the same as drawing and
+    solving in turn.
+
+    Returns:
+        ``(strengths (rounds, n_items), coefficients (rounds, d))``.
+    """
+    out_s = np.empty((rounds, refit.n))
+    out_b = np.empty((rounds, refit.d))
+
+    def solve(start: int, weights: np.ndarray) -> None:
+        out_s[start : start + len(weights)], out_b[start : start + len(weights)] = refit(weights)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        solving: Future[None] | None = None
+        for start in range(0, rounds, chunk):
+            weights = sampler.draw_many(rng, min(chunk, rounds - start))
+            if solving is not None:
+                solving.result()
+            solving = pool.submit(solve, start, weights)
+        if solving is not None:
+            solving.result()
+    return out_s, out_b

@@ -7,11 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from arena.rating import RatingSettings, compute_leaderboard
+from arena.rating import RatingSettings, compute_leaderboard, validate_frame
 from arena.rating.bootstrap import make_resampler
 from arena.rating.bt import DEFAULT_RIDGE
-from arena.rating.frame import A_WINS, B_WINS, TIE
-from arena.rating.style import _units, fit_style, style_features, style_hessian
+from arena.rating.frame import A_WINS, B_WINS, TIE, encode
+from arena.rating.style import _units, fit_style, style_extras, style_features, style_hessian
 from arena.rating.style_refit import StyleRefitter
 
 TOL = 1e-6
@@ -131,3 +131,15 @@ def test_bootstrap_interval_width_matches_the_models_standard_error() -> None:
     width = style["coef_high"][0] - style["coef_low"][0]
     assert width == pytest.approx(2 * 1.959964 * se[4], rel=0.2)
     assert style["coef_low"][0] < 0.4 < style["coef_high"][0]
+
+
+def test_style_extras_with_the_callers_encoding_is_the_same() -> None:
+    a, b, outcome, feats = _battles(n=800, seed=6)
+    names = np.array(["m0", "m1", "m2", "m3", "m4"])
+    winner = np.where(outcome == A_WINS, "model_a", np.where(outcome == B_WINS, "model_b", "tie"))
+    frame = validate_frame(pd.DataFrame({"model_a": names[a], "model_b": names[b], "winner": winner,
+                                         "len_a": (300 * np.exp(feats[:, 0])).astype(int), "len_b": 300}))
+    settings = RatingSettings(style_control=True, bootstrap=30, seed=0)
+    want = style_extras(frame, settings, np.random.default_rng(0))
+    assert style_extras(frame, settings, np.random.default_rng(0), enc=encode(frame)) == want
+    assert want["features"] == ["len"] and want["coef_low"][0] < want["coefficients"][0] < want["coef_high"][0]
