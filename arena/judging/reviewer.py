@@ -41,6 +41,10 @@ COMMIT_N = 256
 STREAM_CHUNK = 4096
 """Games handed at once to a provider that streams its results (its own concurrency bounds what is in
 flight; a large chunk leaves it idle only once per chunk, while its slowest calls finish)."""
+STREAM_WAVES = 32
+"""A streaming provider's chunk also holds at least this many times its concurrency: between two chunks
+it idles for about one call (its slowest calls finishing, then new connections), so a chunk of 32 waves
+keeps that barrier near 1/32 of the time at any concurrency (4096 games alone are 16 waves at 256)."""
 
 
 @dataclass
@@ -80,13 +84,18 @@ def _error_kind(error: str) -> str:
     return error.split(":", 1)[0].strip()[:60]
 
 
-def make_judgment(judge: Judge, game: Game, completion: Completion, prompt_name: str, notes: list[str]) -> Judgment:
-    """Turn a judge reply into a judgment record (parsing failures become ``error``)."""
+def make_judgment(judge: Judge, game: Game, completion: Completion, prompt_name: str, notes: list[str],
+                  key: str | None = None) -> Judgment:
+    """Turn a judge reply into a judgment record (parsing failures become ``error``).
+
+    ``key`` is ``judge.key(game)`` when the caller has it already (the reviewer computes it once per game,
+    to find what is pending); None computes it here.
+    """
     parsed = judge.parse(completion.text) if completion.error is None else None
     error = completion.error if completion.error is not None else (parsed.error if parsed else None)
     probabilities = completion.meta.get("probabilities") if completion.meta else None
     return Judgment(
-        key=judge.key(game),
+        key=judge.key(game) if key is None else key,
         game_key=game.game_key,
         mode=game.mode,
         question_id=game.question.question_id,
@@ -116,11 +125,19 @@ def make_judgment(judge: Judge, game: Game, completion: Completion, prompt_name:
 
 def pending_games(games: Sequence[Game], judge: Judge, store: JsonlStore[Judgment], retry_errors: bool) -> list[Game]:
     """Games with no judgment on disk (or, with ``retry_errors``, only an errored one)."""
+    return [g for g, _ in _pending(games, judge, store, retry_errors)]
+
+
+def _pending(games: Sequence[Game], judge: Judge, store: JsonlStore[Judgment],
+             retry_errors: bool) -> list[tuple[Game, str]]:
+    """:func:`pending_games` with each game's judgment key (computed once: a key hashes the judge spec,
+    the prompt and the question, about as much CPU as rendering the game)."""
     todo = []
     for g in games:
-        done = store.get(judge.key(g))
+        key = judge.key(g)
+        done = store.get(key)
         if done is None or (retry_errors and done.error is not None):
-            todo.append(g)
+            todo.append((g, key))
     return todo
 
 
@@ -193,12 +210,17 @@ def _attach_run_dir(provider: object, run_dir: Path) -> None:
 
 
 def _chunk_size(provider: object, chunk_size: int, todo: int) -> int:
+    """Games rendered and handed to the provider at once (see :func:`review`)."""
     seen = provider
+    concurrency = 1
     while seen is not None:  # a batch API provider takes everything in one call: one batch, not many
         if getattr(seen, "wants_all", False):
             return max(todo, 1)
+        concurrency = max(concurrency, int(getattr(seen, "concurrency", 1) or 1))
         seen = getattr(seen, "inner", None)
-    return max(chunk_size, STREAM_CHUNK) if isinstance(provider, StreamingProvider) else chunk_size
+    if not isinstance(provider, StreamingProvider):
+        return chunk_size
+    return max(chunk_size, STREAM_CHUNK, STREAM_WAVES * concurrency)
 
 
 def review(
@@ -218,13 +240,13 @@ def review(
 
     Args:
         chunk_size: games rendered and handed to the provider at once (a streaming provider gets at least
-            ``STREAM_CHUNK``, a batch API provider all of them).
+            ``STREAM_CHUNK`` and ``STREAM_WAVES`` times its concurrency, a batch API provider all of them).
         commit_s, commit_n: the commit window (see the module docstring): what a kill can cost beyond the
             calls in flight.
     """
     store: JsonlStore[Judgment] = JsonlStore(judgments_path(run_dir), Judgment)
     stats = ReviewStats(planned=len(games))
-    todo = pending_games(games, judge, store, retry_errors)
+    todo = _pending(games, judge, store, retry_errors)
     stats.done_before = len(games) - len(todo)
     if not todo:
         return stats
@@ -236,20 +258,21 @@ def review(
     try:
         for i in range(0, len(todo), size):
             chunk = todo[i : i + size]
-            rendered = [judge.render(g) for g in chunk]
+            rendered = [judge.render(g) for g, _ in chunk]
             convs = [r.conversation for r in rendered]
             if isinstance(provider, StreamingProvider):
                 # Each judgment goes to the writer as its call returns: a kill loses only the calls in
                 # flight and one commit window.
                 for k, c in provider.generate_iter(convs, settings):
-                    rec = make_judgment(judge, chunk[k], c, rendered[k].prompt.name, rendered[k].notes)
+                    (g, key), r = chunk[k], rendered[k]
+                    rec = make_judgment(judge, g, c, r.prompt.name, r.notes, key)
                     writer.add((rec,))
                     _count(stats, rec)
                     bar.update(1)
             else:
                 completions = provider.generate(convs, settings)
-                records = [make_judgment(judge, g, c, r.prompt.name, r.notes)
-                           for g, c, r in zip(chunk, completions, rendered, strict=True)]
+                records = [make_judgment(judge, g, c, r.prompt.name, r.notes, key)
+                           for (g, key), c, r in zip(chunk, completions, rendered, strict=True)]
                 writer.add(records)
                 for rec in records:
                     _count(stats, rec)
