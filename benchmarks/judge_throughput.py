@@ -11,9 +11,14 @@ The stub (``tests/helpers/openai_stub.py``, asyncio, in its own process) answers
 
 Goal (issue 14): ``review()`` at >= 90% of the provider's own rate at concurrency 64 and 256. The table
 header gives the machine's load average: the stub, the client and the judge stage share its CPUs, so a
-busy machine measures its own load, not the code.
+busy machine measures its own load, not the code. With ``--repeats N`` each measurement is made N times,
+interleaved (review, provider, thread pool, then again), and the table gives medians; ``review / provider``
+is the median of the N ratios of a review run to the provider run right after it. The second table gives
+the CPU time of this process (client and judge stage; the stub runs apart) per judged game, which a
+loaded machine disturbs less than games/s: once the client is CPU-bound (256 in flight), games/s is
+about the inverse of it.
 
-Run: ``python benchmarks/judge_throughput.py [--latency-ms 100] [--concurrency 1 8 32 64 256]``.
+Run: ``python benchmarks/judge_throughput.py [--latency-ms 100] [--concurrency 1 8 32 64 256] [--repeats 3]``.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,6 +34,7 @@ import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -81,24 +88,31 @@ def make_games(n: int) -> tuple[list[Game], Judge]:
     return games, judge
 
 
-def bench_review(url: str, c: int, games: list[Game], judge: Judge) -> float:
+class Measured(NamedTuple):
+    rate: float
+    """Games per second."""
+    cpu_us: float
+    """CPU time of this process per game, in microseconds."""
+
+
+def bench_review(url: str, c: int, games: list[Game], judge: Judge) -> Measured:
     provider = OpenAIProvider("stub", base_url=url, concurrency=c, timeout_s=30)
     with tempfile.TemporaryDirectory() as tmp:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         stats = review(games, judge, provider, Path(tmp), SETTINGS, chunk_size=max(c * 2, 32), progress=False)
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     assert stats.judged == len(games) and stats.errors == 0, stats
-    return len(games) / elapsed
+    return Measured(len(games) / elapsed, 1e6 * cpu / len(games))
 
 
-def bench_provider(url: str, c: int, games: list[Game], judge: Judge) -> float:
+def bench_provider(url: str, c: int, games: list[Game], judge: Judge) -> Measured:
     provider = OpenAIProvider("stub", base_url=url, concurrency=c, timeout_s=30)
     convs = [judge.render(g).conversation for g in games]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     out = provider.generate(convs, SETTINGS)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     assert all(x.error is None for x in out)
-    return len(games) / elapsed
+    return Measured(len(games) / elapsed, 1e6 * cpu / len(games))
 
 
 def bench_thread_pool(url: str, c: int, games: list[Game], judge: Judge) -> float:
@@ -124,10 +138,13 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=100.0)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32, 64, 256])
     parser.add_argument("--seconds", type=float, default=2.0, help="Ideal duration of each measurement.")
+    parser.add_argument("--repeats", type=int, default=1, help="Measurements of each kind per concurrency (medians shown).")
     args = parser.parse_args()
     latency = args.latency_ms / 1000
     proc, url = start_stub(args.latency_ms)
     os.environ.pop("OPENAI_API_KEY", None)  # loopback: no key needed, none sent
+    load_before = os.getloadavg()
+    med = statistics.median
     try:
         rows = []
         for c in args.concurrency:
@@ -135,18 +152,30 @@ def main() -> None:
             n = max(16, int(ideal * args.seconds))
             games, judge = make_games(n)
             bench_provider(url, c, games[: min(n, 2 * c)], judge)  # warm up connections and imports
-            r = bench_review(url, c, games, judge)
-            p = bench_provider(url, c, games, judge)
-            t = bench_thread_pool(url, c, games, judge)
-            rows.append((c, n, ideal, r, p, t))
+            runs = []
+            for _ in range(max(1, args.repeats)):
+                runs.append((bench_review(url, c, games, judge), bench_provider(url, c, games, judge),
+                             bench_thread_pool(url, c, games, judge)))
+            r, p = med(x[0].rate for x in runs), med(x[1].rate for x in runs)
+            ratio = med(x[0].rate / x[1].rate for x in runs)
+            ratios = ", ".join(f"{100 * x[0].rate / x[1].rate:.0f}" for x in runs)
+            cpu_r, cpu_p = med(x[0].cpu_us for x in runs), med(x[1].cpu_us for x in runs)
+            rows.append((c, n, ideal, r, p, ratio, ratios, med(x[2] for x in runs), cpu_r, cpu_p))
         load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+        before = " / ".join(f"{x:.1f}" for x in load_before)
         print(f"\njudge throughput, stub latency {args.latency_ms:g} ms, {os.cpu_count()} CPUs, load average {load} "
-              "(games/s; % of ideal)\n")
-        print("| concurrency | games | ideal | arena review() | arena provider | review / provider | thread pool + openai SDK |")
+              f"(at the start {before}), {max(1, args.repeats)} repeat(s), medians (games/s; % of ideal)\n")
+        print("| concurrency | games | ideal | arena review() | arena provider | review / provider (each repeat) "
+              "| thread pool + openai SDK |")
         print("|---:|---:|---:|---:|---:|---:|---:|")
-        for c, n, ideal, r, p, t in rows:
+        for c, n, ideal, r, p, ratio, ratios, t, _, _ in rows:
             print(f"| {c} | {n} | {ideal:.1f} | {r:.1f} ({100 * r / ideal:.0f}%) | {p:.1f} ({100 * p / ideal:.0f}%) "
-                  f"| {100 * r / p:.0f}% | {t:.1f} ({100 * t / ideal:.0f}%) |")
+                  f"| {100 * ratio:.0f}% ({ratios}) | {t:.1f} ({100 * t / ideal:.0f}%) |")
+        print("\nCPU time of the client process per judged game (µs, medians)\n")
+        print("| concurrency | arena review() | arena provider | review / provider |")
+        print("|---:|---:|---:|---:|")
+        for c, *_, cpu_r, cpu_p in rows:
+            print(f"| {c} | {cpu_r:.0f} | {cpu_p:.0f} | {cpu_r / cpu_p:.2f} |")
     finally:
         proc.terminate()
         proc.wait(5)
