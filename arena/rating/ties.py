@@ -73,6 +73,11 @@ class TieLikelihood(Protocol):
         """``(log p, d log p / dd, d log p / d extra (n_cells, n_extra))`` for each cell's kind."""
         ...
 
+    def derivatives(self, d: np.ndarray, extra: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(d log p / dd (n_cells, R), d log p / d extra (n_cells, n_extra, R))`` for ``R`` parameter sets at
+        once: ``d`` is ``(n_cells, R)``, ``extra`` ``(n_extra, R)``."""
+        ...
+
     def curvature(self, d: np.ndarray, extra: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Second derivatives of each cell's log p: ``(in d d (n_cells,), in d extra (n_cells, n_extra),
         in extra extra (n_cells, n_extra, n_extra))``."""
@@ -97,6 +102,12 @@ class Davidson:
         self.kinds = [k for k in (TIE_KIND, BOTHBAD_KIND) if cells.weight[cells.kind == k].sum() > 0]
         self.n_extra = len(self.kinds)
         _, self.share = _shares(cells)
+        col = np.full(len(cells.kind), -1)
+        col[self.kind == I_WINS], col[self.kind == J_WINS] = 0, 1
+        for m, k in enumerate(self.kinds):
+            col[self.kind == k] = 2 + m
+        self.col = col
+        """Each cell's outcome among ``(i wins, j wins, one per nu)``; -1: a kind with no parameter."""
 
     def initial(self) -> np.ndarray:
         rest = max(1.0 - sum(self.share.values()), 1e-6)
@@ -104,19 +115,22 @@ class Davidson:
 
     def logp(self, d: np.ndarray, extra: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         terms = np.column_stack([d / 2, -d / 2] + [np.full(len(d), e) for e in extra])
-        log_z = np.logaddexp.reduce(terms, axis=1)
-        prob = np.exp(terms - log_z[:, None])
-        col = np.full(len(d), -1)
-        col[self.kind == I_WINS], col[self.kind == J_WINS] = 0, 1
-        for m, k in enumerate(self.kinds):
-            col[self.kind == k] = 2 + m
-        live = col >= 0
-        safe = np.where(live, col, 0)
-        lp = np.where(live, terms[np.arange(len(d)), safe] - log_z, 0.0)
-        dd = np.where(live, 0.5 * (col == 0) - 0.5 * (col == 1) - (prob[:, 0] - prob[:, 1]) / 2, 0.0)
-        de = np.column_stack([(col == 2 + m) - prob[:, 2 + m] for m in range(self.n_extra)]) * live[:, None] \
-            if self.n_extra else np.zeros((len(d), 0))
-        return lp, dd, de
+        live = self.col >= 0
+        lp = np.where(live, terms[np.arange(len(d)), np.where(live, self.col, 0)] - np.logaddexp.reduce(terms, axis=1),
+                      0.0)
+        dd, de = self.derivatives(d[:, None], extra[:, None])
+        return lp, dd[:, 0], de[:, :, 0]
+
+    def derivatives(self, d: np.ndarray, extra: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # log p = t_col - logsumexp(t), t = (d/2, -d/2, extra...): d/dt_c = [c = col] - p_c.
+        terms = np.concatenate([d[None] / 2, -d[None] / 2, np.broadcast_to(extra[:, None, :], (self.n_extra, *d.shape))])
+        prob = np.exp(terms - terms.max(axis=0))
+        prob /= prob.sum(axis=0)
+        col, live = self.col[:, None], (self.col >= 0)[:, None]
+        dd = np.where(live, 0.5 * (col == 0) - 0.5 * (col == 1) - (prob[0] - prob[1]) / 2, 0.0)
+        de = np.stack([np.where(live, (col == 2 + m) - prob[2 + m], 0.0) for m in range(self.n_extra)], axis=1) \
+            if self.n_extra else np.zeros((d.shape[0], 0, d.shape[1]))
+        return dd, de
 
     def curvature(self, d: np.ndarray, extra: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         # log p = t_col - logsumexp(t), t = (d/2, -d/2, extra...): minus the covariance of dt under p.
@@ -148,20 +162,27 @@ class RaoKupper:
         return np.zeros(self.n_extra)
 
     def logp(self, d: np.ndarray, extra: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        b = float(extra[0]) if self.n_extra else -np.inf
-        a = float(np.logaddexp(0.0, b)) if self.n_extra else 0.0
-        sig_lo, sig_hi = 1 / (1 + np.exp(d - a)), 1 / (1 + np.exp(-(a + d)))  # sigma(a - d), sigma(a + d)
+        a = float(np.logaddexp(0.0, extra[0])) if self.n_extra else 0.0
         win, loss, tie = self.kind == I_WINS, self.kind == J_WINS, self.kind == TIE_KIND
         lp = np.where(win, -np.logaddexp(0.0, a - d), 0.0) + np.where(loss, -np.logaddexp(0.0, a + d), 0.0)
+        if self.n_extra:
+            log_gap = np.log(np.expm1(2 * a))  # log(theta^2 - 1)
+            lp = lp + np.where(tie, log_gap - np.logaddexp(d / 2, a - d / 2) - np.logaddexp(-d / 2, a + d / 2), 0.0)
+        dd, de = self.derivatives(d[:, None], extra[:, None])
+        return lp, dd[:, 0], de[:, :, 0]
+
+    def derivatives(self, d: np.ndarray, extra: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        b = extra[0] if self.n_extra else np.full(d.shape[1], -np.inf)
+        a = np.logaddexp(0.0, b) if self.n_extra else np.zeros(d.shape[1])
+        sig_lo, sig_hi = 1 / (1 + np.exp(d - a)), 1 / (1 + np.exp(-(a + d)))  # sigma(a - d), sigma(a + d)
+        win, loss, tie = ((self.kind == k)[:, None] for k in (I_WINS, J_WINS, TIE_KIND))
         dd = np.where(win, sig_lo, 0.0) - np.where(loss, sig_hi, 0.0)
         if not self.n_extra:
-            return lp, dd, np.zeros((len(d), 0))
-        log_gap = np.log(np.expm1(2 * a))  # log(theta^2 - 1)
-        lp = lp + np.where(tie, log_gap - np.logaddexp(d / 2, a - d / 2) - np.logaddexp(-d / 2, a + d / 2), 0.0)
+            return dd, np.zeros((d.shape[0], 0, d.shape[1]))
         dd = dd + np.where(tie, sig_lo - sig_hi, 0.0)
         da = -np.where(win, sig_lo, 0.0) - np.where(loss, sig_hi, 0.0)
         da = da + np.where(tie, 2.0 / -np.expm1(-2 * a) - sig_lo - sig_hi, 0.0)
-        return lp, dd, (da / (1 + np.exp(-b)))[:, None]
+        return dd, (da / (1 + np.exp(-b)))[:, None, :]
 
     def curvature(self, d: np.ndarray, extra: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         b = float(extra[0]) if self.n_extra else -np.inf
@@ -194,11 +215,26 @@ def _objective(model: TieLikelihood, cells: TieCells, w: np.ndarray, x: np.ndarr
 
 def gradient(model: TieLikelihood, cells: TieCells, w: np.ndarray, x: np.ndarray, ridge: float) -> np.ndarray:
     """Gradient of the penalised negative log-likelihood in ``(strengths, extra)``."""
+    return gradients(model, cells, _incidence(cells), w[:, None], x[:, None], ridge)[:, 0]
+
+
+def _incidence(cells: TieCells) -> csr_matrix:
+    """``(n_items, n_cells)``: +1 at ``(i, cell)``, -1 at ``(j, cell)``."""
+    m = len(cells.i)
+    cols = np.r_[np.arange(m), np.arange(m)]
+    return csr_matrix((np.r_[np.ones(m), -np.ones(m)], (np.r_[cells.i, cells.j], cols)), shape=(cells.n_items, m))
+
+
+def gradients(
+    model: TieLikelihood, cells: TieCells, incidence: csr_matrix, w: np.ndarray, x: np.ndarray, ridge: float
+) -> np.ndarray:
+    """:func:`gradient` for ``R`` cell weightings and parameter sets at once: ``w`` is ``(n_cells, R)``, ``x``
+    ``(n_items + n_extra, R)``; ``incidence`` is :func:`_incidence` of ``cells``."""
     n = cells.n_items
-    _, dd, de = model.logp(x[cells.i] - x[cells.j], x[n:])
-    g = np.empty(len(x))
-    g[:n] = -(np.bincount(cells.i, w * dd, n) - np.bincount(cells.j, w * dd, n)) + ridge * x[:n] + x[:n].sum()
-    g[n:] = -(w[:, None] * de).sum(axis=0)
+    dd, de = model.derivatives(x[cells.i] - x[cells.j], x[n:])
+    g = np.empty_like(x)
+    g[:n] = -(incidence @ (w * dd)) + ridge * x[:n] + x[:n].sum(axis=0)
+    g[n:] = -(w[:, None, :] * de).sum(axis=0)
     return g
 
 
@@ -262,23 +298,32 @@ def bootstrap(
     *,
     ridge: float = DEFAULT_RIDGE,
     tol: float = 1e-6,
+    chunk: int = 64,
 ) -> np.ndarray:
     """Refit every row of cell weights ``draws`` from the point estimate ``x0``, reusing the full-data
-    Hessian ``hess`` (as the Bradley-Terry bootstrap does); a round that does not contract is refitted by
+    Hessian ``hess`` (as the Bradley-Terry bootstrap does), ``chunk`` rounds at a time as one batch of
+    Newton steps; a round that does not contract, or has not converged after 50 steps, is refitted alone by
     :func:`fit`. Returns strengths, ``(rounds, n_items)``, each row mean zero."""
     n = cells.n_items
     inv = np.linalg.inv(hess)
+    incidence = _incidence(cells)
     out = np.empty((len(draws), n))
-    for r, w in enumerate(draws):
-        x, last = x0.copy(), np.inf
+    for start in range(0, len(draws), chunk):
+        w = np.ascontiguousarray(np.asarray(draws[start : start + chunk], dtype=float).T)
+        rounds = w.shape[1]
+        x = np.repeat(np.asarray(x0, dtype=float)[:, None], rounds, axis=1)
+        done, failed, last = np.zeros(rounds, bool), np.zeros(rounds, bool), np.full(rounds, np.inf)
         for _ in range(50):
-            step = inv @ gradient(model, cells, w, x, ridge)
-            size = float(np.abs(step).max())
-            if not np.isfinite(size) or size > 2 * last:
-                x = fit(model, cells, w, init=x0, ridge=ridge, tol=tol)
+            step = inv @ gradients(model, cells, incidence, w, x, ridge)
+            size = np.abs(step).max(axis=0)
+            failed |= ~done & ~(np.isfinite(size) & (size <= 2 * last))
+            move = ~done & ~failed
+            x[:, move] -= step[:, move]
+            last = np.where(move, size, last)
+            done |= move & (size < tol)
+            if (done | failed).all():
                 break
-            x, last = x - step, size
-            if size < tol:
-                break
-        out[r] = x[:n] - x[:n].mean()
+        for r in np.flatnonzero(~done):
+            x[:, r] = fit(model, cells, w[:, r], init=x0, ridge=ridge, tol=tol)
+        out[start : start + rounds] = (x[:n] - x[:n].mean(axis=0)).T
     return out

@@ -32,3 +32,33 @@ def test_analytic_hessian_matches_differences(likelihood: type, kinds: list[int]
     analytic = ties.hessian(model, cells, cells.weight, x, 0.01)
     np.testing.assert_allclose(analytic, analytic.T)
     np.testing.assert_allclose(analytic, _central_difference(model, cells, x, 0.01), atol=1e-6)
+
+
+@pytest.mark.parametrize("likelihood", [ties.Davidson, ties.RaoKupper])
+@pytest.mark.parametrize("kinds", [[0, 1, 2, 3], [0, 1]])
+def test_batched_bootstrap_is_one_fit_per_round(likelihood: type, kinds: list[int]) -> None:
+    """The bootstrap's batched Newton steps (all rounds of a chunk at once, the full-data Hessian) land where a
+    separate maximum-likelihood fit of each round lands; chunk boundaries change nothing beyond rounding."""
+    rng = np.random.default_rng(5)
+    n, m = 5, 120
+    i = rng.integers(0, n, m)
+    j = (i + rng.integers(1, n, m)) % n
+    cells, _ = ties.tie_cells(_encoded(np.minimum(i, j), np.maximum(i, j), rng.choice(kinds, m), n), np.ones(m),
+                              bothbad_apart=True)
+    model = likelihood(cells)
+    x = ties.fit(model, cells, cells.weight)
+    hess = ties.hessian(model, cells, cells.weight, x, ties.DEFAULT_RIDGE)
+    draws = rng.multinomial(int(cells.weight.sum()), cells.weight / cells.weight.sum(), size=7).astype(float)
+    boot = ties.bootstrap(model, cells, draws, x, hess, chunk=3)
+    for r, w in enumerate(draws):
+        alone = ties.fit(model, cells, w, init=x)[:n]
+        np.testing.assert_allclose(boot[r], alone - alone.mean(), atol=1e-5)
+    np.testing.assert_allclose(boot, ties.bootstrap(model, cells, draws, x, hess, chunk=64), atol=1e-12)
+
+
+def _encoded(a: np.ndarray, b: np.ndarray, kind: np.ndarray, n: int):
+    from arena.rating.frame import A_WINS, B_WINS, TIE, Encoded
+
+    outcome = np.select([kind == 0, kind == 1], [A_WINS, B_WINS], TIE)
+    ones = np.ones(len(a))
+    return Encoded([f"m{k}" for k in range(n)], a, b, outcome, ones, ones, np.arange(len(a)), bothbad=kind == 3)
