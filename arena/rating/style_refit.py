@@ -6,7 +6,8 @@ chunk together by Newton iterations from the point estimate that reuse one Hessi
 ``P(a beats b) = sigma(z)``, ``z = s_a - s_b + beta . f``, written as ``p = (1 + tanh(z / 2)) / 2``, so the
 gradient of a round with unit weights ``w`` is ``X^T (w (c - tanh(z / 2) / 2))`` with ``c = y - 1/2``:
 
-- the part ``X^T (w c)`` is linear in the weights and computed once per round, in float64;
+- the part ``X^T (w c)`` is linear in the weights and computed once per round (its features' part by float32
+  BLAS, as below);
 - ``tanh(z / 2)`` (units x rounds: the only per-iteration transcendental) and its product with the weights are
   float32; the products are summed per cell (pair and outcome, the units being sorted so that each cell is one
   contiguous block) in float64 for the strengths, and against the features by float32 BLAS for the coefficients.
@@ -94,11 +95,10 @@ class StyleRefitter:
         self.to_models = np.zeros((len(first), n))
         self.to_models[np.arange(len(first)), self.cell_a] += 1.0
         self.to_models[np.arange(len(first)), self.cell_b] -= 1.0
-        self.f64 = np.ascontiguousarray(f)
-        self.f32 = self.f64.astype(np.float32)
+        self.f32 = np.ascontiguousarray(f, dtype=np.float32)
         self.half_f32t = np.ascontiguousarray(0.5 * f.T, dtype=np.float32)
         self.sizes = np.diff(np.r_[first, len(cell)])
-        self.c_f = self.f64 * np.repeat(self.cell_c, self.sizes)[:, None]
+        self.c_f32 = (f * np.repeat(self.cell_c, self.sizes)[:, None]).astype(np.float32)
         self.t0 = np.tanh(0.5 * (z0[order])).astype(np.float32)
         # Each model's curvature (its diagonal Hessian entry, less ridge and gauge) in the full data, and the mean
         # curvature per battle of each cell, to compare a round's against (see __call__).
@@ -118,17 +118,18 @@ class StyleRefitter:
         rounds = len(w)
         theta = np.tile(self.init, (rounds, 1))
         cell_w = self._cell_sums(w)
+        w32 = w.astype(np.float32)
         linear = np.empty((rounds, n + self.d))
         linear[:, :n] = (cell_w * self.cell_c) @ self.to_models
-        linear[:, n:] = w @ self.c_f
+        linear[:, n:] = w32 @ self.c_f32
         # A model whose curvature in a round is far from the full data's (few or none of its battles drawn) makes
         # the shared Hessian a poor guide, and a small gradient can then hide a large error: refit those alone.
         ratio = (cell_w * self.cell_mean_h) @ np.abs(self.to_models) / np.where(self.model_h > 0, self.model_h, 1.0)
         far = ((ratio < 1.0 - MAX_CURVATURE_CHANGE) | (ratio > 1.0 + MAX_CURVATURE_CHANGE))[:, self.model_h > 0]
         fallback: list[int] = np.flatnonzero(far.any(axis=1)).tolist()
         live = np.flatnonzero(~far.any(axis=1))  # rounds still iterating; w, linear and t hold only these rows
-        w32 = w[live].astype(np.float32)
-        linear = linear[live]
+        if len(live) < rounds:
+            w32, linear = w32[live], linear[live]
         last = np.full(rounds, np.inf)
         t: np.ndarray = self.t0
         for it in range(MAX_ITER):
