@@ -7,6 +7,8 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 
+from arena.judging import reviewer
+from arena.judging.judge import Judge
 from arena.judging.plan import plan_games
 from arena.judging.reviewer import GroupWriter, judgments_path, make_judgment, review
 from arena.providers.base import Completion, Conversation, GenerationSettings, StreamingProvider
@@ -148,3 +150,43 @@ def test_streaming_provider_gets_one_large_chunk(tmp_path, games, make_judge) ->
     provider.generate_iter = spy  # type: ignore[method-assign]
     review(games, make_judge(), provider, tmp_path, SETTINGS, chunk_size=3, progress=False)
     assert seen == [len(games)]  # no per-chunk barrier: the provider's own concurrency bounds what is in flight
+
+
+def test_streaming_chunk_scales_with_the_providers_concurrency(tmp_path, games, make_judge, monkeypatch) -> None:
+    """A chunk holds STREAM_WAVES times the concurrency: the barrier between chunks stays rare at 256 in flight."""
+    monkeypatch.setattr(reviewer, "STREAM_CHUNK", 4)
+    monkeypatch.setattr(reviewer, "STREAM_WAVES", 2)
+    for concurrency, expected in ((None, 4), (1, 4), (3, 6)):
+        provider = Streaming()
+        if concurrency is not None:
+            provider.concurrency = concurrency  # type: ignore[attr-defined]
+        seen: list[int] = []
+        original = provider.generate_iter
+
+        def spy(convs, settings, original=original, seen=seen):
+            seen.append(len(convs))
+            return original(convs, settings)
+
+        provider.generate_iter = spy  # type: ignore[method-assign]
+        run_dir = tmp_path / f"c{concurrency}"
+        stats = review(games, make_judge(), provider, run_dir, SETTINGS, chunk_size=3, progress=False)
+        assert max(seen) == expected and sum(seen) == len(games) == stats.judged
+        assert len(_stored(run_dir)) == len(games)
+
+
+def test_each_games_key_is_computed_once(tmp_path, games, make_judge, monkeypatch) -> None:
+    """The key found for the pending check is the one stored: one content hash per game, not two."""
+    judge = make_judge()
+    calls: list[str] = []
+    original = Judge.key
+
+    def counting(self, game):
+        calls.append(game.game_key)
+        return original(self, game)
+
+    monkeypatch.setattr(Judge, "key", counting)
+    review(games, judge, Streaming(), tmp_path, SETTINGS, progress=False)
+    review(games[:3], judge, Scripted(), tmp_path / "plain", SETTINGS, progress=False)
+    assert len(calls) == len(games) + 3
+    monkeypatch.setattr(Judge, "key", original)
+    assert {j.key for j in _stored(tmp_path)} == {judge.key(g) for g in games}
