@@ -141,3 +141,22 @@ def test_compare_reports_benchmark_quality_of_battle_sides() -> None:
     assert quality["a"]["fragility"]["battles_to_change_top"] >= 1
     text = format_comparison(result)
     assert "fewest battles to change #1" in text and "pair-rank Brier of A vs B" in text
+
+
+def test_correlation_intervals_come_from_each_side_s_own_bootstrap() -> None:
+    """The rounds behind the correlation intervals are the side's own rating bootstrap (the leaderboard's, reused
+    when its rounds and seed match); the two sides resample independently (B with the seed + 1), so a battles
+    file compared with itself gets a correlation of 1 with an interval below 1, not a degenerate [1, 1]."""
+    from arena.rating import RatingSettings, compute_leaderboard
+    from arena.rating.compare import _bootstrap_ratings
+
+    cols, labels = {"model_a": "left", "model_b": "right"}, {"left": "model_a", "right": "model_b", "tie": "tie"}
+    a, b = (load_side(CROWD, columns=cols, winner_labels=labels, settings=RatingSettings(bootstrap=30, seed=s))
+            for s in (7, 7))
+    assert _bootstrap_ratings(a, 30, 7) is a.samples
+    again = compute_leaderboard(a.battles, RatingSettings(bootstrap=30, seed=8)).samples
+    pd.testing.assert_frame_equal(_bootstrap_ratings(b, 30, 8), again)
+    result = compare(a, b, bootstrap=30, seed=7)
+    assert result["correlations"]["rating"]["spearman"] == pytest.approx(1.0)
+    low, high = result["bootstrap"]["intervals"]["rating"]["spearman"]
+    assert 0.5 < low <= high < 1.0

@@ -11,10 +11,11 @@ Over the models both sides rate, :func:`compare` reports:
 - Spearman, Kendall (tau-b) and Pearson correlations of the ratings and of the ranks (``scipy.stats``);
   the ranks are the leaderboard's ``rank`` column when it has one (arena's ranks: 1 + the number of models
   surely better), else ranks by rating. With battles on a side, each rating correlation gets a percentile
-  bootstrap interval: every round resamples that side's battles (whole questions when question ids repeat,
-  else single battles, a row of ``count`` n as n battles) with the seed, re-fits its ratings and
-  recomputes the correlations. Rank correlations get no interval: the interval-aware ranks of a re-fit
-  would need a bootstrap of their own in every round;
+  bootstrap interval: the correlations are recomputed on each round of that side's own rating bootstrap
+  (:func:`arena.rating.compute_leaderboard`: its method, resampling unit and counts, ``bootstrap`` rounds;
+  A seeded with the seed, B with the seed + 1, so that the two sides resample independently). Rank
+  correlations get no interval: the interval-aware ranks of a re-fit would need a bootstrap of their own
+  in every round;
 - arena-hard's agreement with confidence: over the model pairs that B separates (non-overlapping intervals
   in B), +1 when A orders the pair the same way and separates it, -1 when A separates it the other way,
   0 when A does not separate it; the mean is reported with the three counts. A side without intervals
@@ -58,6 +59,8 @@ class Side:
     battles: pd.DataFrame | None = None
     settings: Any = None
     notes: list[str] = field(default_factory=list)
+    samples: pd.DataFrame | None = None
+    """The bootstrap ratings of a side rated here (rounds x models), from ``settings``."""
 
 
 # ---------------------------------------------------------------------------------------------- reading
@@ -111,11 +114,12 @@ def _ranks(rating: np.ndarray) -> np.ndarray:
     return np.asarray(rankdata(-np.asarray(rating, float), method="min"), dtype=float)
 
 
-def _rate(battles: pd.DataFrame, settings: Any) -> pd.DataFrame:
+def _rate(battles: pd.DataFrame, settings: Any) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The board (``model, rating, ci_low, ci_high, rank``) and the bootstrap rating samples."""
     from arena.rating import compute_leaderboard
 
     result = compute_leaderboard(battles, settings)
-    return pd.DataFrame(result.rows)[["model", "rating", "ci_low", "ci_high", "rank"]]
+    return pd.DataFrame(result.rows)[["model", "rating", "ci_low", "ci_high", "rank"]], result.samples
 
 
 def load_side(
@@ -154,8 +158,9 @@ def load_side(
         battles = validate_frame(raw, where=str(path))
         if battles.empty:
             raise DataError(f"{path}: no battles to rate")
-        return Side(str(path), _rate(battles, settings), battles=battles, settings=settings,
-                    notes=list(battles.attrs.get("notes", [])))
+        board, samples = _rate(battles, settings)
+        return Side(str(path), board, battles=battles, settings=settings, notes=list(battles.attrs.get("notes", [])),
+                    samples=samples)
     return Side(str(path), board_from_table(raw, str(path)), settings=settings)
 
 
@@ -216,35 +221,18 @@ def agreement(a: pd.DataFrame, b: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def _resampled_counts(battles: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
-    """New ``count`` per row for one bootstrap round: whole questions when ids repeat, else single battles."""
-    count = battles["count"].to_numpy(float)
-    groups = pd.factorize(battles["question_id"])[0]
-    n_groups = int(groups.max()) + 1 if len(groups) else 0
-    if n_groups == len(battles):
-        # One row per question: the unit is one battle, so a row of count n is n units (a multinomial draw).
-        total = count.sum()
-        whole = int(round(total))
-        if abs(total - whole) < 1e-9 and whole > 0:
-            return rng.multinomial(whole, count / total).astype(float)
-        return count * rng.poisson(1.0, len(count))
-    draws = np.bincount(rng.integers(0, n_groups, n_groups), minlength=n_groups)
-    return count * draws[groups]
+def _bootstrap_ratings(side: Side, rounds: int, seed: int) -> pd.DataFrame:
+    """``rounds`` bootstrap rating samples of a side rated from battles (its own, when they match)."""
+    from arena.rating import RatingSettings
 
-
-def _bootstrap_ratings(side: Side, rounds: int, rng: np.random.Generator) -> list[pd.Series]:
-    from arena.rating import compute_leaderboard
-
-    assert side.battles is not None
-    settings = side.settings.model_copy(update={"bootstrap": 0})
-    out = []
-    for _ in range(rounds):
-        frame = side.battles.copy()
-        frame["count"] = _resampled_counts(side.battles, rng)
-        frame = frame[frame["count"] > 0].reset_index(drop=True)
-        rows = pd.DataFrame(compute_leaderboard(frame, settings).rows)
-        out.append(rows.set_index("model")["rating"])
-    return out
+    settings = side.settings if side.settings is not None else RatingSettings()
+    if side.samples is not None and len(side.samples) == rounds and settings.seed == seed:
+        return side.samples
+    samples = _rate(side.battles, settings.model_copy(update={"bootstrap": rounds, "seed": seed}))[1]
+    if samples is None:
+        raise DataError(f"{side.source}: rating method {settings.method!r} with these settings gives no "
+                        "bootstrap samples; compare with --bootstrap 0")
+    return samples
 
 
 def _interval(values: list[float | None], confidence: float) -> list[float | None]:
@@ -283,12 +271,12 @@ def compare(a: Side, b: Side, *, bootstrap: int = 200, seed: int = 0, confidence
     sides = [s for s in (a, b) if s.battles is not None]
     result["quality"] = _quality(a, b, bootstrap, seed, confidence)
     if bootstrap > 0 and sides:
-        rng = np.random.default_rng(seed)
-        boots = {id(s): _bootstrap_ratings(s, bootstrap, rng) for s in sides}
+        boots = {id(s): _bootstrap_ratings(s, bootstrap, seed + k).reindex(columns=common).to_numpy(float)
+                 for k, s in enumerate((a, b)) if s.battles is not None}
         samples: dict[str, list[float | None]] = {m: [] for m in _METHODS}
         for r in range(bootstrap):
-            xa = boots[id(a)][r].reindex(common).to_numpy(float) if id(a) in boots else ra
-            xb = boots[id(b)][r].reindex(common).to_numpy(float) if id(b) in boots else rb
+            xa = boots[id(a)][r] if id(a) in boots else ra
+            xb = boots[id(b)][r] if id(b) in boots else rb
             for name, value in correlations(xa, xb).items():
                 samples[name].append(value)
         result["bootstrap"] = {

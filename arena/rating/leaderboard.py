@@ -61,7 +61,9 @@ def _rate(
     baseline: str | None,
     rng: np.random.Generator,
     interval: str = DEFAULT_INTERVAL,
-) -> tuple[list[dict[str, Any]], list[str], dict[str, Any], Encoded, np.ndarray]:
+) -> tuple[list[dict[str, Any]], list[str], dict[str, Any], Encoded, np.ndarray, np.ndarray]:
+    """Rows, warnings, extras, the encoding, point ratings and bootstrap rating samples (``(rounds, n_models)``
+    in the encoding's model order; no rows without a bootstrap)."""
     if settings.style_control and settings.ties not in ("half", "drop"):
         raise UserError(f"rating.ties {settings.ties!r}: style control takes half or drop")
     method = registry.get(settings.method)
@@ -117,7 +119,7 @@ def _rate(
             wr_low, wr_high = wr, wr
         for k, row in enumerate(rows):
             row.update(win_rate=float(wr[k]), win_rate_low=float(wr_low[k]), win_rate_high=float(wr_high[k]))
-    return rows, warnings, extras, enc, point
+    return rows, warnings, extras, enc, point, boot
 
 
 def compute_leaderboard(
@@ -173,6 +175,7 @@ def compute_leaderboard(
     warnings: list[str] = frame_notes(frame)
     method: str = settings.method
     table = None
+    samples: pd.DataFrame | None = None
     score_rng = _rng(settings, stream=1)
     if scores is not None:
         table = mean_scores(scores, settings.bootstrap, score_rng, confidence=settings.confidence)
@@ -180,7 +183,9 @@ def compute_leaderboard(
         assert table is not None  # no battles and no scores was rejected above
         rows = single_rows(table)
     else:
-        rows, notes, extras, enc, point = _rate(frame, settings, baseline, rng, interval)
+        rows, notes, extras, enc, point, boot = _rate(frame, settings, baseline, rng, interval)
+        if len(boot):
+            samples = pd.DataFrame(boot, columns=enc.models)
         warnings += notes + weight_note(frame) + tie_sensitivity(enc, settings, point)
         extras.update(matrices(enc, point, registry.rating_scale(settings), settings.elo.base))
         extras["categories"] = _categories(frame, settings, baseline, warnings, interval)
@@ -213,6 +218,7 @@ def compute_leaderboard(
         settings=settings,
         warnings=list(dict.fromkeys(warnings)),
         extras=jsonable(extras),
+        samples=samples,
     )
 
 
@@ -234,6 +240,6 @@ def _categories(
                 f"category {cat!r}: anchor model {settings.anchor.model!r} has no battles; mean-anchored"
             )
         base = baseline if baseline in present else None
-        rows, _, _, _, _ = _rate(part.reset_index(drop=True), sub, base, _rng(settings), interval)
+        rows = _rate(part.reset_index(drop=True), sub, base, _rng(settings), interval)[0]
         out[str(cat)] = sorted_rows(rows)
     return out

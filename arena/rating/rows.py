@@ -25,6 +25,9 @@ class LeaderboardResult:
     settings: RatingSettings
     warnings: list[str] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
+    samples: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    """The bootstrap ratings behind the intervals, one row per round, one column per model (None without a
+    bootstrap); kept in memory for further statistics (e.g. ``arena compare``), not written to files."""
 
     def to_json(self) -> str:
         """All of it as one JSON document (``rows`` alone is what ``leaderboard.json`` holds)."""
