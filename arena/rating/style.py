@@ -194,7 +194,9 @@ def style_extras(
 
     The fit runs on merged identical battles with frequencies ``count * weight``. The bootstrap draws
     single battles (a multinomial over the merged battles, in a canonical order) or whole questions, as
-    the Bradley-Terry bootstrap does; battles without question ids are each their own question.
+    the Bradley-Terry bootstrap does (its :class:`~arena.rating.bootstrap.Resampler`); battles without
+    question ids are each their own question. Every round is refitted from the point estimate
+    (:class:`~arena.rating.style_refit.StyleRefitter`, to 1e-6 on the natural scale).
 
     ``enc``: :func:`~arena.rating.frame.encode` of ``frame`` (default models order), when the caller has it.
 
