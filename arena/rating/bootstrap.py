@@ -322,10 +322,15 @@ class Refitter:
 
     Rounds are solved together by Newton iterations that reuse the Hessian of the fit on ``base_weight``
     (a reweighting's Hessian differs from it only by sampling noise, so the iteration contracts fast and
-    needs no linear solve per round; :func:`arena.rating.newton.bt_hessian`). A round that has not
-    converged after a few iterations (sparse data, a model unbeaten in that resample) is refitted alone
-    with :func:`fit_pairs`.
+    needs no linear solve per round; :func:`arena.rating.newton.bt_hessian`). A round whose curvature
+    for some model is far from the full data's (sparse data: a model with few or no battles in that
+    resample, where a small step would not mean convergence), or that has not converged after a few
+    iterations (a model unbeaten in that resample), is refitted alone with :func:`fit_pairs`.
     """
+
+    MAX_CURVATURE_CHANGE = 0.5
+    """A round whose curvature for some model differs from the full data's by more than this share is
+    refitted alone."""
 
     def __init__(
         self, design: PairDesign, base_weight: np.ndarray, init: np.ndarray, *, ridge: float = DEFAULT_RIDGE,
@@ -348,6 +353,11 @@ class Refitter:
             (np.r_[np.ones(n_pairs), -np.ones(n_pairs)], (np.r_[pairs, pairs], np.r_[design.i, design.j])),
             shape=(n_pairs, n),
         ).T.tocsr()
+        # Each model's curvature per unit of pair weight at ``init``: a round's curvature is this times its
+        # totals, comparable with the full data's.
+        p = 1.0 / (1.0 + np.exp(-(self.init[design.i] - self.init[design.j])))
+        self.curvature = abs(self.incidence_t).multiply(p * (1.0 - p)).tocsr()
+        self.base_curvature = np.maximum(self.curvature @ total0, 1e-300)
 
     def __call__(self, weights: np.ndarray) -> np.ndarray:
         """Strengths for each row of cell ``weights`` (``(rounds, n_cells)``), each row mean zero."""
@@ -360,6 +370,10 @@ class Refitter:
         wins = self.to_wins @ weights_t
         total = self.to_total @ weights_t
         s = np.repeat(self.init[:, None], size, axis=1)
+        # A round where some model's curvature is far from the full data's (e.g. a model without battles in the
+        # resample) would contract so slowly that a small step is not convergence: it is fitted alone.
+        ratio = (self.curvature @ total) / self.base_curvature[:, None]
+        alone = (np.abs(ratio - 1.0) > self.MAX_CURVATURE_CHANGE).any(axis=0)
         done = np.zeros(size, dtype=bool)
         last = np.full(size, np.inf)
         buf = np.empty_like(total)
@@ -371,7 +385,7 @@ class Refitter:
             grad = self.incidence_t @ gd - ridge * s - s.sum(axis=0, keepdims=True)
             step = self.h_inv @ grad
             size_step = np.abs(step).max(axis=0)
-            active = ~done & np.isfinite(size_step) & (size_step < 2 * last)
+            active = ~done & ~alone & np.isfinite(size_step) & (size_step < 2 * last)
             s[:, active] += step[:, active]
             done |= active & (size_step < tol)
             last = np.where(active, size_step, -1.0)

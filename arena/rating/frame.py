@@ -188,7 +188,7 @@ class Encoded:
 
 def encode(frame: pd.DataFrame, models: list[str] | None = None) -> Encoded:
     """Encode a validated battles frame; ``models`` fixes the item order (default: sorted names)."""
-    names = models if models is not None else sorted(set(frame["model_a"]) | set(frame["model_b"]))
+    names = models if models is not None else sorted(set(pd.unique(frame["model_a"])) | set(pd.unique(frame["model_b"])))
     index = pd.Index(names)
     a = index.get_indexer(frame["model_a"])
     b = index.get_indexer(frame["model_b"])

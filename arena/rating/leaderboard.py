@@ -191,13 +191,15 @@ def compute_leaderboard(
         extras["categories"] = _categories(frame, settings, baseline, warnings, interval)
         if settings.style_control:
             if interval == "sandwich":
-                from arena.rating.style_sandwich import style_sandwich_extras as style_extras
+                from arena.rating.style_sandwich import style_sandwich_extras
+
+                extras["style"] = style_sandwich_extras(frame, settings, rng)
             else:
                 if settings.reweight != "none":
                     raise UserError("rating.reweight inverse-pair with style control needs rating.ci sandwich")
                 from arena.rating.style import style_extras
 
-            extras["style"] = style_extras(frame, settings, rng)
+                extras["style"] = style_extras(frame, settings, rng, enc=enc)
             if "warning" in extras["style"]:
                 warnings.append(extras["style"]["warning"])
     order_key = "rating"

@@ -75,3 +75,24 @@ def test_many_cells_take_the_vectorised_path_with_the_same_law():
     p = weight / weight.sum()
     se = np.sqrt(weight.sum() * p * (1 - p) / 300)
     assert np.abs(a.mean(axis=0) - weight).max() < 6 * se.max()
+
+
+def test_a_round_without_a_models_battles_is_fitted_exactly():
+    """A resample in which a model has no battles: the shared-Hessian iteration would barely move that model
+    (its steps are tiny, not converged); the round is refitted alone and lands on the exact fit."""
+    from arena.rating.bootstrap import Refitter
+    from arena.rating.bt import aggregate, canonical, fit_pairs, pair_design
+
+    rng = np.random.default_rng(0)
+    n, m = 5, 400
+    a = rng.integers(0, n, m)
+    b = (a + rng.integers(1, n, m)) % n
+    cells, _ = aggregate(n, *canonical(a, b, rng.integers(0, 3, m)), np.ones(m))
+    design = pair_design(n, cells)
+    point = fit_pairs(n, design.i, design.j, *design.totals(cells.weight))
+    weights = np.stack([cells.weight, np.where((cells.a == 4) | (cells.b == 4), 0.0, cells.weight)])
+    got = Refitter(design, cells.weight, point)(weights)
+    for row, w in zip(got, weights, strict=True):
+        exact = fit_pairs(n, design.i, design.j, *design.totals(w))
+        np.testing.assert_allclose(row, exact - exact.mean(), atol=1e-6)
+    assert abs(got[1, 4]) < 1e-6  # no battles: the ridge holds it at the mean
