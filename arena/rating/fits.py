@@ -144,7 +144,7 @@ def _fit_tie_model(
             cov = sandwich(hess, meat(ties.scores(model, cells, x, cell_factor), cells.weight, groups))[:n, :n]
         else:
             draws = _resampler(enc, settings, cell_of_row, n_cells, cell_factor).draw_many(rng, settings.bootstrap)
-            boot = ties.bootstrap(model, cells, draws, x, hess)
+            boot = ties.bootstrap(model, cells, draws, x, hess, base_weight=fit_weight)
     return Fit(x[:n], boot, notes, cov=cov, params=model.params(x[n:]))
 
 

@@ -299,20 +299,26 @@ def bootstrap(
     ridge: float = DEFAULT_RIDGE,
     tol: float = 1e-6,
     chunk: int = 64,
+    base_weight: np.ndarray | None = None,
 ) -> np.ndarray:
     """Refit every row of cell weights ``draws`` from the point estimate ``x0``, reusing the full-data
-    Hessian ``hess`` (as the Bradley-Terry bootstrap does), ``chunk`` rounds at a time as one batch of
-    Newton steps; a round that does not contract, or has not converged after 50 steps, is refitted alone by
+    Hessian ``hess`` (fitted on ``base_weight``, default ``cells.weight``), as the Bradley-Terry bootstrap
+    does, ``chunk`` rounds at a time as one batch of Newton steps. A round where some model's battles weigh
+    less than half or more than 1.5 times their full-data weight (its steps would be tiny without being
+    converged), that does not contract, or that has not converged after 50 steps, is refitted alone by
     :func:`fit`. Returns strengths, ``(rounds, n_items)``, each row mean zero."""
     n = cells.n_items
     inv = np.linalg.inv(hess)
     incidence = _incidence(cells)
+    plays = abs(incidence)
+    base_plays = np.maximum(plays @ (cells.weight if base_weight is None else base_weight), 1e-300)
     out = np.empty((len(draws), n))
     for start in range(0, len(draws), chunk):
         w = np.ascontiguousarray(np.asarray(draws[start : start + chunk], dtype=float).T)
         rounds = w.shape[1]
         x = np.repeat(np.asarray(x0, dtype=float)[:, None], rounds, axis=1)
-        done, failed, last = np.zeros(rounds, bool), np.zeros(rounds, bool), np.full(rounds, np.inf)
+        done, last = np.zeros(rounds, bool), np.full(rounds, np.inf)
+        failed = (np.abs((plays @ w) / base_plays[:, None] - 1.0) > 0.5).any(axis=0)
         for _ in range(50):
             step = inv @ gradients(model, cells, incidence, w, x, ridge)
             size = np.abs(step).max(axis=0)

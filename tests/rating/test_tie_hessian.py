@@ -62,3 +62,20 @@ def _encoded(a: np.ndarray, b: np.ndarray, kind: np.ndarray, n: int):
     outcome = np.select([kind == 0, kind == 1], [A_WINS, B_WINS], TIE)
     ones = np.ones(len(a))
     return Encoded([f"m{k}" for k in range(n)], a, b, outcome, ones, ones, np.arange(len(a)), bothbad=kind == 3)
+
+
+@pytest.mark.parametrize("likelihood", [ties.Davidson, ties.RaoKupper])
+def test_a_round_without_a_models_battles_is_fitted_exactly(likelihood: type) -> None:
+    rng = np.random.default_rng(2)
+    n, m = 5, 300
+    i = rng.integers(0, n, m)
+    j = (i + rng.integers(1, n, m)) % n
+    cells, _ = ties.tie_cells(_encoded(np.minimum(i, j), np.maximum(i, j), rng.choice([0, 1, 2], m), n),
+                              np.ones(m), bothbad_apart=True)
+    model = likelihood(cells)
+    x = ties.fit(model, cells, cells.weight)
+    hess = ties.hessian(model, cells, cells.weight, x, ties.DEFAULT_RIDGE)
+    w = np.where((cells.i == 4) | (cells.j == 4), 0.0, cells.weight)
+    boot = ties.bootstrap(model, cells, w[None], x, hess)
+    alone = ties.fit(model, cells, w, init=x)[:n]
+    np.testing.assert_allclose(boot[0], alone - alone.mean(), atol=1e-6)
