@@ -20,7 +20,8 @@ every battle of a question (both orders, every turn) moves together.
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
@@ -47,7 +48,7 @@ class PoissonTable:
     of the tails. Means over 1e9, or tables over ``MAX_TABLE`` entries, fall back to ``Generator.poisson``.
     """
 
-    GUIDE_ENTRIES = 1 << 22
+    GUIDE_ENTRIES = 1 << 20
     """Guide slots in all (``M`` per distinct mean, ``M`` a power of two from 2**6 to 2**12: more slots, fewer
     CDF jumps to resolve)."""
     MAX_TABLE = 8_000_000
@@ -206,6 +207,11 @@ class Resampler:
         p = np.maximum(self.cell_weight, 0.0) / total
         return PoissonTable(p * draws), draws, np.cumsum(p)
 
+    def prepare(self) -> None:
+        """Build the lazy sampling tables now (before threads share this resampler)."""
+        if self.groups is None and len(self.cell_weight) >= VECTOR_MIN_CELLS and self.cell_weight.sum() > 0:
+            _ = self._poisson
+
     def draw(self, rng: np.random.Generator) -> np.ndarray:
         """One bootstrap round: new weight per cell."""
         return self.draw_many(rng, 1)[0]
@@ -231,7 +237,11 @@ class Resampler:
             else:
                 table, draws, cum_p = self._poisson
                 counts = multinomial_rounds(table, draws, cum_p, rng, rounds)
-            return counts.astype(float) if draws == total else counts * (total / draws)
+            # Converted in the cells x rounds layout the refit reads (a transposed view of it is returned).
+            weights = counts.T.astype(float, order="C")
+            if draws != total:
+                weights *= total / draws
+            return weights.T
         n_groups = self.groups.shape[1]
         mult = np.stack(
             [np.bincount(rng.integers(0, n_groups, n_groups), minlength=n_groups) for _ in range(rounds)],
@@ -292,29 +302,37 @@ def bootstrap_strengths(
 ) -> np.ndarray:
     """Refit Bradley-Terry on ``rounds`` bootstrap reweightings, warm-started at the point estimate ``init``.
 
-    Draws ``chunk`` rounds at a time and solves them with :class:`Refitter`; a chunk is solved in a worker
-    thread while the next one is drawn (numpy releases the GIL in both), so two cores work at once. The
-    draws are made in order by this thread, so the result is the same as drawing and solving in turn.
+    The rounds come in chunks of ``chunk``; chunk ``k`` draws from its own generator, spawned from ``rng``
+    (:class:`numpy.random.SeedSequence`), and is solved by :class:`Refitter`. Chunks run in a small thread
+    pool (numpy releases the GIL in the draws and the solves, so the cores work at once); since no chunk
+    depends on another, the result does not depend on the number of threads or their timing.
 
     Returns:
         Natural-scale strengths, shape ``(rounds, n_items)``, each row mean zero.
     """
     refit = Refitter(design, resampler.cell_weight, init, ridge=ridge, tol=tol)
+    resampler.prepare()
     out = np.empty((rounds, design.n_items))
+    starts = range(0, rounds, chunk)
+    streams = np.random.SeedSequence(rng.integers(0, 2**63, size=4).tolist()).spawn(len(starts))
 
-    def solve(start: int, weights: np.ndarray) -> None:
+    def solve(start: int, stream: np.random.SeedSequence) -> None:
+        weights = resampler.draw_many(np.random.default_rng(stream), min(chunk, rounds - start))
         out[start : start + len(weights)] = refit(weights)
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        solving: Future[None] | None = None
-        for start in range(0, rounds, chunk):
-            weights = resampler.draw_many(rng, min(chunk, rounds - start))
-            if solving is not None:
-                solving.result()
-            solving = pool.submit(solve, start, weights)
-        if solving is not None:
-            solving.result()
+    workers = min(len(starts), WORKERS)
+    if workers <= 1:
+        for start, stream in zip(starts, streams, strict=True):
+            solve(start, stream)
+        return out
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for done in [pool.submit(solve, start, stream) for start, stream in zip(starts, streams, strict=True)]:
+            done.result()
     return out
+
+
+WORKERS = min(4, os.cpu_count() or 1)
+"""Threads of :func:`bootstrap_strengths` (the result is the same with any number)."""
 
 
 class Refitter:

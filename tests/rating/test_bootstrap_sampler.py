@@ -96,3 +96,24 @@ def test_a_round_without_a_models_battles_is_fitted_exactly():
         exact = fit_pairs(n, design.i, design.j, *design.totals(w))
         np.testing.assert_allclose(row, exact - exact.mean(), atol=1e-6)
     assert abs(got[1, 4]) < 1e-6  # no battles: the ridge holds it at the mean
+
+
+def test_bootstrap_does_not_depend_on_the_number_of_threads(monkeypatch):
+    """Each chunk draws from its own spawned stream, so one thread or several give the same rounds."""
+    from arena.rating import bootstrap
+    from arena.rating.bt import aggregate, canonical, fit_pairs, pair_design
+
+    rng = np.random.default_rng(3)
+    n, m = 12, 3000
+    a = rng.integers(0, n, m)
+    b = (a + rng.integers(1, n, m)) % n
+    cells, cell_of = aggregate(n, *canonical(a, b, rng.integers(0, 3, m)), np.ones(m))
+    design = pair_design(n, cells)
+    point = fit_pairs(n, design.i, design.j, *design.totals(cells.weight))
+    sampler = make_resampler(cell_of, np.ones(m), np.ones(m), np.arange(m) // 3, len(cells.a), "question")
+    runs = []
+    for workers in (1, 3):
+        monkeypatch.setattr(bootstrap, "WORKERS", workers)
+        runs.append(bootstrap.bootstrap_strengths(design, sampler, 150, np.random.default_rng(8), init=point, chunk=16))
+    np.testing.assert_array_equal(runs[0], runs[1])
+    assert runs[0].std(axis=0).min() > 0
