@@ -226,8 +226,9 @@ def style_rows(n_models: int, n_battles: int, rounds: int) -> list[tuple[str, fl
 
     frame = synthetic(n_models, n_battles, 0.3, seed=3, style=True)
     settings = RatingSettings(style_control=True, bootstrap=rounds, seed=0, resample="battle")
-    t_ours, _ = timed(lambda: compute_leaderboard(validate_frame(frame), settings))
-    rows = [(f"arena: style-control bootstrap, {rounds} rounds, {n_battles:,} battles", t_ours, "whole leaderboard")]
+    t_ours = min(timed(lambda: compute_leaderboard(validate_frame(frame), settings))[0] for _ in range(3))
+    rows = [(f"arena: style-control bootstrap, {rounds} rounds, {n_battles:,} battles", t_ours,
+             "whole leaderboard, best of 3")]
     try:
         fc = fastchat_module()
     except ImportError as exc:
@@ -258,7 +259,8 @@ def main() -> None:
     multiprocessing.set_start_method("spawn", force=True)
     n_models, n_battles, rounds = (20, 100_000, 200) if args.quick else (129, 1_670_000, 1000)
     frame = synthetic(n_models, n_battles, 0.35)
-    print(f"{n_models} models, {n_battles:,} battles, {rounds} rounds; cores: {len(os.sched_getaffinity(0))}")
+    print(f"{n_models} models, {n_battles:,} battles, {rounds} rounds; cores: {len(os.sched_getaffinity(0))}; "
+          f"load average {os.getloadavg()[0]:.2f}")
     rows: list[tuple[str, float, str]] = []
 
     def show(new: list[tuple[str, float, str]]) -> None:
