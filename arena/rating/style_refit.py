@@ -113,7 +113,7 @@ class StyleRefitter:
         Strengths are mean zero per round.
         """
         n = self.n
-        weights = np.atleast_2d(np.asarray(weights, dtype=float))
+        weights = np.ascontiguousarray(np.atleast_2d(np.asarray(weights, dtype=float)))  # rows: rounds
         w = weights if self.columns is None else weights[:, self.columns]
         rounds = len(w)
         theta = np.tile(self.init, (rounds, 1))
