@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from arena.rating.bootstrap import VECTOR_MIN_CELLS, PoissonTable, make_resampler, multinomial_rounds
+from arena.rating.bootstrap import VECTOR_MIN_CELLS, make_resampler
+from arena.rating.sampling import PoissonTable, multinomial_rounds
 
 
 def test_poisson_table_is_the_inverse_cdf():
