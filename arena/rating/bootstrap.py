@@ -21,6 +21,7 @@ every battle of a question (both orders, every turn) moves together.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
@@ -155,37 +156,52 @@ def bootstrap_strengths(
 ) -> np.ndarray:
     """Refit Bradley-Terry on ``rounds`` bootstrap reweightings, warm-started at the point estimate ``init``.
 
-    The rounds come in chunks of ``chunk``; chunk ``k`` draws from its own generator, spawned from ``rng``
-    (:class:`numpy.random.SeedSequence`), and is solved by :class:`Refitter`. Chunks run in a small thread
-    pool (numpy releases the GIL in the draws and the solves, so the cores work at once); since no chunk
-    depends on another, the result does not depend on the number of threads or their timing.
+    The rounds come in chunks of ``chunk`` (:func:`in_chunks`: each its own spawned stream, in a thread pool),
+    each solved by :class:`Refitter`.
 
     Returns:
         Natural-scale strengths, shape ``(rounds, n_items)``, each row mean zero.
     """
     refit = Refitter(design, resampler.cell_weight, init, ridge=ridge, tol=tol)
-    resampler.prepare()
     out = np.empty((rounds, design.n_items))
+
+    def solve(start: int, weights: np.ndarray) -> None:
+        out[start : start + len(weights)] = refit(weights)
+
+    in_chunks(resampler, rounds, chunk, rng, solve)
+    return out
+
+
+def in_chunks(
+    resampler: Resampler, rounds: int, chunk: int, rng: np.random.Generator,
+    solve: Callable[[int, np.ndarray], None],
+) -> None:
+    """Draw ``rounds`` bootstrap rounds in chunks of ``chunk`` and hand each to ``solve(start, weights)``.
+
+    Chunk ``k`` draws from its own generator, spawned from ``rng`` (:class:`numpy.random.SeedSequence`).
+    Chunks run in a small thread pool (numpy releases the GIL in the draws and the solves, so the cores work
+    at once); since no chunk depends on another, the result does not depend on the number of threads or
+    their timing.
+    """
+    resampler.prepare()
     starts = range(0, rounds, chunk)
     streams = np.random.SeedSequence(rng.integers(0, 2**63, size=4).tolist()).spawn(len(starts))
 
-    def solve(start: int, stream: np.random.SeedSequence) -> None:
-        weights = resampler.draw_many(np.random.default_rng(stream), min(chunk, rounds - start))
-        out[start : start + len(weights)] = refit(weights)
+    def work(start: int, stream: np.random.SeedSequence) -> None:
+        solve(start, resampler.draw_many(np.random.default_rng(stream), min(chunk, rounds - start)))
 
     workers = min(len(starts), WORKERS)
     if workers <= 1:
         for start, stream in zip(starts, streams, strict=True):
-            solve(start, stream)
-        return out
+            work(start, stream)
+        return
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for done in [pool.submit(solve, start, stream) for start, stream in zip(starts, streams, strict=True)]:
+        for done in [pool.submit(work, start, stream) for start, stream in zip(starts, streams, strict=True)]:
             done.result()
-    return out
 
 
 WORKERS = min(4, os.cpu_count() or 1)
-"""Threads of :func:`bootstrap_strengths` (the result is the same with any number)."""
+"""Threads of :func:`in_chunks` (the result is the same with any number)."""
 
 
 class Refitter:

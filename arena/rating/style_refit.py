@@ -19,11 +19,9 @@ battles were off by over 1e-6.
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
-
 import numpy as np
 
-from arena.rating.bootstrap import Resampler
+from arena.rating.bootstrap import Resampler, in_chunks
 from arena.rating.bt import DEFAULT_RIDGE
 from arena.rating.frame import A_WINS, B_WINS, TIE
 
@@ -191,9 +189,8 @@ def bootstrap_style(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``rounds`` bootstrap refits, drawn ``chunk`` rounds at a time by ``sampler`` and solved by ``refit``.
 
-    A chunk is solved in a worker thread while the next one is drawn (numpy releases the GIL in both, so two
-    cores work at once); the draws are made in order by this thread, so the result is the same as drawing and
-    solving in turn.
+    Chunks as :func:`arena.rating.bootstrap.in_chunks` runs them (each its own spawned stream, in a thread
+    pool: the same result with any number of threads).
 
     Returns:
         ``(strengths (rounds, n_items), coefficients (rounds, d))``.
@@ -204,13 +201,5 @@ def bootstrap_style(
     def solve(start: int, weights: np.ndarray) -> None:
         out_s[start : start + len(weights)], out_b[start : start + len(weights)] = refit(weights)
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        solving: Future[None] | None = None
-        for start in range(0, rounds, chunk):
-            weights = sampler.draw_many(rng, min(chunk, rounds - start))
-            if solving is not None:
-                solving.result()
-            solving = pool.submit(solve, start, weights)
-        if solving is not None:
-            solving.result()
+    in_chunks(sampler, rounds, chunk, rng, solve)
     return out_s, out_b

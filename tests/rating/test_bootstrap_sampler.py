@@ -78,19 +78,26 @@ def test_many_cells_take_the_vectorised_path_with_the_same_law():
     assert np.abs(a.mean(axis=0) - weight).max() < 6 * se.max()
 
 
+def _random_battles(n: int, m: int, seed: int):
+    """``m`` random battles of ``n`` models: their cells, the cell of each battle, the design and the point fit."""
+    from arena.rating.bt import aggregate, canonical, fit_pairs, pair_design
+
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, n, m)
+    b = (a + rng.integers(1, n, m)) % n
+    cells, cell_of = aggregate(n, *canonical(a, b, rng.integers(0, 3, m)), np.ones(m))
+    design = pair_design(n, cells)
+    return cells, cell_of, design, fit_pairs(n, design.i, design.j, *design.totals(cells.weight))
+
+
 def test_a_round_without_a_models_battles_is_fitted_exactly():
     """A resample in which a model has no battles: the shared-Hessian iteration would barely move that model
     (its steps are tiny, not converged); the round is refitted alone and lands on the exact fit."""
     from arena.rating.bootstrap import Refitter
-    from arena.rating.bt import aggregate, canonical, fit_pairs, pair_design
+    from arena.rating.bt import fit_pairs
 
-    rng = np.random.default_rng(0)
-    n, m = 5, 400
-    a = rng.integers(0, n, m)
-    b = (a + rng.integers(1, n, m)) % n
-    cells, _ = aggregate(n, *canonical(a, b, rng.integers(0, 3, m)), np.ones(m))
-    design = pair_design(n, cells)
-    point = fit_pairs(n, design.i, design.j, *design.totals(cells.weight))
+    n = 5
+    cells, _, design, point = _random_battles(n, 400, 0)
     weights = np.stack([cells.weight, np.where((cells.a == 4) | (cells.b == 4), 0.0, cells.weight)])
     got = Refitter(design, cells.weight, point)(weights)
     for row, w in zip(got, weights, strict=True):
@@ -102,15 +109,9 @@ def test_a_round_without_a_models_battles_is_fitted_exactly():
 def test_bootstrap_does_not_depend_on_the_number_of_threads(monkeypatch):
     """Each chunk draws from its own spawned stream, so one thread or several give the same rounds."""
     from arena.rating import bootstrap
-    from arena.rating.bt import aggregate, canonical, fit_pairs, pair_design
 
-    rng = np.random.default_rng(3)
-    n, m = 12, 3000
-    a = rng.integers(0, n, m)
-    b = (a + rng.integers(1, n, m)) % n
-    cells, cell_of = aggregate(n, *canonical(a, b, rng.integers(0, 3, m)), np.ones(m))
-    design = pair_design(n, cells)
-    point = fit_pairs(n, design.i, design.j, *design.totals(cells.weight))
+    m = 3000
+    cells, cell_of, design, point = _random_battles(12, m, 3)
     sampler = make_resampler(cell_of, np.ones(m), np.ones(m), np.arange(m) // 3, len(cells.a), "question")
     runs = []
     for workers in (1, 3):
