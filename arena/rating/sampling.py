@@ -4,7 +4,6 @@ exact multinomial built on them (see :func:`multinomial_rounds`). Used by :mod:`
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import pdtr
 
 
 class PoissonTable:
@@ -12,7 +11,8 @@ class PoissonTable:
 
     A draw is one 32-bit uniform integer ``u`` per cell and round, read as the uniform
     ``U = (u + 1/2) / 2**32``; the count is the Poisson quantile of ``U`` (the smallest count whose CDF
-    exceeds ``U``), exact up to float64 rounding of the CDF. Each distinct mean gets its CDF on
+    exceeds ``U``), with the CDF accurate to about 1e-12 (:func:`_segment_cdfs`), far under the 2**-32
+    resolution of ``U``. Each distinct mean gets its CDF on
     ``mean -/+ 9-10 sd`` (plus a margin; the mass outside is below 1e-19, far under the 2**-32 resolution
     of ``U``) and a guide table of ``M`` slots (Chen & Asau 1974) indexed by the top bits of ``u``. A slot
     whose whole range of ``U`` maps to one count holds that count; a slot that holds a CDF jump (a few
@@ -43,7 +43,7 @@ class PoissonTable:
             return
         start = np.r_[0, np.cumsum(width)[:-1]]
         owner = np.repeat(np.arange(len(values)), width)
-        cdf = pdtr(np.arange(int(width.sum())) - start[owner] + lo[owner], values[owner])
+        cdf = _segment_cdfs(values, lo, start, width, owner)
         cdf[start + width - 1] = 1.0  # the last entry of each mean ends every search (U < 1)
         self.shifted_cdf = cdf + owner
         """Every mean's CDF plus its index: one increasing table for one binary search over all means."""
@@ -151,3 +151,27 @@ def _distinct_sorted(rng: np.random.Generator, row: np.ndarray, size: np.ndarray
         if not again.size:
             return key
         key[again] = r[again] * span + rng.integers(0, high, len(again))
+
+
+def _segment_cdfs(values: np.ndarray, lo: np.ndarray, start: np.ndarray, width: np.ndarray,
+                  owner: np.ndarray) -> np.ndarray:
+    """Poisson CDFs of every mean ``values[d]`` at the counts ``lo[d], lo[d] + 1, ...`` (``width[d]`` of them),
+    laid end to end (``start``: each mean's first entry; ``owner``: each entry's mean).
+
+    Each segment's probabilities come from the ratios of consecutive ones (``p(k) / p(k - 1) = mean / k``,
+    summed in logs), are normalised over the segment (which holds all but < 1e-19 of the mass) and summed:
+    within about 1e-12 of ``scipy.special.pdtr`` and about 4x faster, with no cancellation for large means.
+    """
+    zero = values == 0
+    k = np.arange(len(owner)) - start[owner] + lo[owner]
+    step = np.log(np.where(zero, 1.0, values))[owner] - np.log(np.maximum(k, 1.0))  # log p(k) - log p(k - 1)
+    step[start] = 0.0
+    acc = np.cumsum(step)
+    log_p = acc - acc[start][owner]
+    log_p -= np.maximum.reduceat(log_p, start)[owner]
+    cum = np.cumsum(np.exp(log_p))
+    end = cum[start + width - 1]
+    before = np.r_[0.0, end[:-1]]
+    cdf = (cum - before[owner]) / (end - before)[owner]
+    cdf[zero[owner]] = 1.0  # a mean of 0 draws 0
+    return cdf
