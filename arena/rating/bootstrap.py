@@ -31,7 +31,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 
 from arena.rating.bt import DEFAULT_RIDGE, PairDesign, fit_pairs
-from arena.rating.newton import bt_hessian
+from arena.rating.newton import bt_hessian, win_probability
 from arena.rating.sampling import PoissonTable, multinomial_rounds
 
 VECTOR_MIN_CELLS = 512
@@ -200,6 +200,12 @@ def in_chunks(
             done.result()
 
 
+MAX_CURVATURE_CHANGE = 0.5
+"""The shared-Hessian refits (:class:`Refitter`, the tie models', the style refit) fit a round alone when some
+model's curvature (or battle weight) in it differs from the full data's by more than this share: the shared
+Hessian then makes that model's steps tiny without its fit being converged."""
+
+
 WORKERS = min(4, os.cpu_count() or 1)
 """Threads of :func:`in_chunks` (the result is the same with any number)."""
 
@@ -214,10 +220,6 @@ class Refitter:
     resample, where a small step would not mean convergence), or that has not converged after a few
     iterations (a model unbeaten in that resample), is refitted alone with :func:`fit_pairs`.
     """
-
-    MAX_CURVATURE_CHANGE = 0.5
-    """A round whose curvature for some model differs from the full data's by more than this share is
-    refitted alone."""
 
     def __init__(
         self, design: PairDesign, base_weight: np.ndarray, init: np.ndarray, *, ridge: float = DEFAULT_RIDGE,
@@ -242,7 +244,7 @@ class Refitter:
         ).T.tocsr()
         # Each model's curvature per unit of pair weight at ``init``: a round's curvature is this times its
         # totals, comparable with the full data's.
-        p = 1.0 / (1.0 + np.exp(-(self.init[design.i] - self.init[design.j])))
+        p = win_probability(self.init, design.i, design.j)
         self.curvature = abs(self.incidence_t).multiply(p * (1.0 - p)).tocsr()
         self.base_curvature = np.maximum(self.curvature @ total0, 1e-300)
 
@@ -260,7 +262,7 @@ class Refitter:
         # A round where some model's curvature is far from the full data's (e.g. a model without battles in the
         # resample) would contract so slowly that a small step is not convergence: it is fitted alone.
         ratio = (self.curvature @ total) / self.base_curvature[:, None]
-        alone = (np.abs(ratio - 1.0) > self.MAX_CURVATURE_CHANGE).any(axis=0)
+        alone = (np.abs(ratio - 1.0) > MAX_CURVATURE_CHANGE).any(axis=0)
         done = np.zeros(size, dtype=bool)
         last = np.full(size, np.inf)
         buf = np.empty_like(total)

@@ -21,16 +21,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from arena.rating.bootstrap import Resampler, in_chunks
+from arena.rating.bootstrap import MAX_CURVATURE_CHANGE, Resampler, in_chunks
 from arena.rating.bt import DEFAULT_RIDGE
 from arena.rating.frame import A_WINS, B_WINS, TIE
 
 MAX_ITER = 30
 """Newton iterations before a round still moving is refitted alone by :func:`arena.rating.style.fit_style`."""
-MAX_CURVATURE_CHANGE = 0.5
-"""A round in which some model's curvature (its summed ``w p (1 - p)`` at the point estimate) differs from the
-full data's by more than this fraction is refitted alone: the shared-Hessian iteration would contract slowly
-(about by that fraction per step) along that model's strength."""
 
 
 class StyleRefitter:
@@ -41,7 +37,7 @@ class StyleRefitter:
     and needs no linear solve per round). A round stops after a step below ``tol`` (the largest change of a
     strength or coefficient; its distance to its optimum is then about that step times the contraction factor).
     A round is refitted alone by :func:`arena.rating.style.fit_style` when some model's curvature in it is far
-    from the full data's (:data:`MAX_CURVATURE_CHANGE`: few or none of its battles drawn), when its steps stop
+    from the full data's (:data:`~arena.rating.bootstrap.MAX_CURVATURE_CHANGE`: few or none of its battles drawn), when its steps stop
     shrinking, or when it has not converged after :data:`MAX_ITER` iterations.
 
     Args:

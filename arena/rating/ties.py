@@ -25,6 +25,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 
 from arena.rating import newton
+from arena.rating.bootstrap import MAX_CURVATURE_CHANGE
 from arena.rating.bt import DEFAULT_RIDGE
 from arena.rating.frame import A_WINS, B_WINS, Encoded
 
@@ -303,10 +304,10 @@ def bootstrap(
 ) -> np.ndarray:
     """Refit every row of cell weights ``draws`` from the point estimate ``x0``, reusing the full-data
     Hessian ``hess`` (fitted on ``base_weight``, default ``cells.weight``), as the Bradley-Terry bootstrap
-    does, ``chunk`` rounds at a time as one batch of Newton steps. A round where some model's battles weigh
-    less than half or more than 1.5 times their full-data weight (its steps would be tiny without being
-    converged), that does not contract, or that has not converged after 50 steps, is refitted alone by
-    :func:`fit`. Returns strengths, ``(rounds, n_items)``, each row mean zero."""
+    does, ``chunk`` rounds at a time as one batch of Newton steps. A round where some model's battle weight
+    differs from its full-data weight by more than :data:`~arena.rating.bootstrap.MAX_CURVATURE_CHANGE` (its
+    steps would be tiny without being converged), that does not contract, or that has not converged after
+    50 steps, is refitted alone by :func:`fit`. Returns strengths, ``(rounds, n_items)``, each row mean zero."""
     n = cells.n_items
     inv = np.linalg.inv(hess)
     incidence = _incidence(cells)
@@ -318,7 +319,7 @@ def bootstrap(
         rounds = w.shape[1]
         x = np.repeat(np.asarray(x0, dtype=float)[:, None], rounds, axis=1)
         done, last = np.zeros(rounds, bool), np.full(rounds, np.inf)
-        failed = (np.abs((plays @ w) / base_plays[:, None] - 1.0) > 0.5).any(axis=0)
+        failed = (np.abs((plays @ w) / base_plays[:, None] - 1.0) > MAX_CURVATURE_CHANGE).any(axis=0)
         for _ in range(50):
             step = inv @ gradients(model, cells, incidence, w, x, ridge)
             size = np.abs(step).max(axis=0)
