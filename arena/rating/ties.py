@@ -114,19 +114,29 @@ class Davidson:
         rest = max(1.0 - sum(self.share.values()), 1e-6)
         return np.log([max(2.0 * self.share[k] / rest, 1e-6) for k in self.kinds])
 
+    def _terms(self, d: np.ndarray, extra: np.ndarray) -> np.ndarray:
+        """The outcomes' log-weights ``(d/2, -d/2, log nu...)``, ``(2 + n_extra, n_cells, R)`` for ``d``
+        ``(n_cells, R)`` and ``extra`` ``(n_extra, R)``."""
+        return np.concatenate([d[None] / 2, -d[None] / 2, np.broadcast_to(extra[:, None, :], (self.n_extra, *d.shape))])
+
+    @staticmethod
+    def _prob(terms: np.ndarray) -> np.ndarray:
+        """The outcomes' probabilities (a softmax over the first axis of :meth:`_terms`)."""
+        prob = np.exp(terms - terms.max(axis=0))
+        prob /= prob.sum(axis=0)
+        return prob
+
     def logp(self, d: np.ndarray, extra: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        terms = np.column_stack([d / 2, -d / 2] + [np.full(len(d), e) for e in extra])
+        terms = self._terms(d[:, None], extra[:, None])[..., 0]
         live = self.col >= 0
-        lp = np.where(live, terms[np.arange(len(d)), np.where(live, self.col, 0)] - np.logaddexp.reduce(terms, axis=1),
+        lp = np.where(live, terms[np.where(live, self.col, 0), np.arange(len(d))] - np.logaddexp.reduce(terms, axis=0),
                       0.0)
         dd, de = self.derivatives(d[:, None], extra[:, None])
         return lp, dd[:, 0], de[:, :, 0]
 
     def derivatives(self, d: np.ndarray, extra: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         # log p = t_col - logsumexp(t), t = (d/2, -d/2, extra...): d/dt_c = [c = col] - p_c.
-        terms = np.concatenate([d[None] / 2, -d[None] / 2, np.broadcast_to(extra[:, None, :], (self.n_extra, *d.shape))])
-        prob = np.exp(terms - terms.max(axis=0))
-        prob /= prob.sum(axis=0)
+        prob = self._prob(self._terms(d, extra))
         col, live = self.col[:, None], (self.col >= 0)[:, None]
         dd = np.where(live, 0.5 * (col == 0) - 0.5 * (col == 1) - (prob[0] - prob[1]) / 2, 0.0)
         de = np.stack([np.where(live, (col == 2 + m) - prob[2 + m], 0.0) for m in range(self.n_extra)], axis=1) \
@@ -135,9 +145,8 @@ class Davidson:
 
     def curvature(self, d: np.ndarray, extra: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         # log p = t_col - logsumexp(t), t = (d/2, -d/2, extra...): minus the covariance of dt under p.
-        terms = np.column_stack([d / 2, -d / 2] + [np.full(len(d), e) for e in extra])
-        prob = np.exp(terms - np.logaddexp.reduce(terms, axis=1)[:, None])
-        live = np.isin(self.kind, [I_WINS, J_WINS, *self.kinds])
+        prob = self._prob(self._terms(d[:, None], extra[:, None])[..., 0]).T
+        live = self.col >= 0
         mean = (prob[:, 0] - prob[:, 1]) / 2
         ddd = np.where(live, mean**2 - (prob[:, 0] + prob[:, 1]) / 4, 0.0)
         pe = prob[:, 2:] * live[:, None]
