@@ -3,12 +3,10 @@ the CLI summary says why judging stopped, after how many rounds and calls."""
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
 from click.testing import CliRunner
 
 from arena.cli.run import judge_command, run_command
@@ -19,7 +17,7 @@ from arena.judging.reviewer import judgments_path
 from arena.providers.base import Completion, Conversation, GenerationSettings, Provider
 from arena.records import Judgment
 from arena.store import JsonlStore
-from tests.judging.test_adaptive import CONFIG, POINTS, _games
+from tests.judging.test_adaptive import POINTS, _config, _games
 
 
 class FailOn:
@@ -62,14 +60,6 @@ def test_retry_errors_reasks_only_the_errored_calls(tmp_path: Path) -> None:
     assert len(latest) == 30 and all(j.error is None and j.verdict is not None for j in latest.values())
     _, outcome, provider = loop(None, retry=True)
     assert provider.calls == 0 and outcome.retried == 0, "nothing errored is left to re-ask"
-
-
-def _config(tmp_path: Path, **judge: Any) -> Path:
-    cfg = copy.deepcopy(CONFIG)
-    cfg["judge"].update(judge)
-    path = tmp_path / "arena.yaml"
-    path.write_text(yaml.safe_dump(cfg))
-    return path
 
 
 def test_summary_says_why_adaptive_judging_stopped(tmp_path: Path) -> None:
