@@ -165,6 +165,9 @@ def _read_flat_jsonl(path: Path) -> pd.DataFrame | None:
 
 
 def _read_csv(path: Path, sep: str) -> pd.DataFrame:
+    fast = _read_csv_arrow(path, sep)
+    if fast is not None:
+        return fast
     try:
         return pd.read_csv(path, sep=sep, encoding="utf-8-sig")
     except pd.errors.EmptyDataError:
@@ -174,6 +177,74 @@ def _read_csv(path: Path, sep: str) -> pd.DataFrame:
     except pd.errors.ParserError as exc:
         kind = "TSV" if sep == "\t" else "CSV"
         raise DataError(f"{path}: cannot read as {kind} ({str(exc).splitlines()[0]})") from None
+
+
+_NUMERIC_LOOKING = (
+    r"^[ \t\n\v\f\r]*[+-]?((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|inf|infinity|nan)[ \t\n\v\f\r]*$"
+    r"|^[ \t\n\v\f\r]*(true|false)[ \t\n\v\f\r]*$"
+)
+"""Every text pandas' CSV parser could read as a number or a boolean matches this (it matches more)."""
+
+
+def _read_csv_arrow(path: Path, sep: str) -> pd.DataFrame | None:
+    """CSV/TSV through pyarrow's multi-threaded reader, where it gives exactly ``pd.read_csv``'s frame.
+
+    pyarrow reads with pandas' missing-value markers and boolean words; a column is kept only where
+    pandas would type it the same way: whole numbers (missing ones make it float, as in pandas), booleans
+    without gaps, a column with no value at all (float NaN, as in pandas), text with no gaps and no value
+    that pandas could read as a number or a boolean (pandas types a file in chunks of rows, so one such
+    value could make a chunk numeric). Anything else (fractional numbers, dates, text with gaps, an empty
+    or duplicated header name, no data rows, a ragged or non-UTF-8 file, no pyarrow) gives None, and
+    pandas reads the file, with its errors.
+    """
+    try:
+        import mmap
+
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.csv as pa_csv
+        from pandas._libs.parsers import STR_NA_VALUES
+    except ImportError:
+        return None
+    try:
+        with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            quoted = data.find(b'"') >= 0  # only a quoted value can hold a line break
+        table = pa_csv.read_csv(
+            path,
+            parse_options=pa_csv.ParseOptions(delimiter=sep, newlines_in_values=quoted),
+            convert_options=pa_csv.ConvertOptions(
+                null_values=sorted(STR_NA_VALUES),
+                strings_can_be_null=True,
+                true_values=["True", "TRUE", "true"],
+                false_values=["False", "FALSE", "false"],
+            ),
+        )
+    except (pa.ArrowException, OSError, ValueError):
+        return None
+    names = table.column_names
+    if table.num_rows == 0 or len(set(names)) != len(names) or not all(names):
+        return None
+    columns = []
+    for column in table.columns:
+        kind = column.type
+        if pa.types.is_null(kind):
+            column = pa.nulls(len(column), pa.float64())
+        elif pa.types.is_boolean(kind):
+            if column.null_count:
+                return None
+        elif pa.types.is_int64(kind):
+            if column.null_count and pc.max(pc.abs(column)).as_py() >= 2**53:
+                return None  # pandas reads these as floats from the text; not provably the same rounding
+        elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            if column.null_count:
+                return None
+            distinct = pc.unique(column)
+            if pc.any(pc.match_substring_regex(distinct, _NUMERIC_LOOKING, ignore_case=True)).as_py():
+                return None
+        else:
+            return None
+        columns.append(column)
+    return pa.table(columns, names=names).to_pandas()
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:

@@ -1,0 +1,144 @@
+"""The fast (pyarrow) CSV/TSV reader and the fast checks of validate_frame give exactly the frames of the
+reference path (pandas' own reader, the per-row validation), or step aside for it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from arena.errors import DataError
+from arena.rating.frame import validate_frame
+from arena.rating.read import read_battles
+from arena.tables import _read_csv_arrow, apply_mapping, read_table
+
+pytest.importorskip("pyarrow")
+
+HEAD = "question_id,model_a,model_b,winner"
+# name -> (file text, whether the pyarrow reader takes it)
+CSV_CASES: dict[str, tuple[str, bool]] = {
+    "whole-number question ids": (f"{HEAD}\n1,a,b,model_a\n2,b,c,tie\n3,c,a,model_b\n", True),
+    "text question ids": (f"{HEAD}\n58e1f0,a,b,model_a\nq2,b,c,tie (bothbad)\nq3,c,a,model_b\n", True),
+    "question ids with gaps": (f"{HEAD}\n1,a,b,model_a\n,b,c,tie\n3,c,a,model_b\n", True),
+    "question ids all missing": (f"{HEAD}\n,a,b,model_a\n,b,c,tie\n", True),
+    "no question_id column": ("model_a,model_b,winner\na,b,model_a\nb,c,tie\n", True),
+    "leading zeros and minus signs": (f"{HEAD}\n007,a,b,model_a\n-8,b,c,tie\n-0,c,a,model_b\n", True),
+    "a plus sign": (f"{HEAD}\n1,a,b,model_a\n+8,b,c,tie\n", False),
+    "a model named by a number": (f"{HEAD}\n1,7,b,model_a\n2,b,c,tie\n", False),
+    "numeric-looking text among text": (f"{HEAD}\nq1,a,b,model_a\n1e3,b,c,tie\n", False),
+    "spaces around numbers": (f"{HEAD}\n 1,a,b,model_a\n2 ,b,c,tie\n", True),
+    "winner with spaces and self-pair": (f"{HEAD}\n1,a,b, model_a \n2,b,b,tie\n3,c,a,model_b\n", True),
+    "missing-value markers in text": (f"{HEAD}\n1,NA,b,model_a\n2,None,c,<NA>\n3,c,n/a,model_b\n", False),
+    "booleans": (f"{HEAD},flag\n1,a,b,model_a,True\n2,b,c,tie,false\n", True),
+    "booleans with gaps": (f"{HEAD},flag\n1,a,b,model_a,True\n2,b,c,tie,\n", False),
+    "an empty column": (f"{HEAD},note\n1,a,b,model_a,\n2,b,c,tie,\n", True),
+    "fractional weights": (f"{HEAD},weight\n1,a,b,model_a,0.1\n2,b,c,tie,3\n", False),
+    "whole-number weights and turn": (f"{HEAD},weight,turn,count\n1,a,b,model_a,3,1,2\n2,b,c,tie,1,2,\n", True),
+    "large whole numbers with gaps": (f"{HEAD},n\n1,a,b,model_a,9007199254740993\n2,b,c,tie,\n", False),
+    "large whole numbers": (f"{HEAD},n\n1,a,b,model_a,9007199254740993\n2,b,c,tie,-9007199254740993\n", True),
+    "dates": (f"{HEAD},when\n1,a,b,model_a,2024-05-01\n2,b,c,tie,2024-05-02\n", False),
+    "text with gaps (extra column)": (f"{HEAD},judge\n1,a,b,model_a,gpt-4\n2,b,c,tie,\n", False),
+    "quoted commas, quotes and line breaks": (
+        f'{HEAD},note\n1,"a, the first",b,model_a,"say ""hi""\nthen go"\n2,b,c,tie,"x\r\ny"\n', True
+    ),
+    "CRLF lines and a blank line": (f"{HEAD}\r\n1,a,b,model_a\r\n\r\n2,b,c,tie\r\n", True),
+    "byte order mark": (f"\ufeff{HEAD}\n1,a,b,model_a\n", True),
+    "no final newline": (f"{HEAD}\n1,a,b,model_a\n2,b,c,tie", True),
+    "duplicate header names": ("model_a,model_b,winner,x,x\na,b,tie,p,q\n", False),
+    "an empty header name": ("model_a,model_b,winner,\na,b,tie,p\n", False),
+    "header only": (f"{HEAD}\n", False),
+    "a short row": (f"{HEAD}\n1,a,b,model_a\n2,b,c\n", False),
+    "a long row": (f"{HEAD}\n1,a,b,model_a\n2,b,c,tie,extra\n", False),
+    "unicode names": (f"{HEAD}\n1,模型-α,b,model_a\n2,b,ünï,tie\n", True),
+}
+
+
+def _write(tmp_path: Path, case: str, suffix: str = ".csv") -> Path:
+    text, _ = CSV_CASES[case]
+    path = tmp_path / f"battles{suffix}"
+    path.write_bytes((text.replace(",", "\t") if suffix == ".tsv" else text).encode("utf-8"))
+    return path
+
+
+def _reference(path: Path, **mapping) -> pd.DataFrame:
+    """read_battles as it was before the fast paths: pandas' reader (its errors as arena words them), then
+    the mapping and the validation."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("arena.tables._read_csv_arrow", lambda path, sep: None)
+        frame = read_table(path)
+    return validate_frame(apply_mapping(frame, mapping.get("columns", {}), mapping.get("labels", {}), str(path)),
+                          where=str(path))
+
+
+def _same(got: pd.DataFrame, want: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(got, want, check_dtype=True, check_exact=True)
+    assert [repr(d) for d in got.dtypes] == [repr(d) for d in want.dtypes]
+    assert got.attrs == want.attrs
+
+
+@pytest.mark.parametrize("case", list(CSV_CASES))
+def test_csv_reads_as_pandas_reads_it(tmp_path, case):
+    """read_table's frame is pd.read_csv's, value for value and dtype for dtype; the fast path is taken where
+    it can prove that, and steps aside elsewhere."""
+    path = _write(tmp_path, case)
+    try:
+        want = pd.read_csv(path, encoding="utf-8-sig")
+    except Exception:  # pandas refuses the file: the reader must refuse it too
+        assert _read_csv_arrow(path, ",") is None
+        with pytest.raises(DataError):
+            read_table(path)
+        return
+    _same(read_table(path), want)
+    assert (_read_csv_arrow(path, ",") is not None) == CSV_CASES[case][1]
+
+
+@pytest.mark.parametrize("case", [c for c, (_, fast) in CSV_CASES.items() if fast])
+def test_tsv_takes_the_same_path(tmp_path, case):
+    path = _write(tmp_path, case, ".tsv")
+    _same(read_table(path), pd.read_csv(path, sep="\t", encoding="utf-8-sig"))
+    assert _read_csv_arrow(path, "\t") is not None
+
+
+@pytest.mark.parametrize("case", list(CSV_CASES))
+def test_read_battles_gives_the_reference_frame_or_error(tmp_path, case):
+    path = _write(tmp_path, case)
+    try:
+        want = _reference(path)
+    except Exception as exc:  # the same error, word for word
+        with pytest.raises(type(exc)) as info:
+            read_battles(path)
+        assert str(info.value) == str(exc)
+        return
+    _same(read_battles(path), want)
+
+
+def test_mapping_on_the_fast_path_gives_the_reference_frame(tmp_path):
+    path = tmp_path / "b.csv"
+    path.write_text("qid,left,right,verdict,extra\n1,a,b,A\n2,b,c, draw \n3,c,a,B\n4,c,c,A\n".replace(
+        "A\n", "A,x\n").replace("B\n", "B,y\n").replace(" draw \n", " draw ,z\n"))
+    columns = {"question_id": "qid", "model_a": "left", "model_b": "right", "winner": "verdict"}
+    labels = {"A": "model_a", "B": "model_b", "draw": "tie"}
+    assert _read_csv_arrow(path, ",") is not None
+    _same(read_battles(path, columns=columns, winner_labels=labels),
+          _reference(path, columns=columns, labels=labels))
+    with pytest.raises(DataError, match=r"row 1: unknown winner 'A'"):
+        read_battles(path, columns=columns)
+
+
+def test_big_file_takes_the_fast_path_and_matches(tmp_path):
+    """Enough rows for pandas to type the file in several chunks and pyarrow to read it in several blocks."""
+    rows = 600_000
+    ids = pd.RangeIndex(rows)
+    frame = pd.DataFrame({
+        "question_id": ids,
+        "model_a": "m" + (ids % 7).astype(str),
+        "model_b": "m" + ((ids + 1) % 7).astype(str),
+        "winner": pd.Series(["model_a", "model_b", "tie", "tie (bothbad)"])[ids % 4].to_numpy(),
+        "note": pd.Series(['say "x"\nok', "plain, comma", "z"])[ids % 3].to_numpy(),
+    })
+    path = tmp_path / "big.csv"
+    frame.to_csv(path, index=False)
+    assert _read_csv_arrow(path, ",") is not None
+    _same(read_table(path), pd.read_csv(path))
+    _same(read_battles(path), _reference(path))
