@@ -1,24 +1,79 @@
-"""Exact bootstrap draws for many rounds at once: independent Poisson counts by a guide table, and the
-exact multinomial built on them (see :func:`multinomial_rounds`). Used by :mod:`arena.rating.bootstrap`."""
+"""Exact bootstrap draws for many rounds at once: inverse-CDF look-ups through guide tables, independent
+Poisson counts, and the exact multinomial built on them (:class:`MultinomialTable`). Used by
+:mod:`arena.rating.bootstrap`."""
 
 from __future__ import annotations
 
 import numpy as np
 
 
-class PoissonTable:
-    """Inverse-CDF sampler of independent Poisson counts, one mean per cell, vectorised over rounds.
+class GuideTable:
+    """Inverse CDFs of discrete laws laid end to end, looked up from 32-bit uniforms through a guide table.
 
-    A draw is one 32-bit uniform integer ``u`` per cell and round, read as the uniform
-    ``U = (u + 1/2) / 2**32``; the count is the Poisson quantile of ``U`` (the smallest count whose CDF
-    exceeds ``U``), with the CDF accurate to about 1e-12 (:func:`_segment_cdfs`), far under the 2**-32
-    resolution of ``U``. Each distinct mean gets its CDF on
-    ``mean -/+ 9-10 sd`` (plus a margin; the mass outside is below 1e-19, far under the 2**-32 resolution
-    of ``U``) and a guide table of ``M`` slots (Chen & Asau 1974) indexed by the top bits of ``u``. A slot
-    whose whole range of ``U`` maps to one count holds that count; a slot that holds a CDF jump (a few
-    percent of the draws) starts an upward search at its first count: a few vectorised steps, then one
-    binary search, in every mean's CDF shifted by its index (one increasing table), for the rare long runs
-    of the tails. Means over 1e9, or tables over ``MAX_TABLE`` entries, fall back to ``Generator.poisson``.
+    A uniform is one 32-bit integer ``u``, read as ``U = (u + 1/2) / 2**32``; its value under law ``d`` is the
+    value of the first entry of ``d``'s CDF above ``U``. Each law gets ``M = 2**bits`` guide slots (Chen & Asau
+    1974) indexed by the top bits of ``u``. A slot whose whole range of ``U`` maps to one entry holds its value;
+    a slot that holds a CDF jump starts an upward search at its first entry: a few vectorised steps, then one
+    binary search, in every law's CDF shifted by its index (one increasing table), for the rare long runs.
+    """
+
+    STEPS = 4
+    """Upward steps through the CDF from a slot's first entry before the rest are found by binary search."""
+
+    def __init__(self, cdf: np.ndarray, width: np.ndarray, value: np.ndarray, bits: int) -> None:
+        """``cdf``: each law's CDF (``width[d]`` entries each, laid end to end; the last entry of each law is taken
+        as 1, so every search ends); ``value``: the value of each entry; ``bits``: guide slots per law."""
+        start = np.r_[0, np.cumsum(width)[:-1]].astype(np.int64)
+        owner = np.repeat(np.arange(len(width)), width)
+        cdf = np.array(cdf, dtype=float)
+        cdf[start + width - 1] = 1.0
+        self.bits, self.M = bits, 1 << bits
+        self.cdf, self.value = cdf, value
+        self.shifted_cdf = cdf + owner
+        """Every law's CDF plus its index: one increasing table for one binary search over all laws."""
+        # Entry index (within its law) at each slot edge m / M: the first entry above it, i.e. the number of
+        # entries with CDF <= m / M, those with ceil(CDF * M) <= m (exact: M is a power of two).
+        bucket = owner * (self.M + 1) + np.ceil(cdf * self.M).astype(np.int64)
+        first = np.cumsum(np.bincount(bucket, minlength=len(width) * (self.M + 1)).reshape(-1, self.M + 1), axis=1)
+        # A slot maps all its U to one entry when the entry at its start also covers its end.
+        pure = first[:, :-1] == np.minimum(first[:, 1:], width[:, None] - 1)
+        self.guide = np.where(
+            pure, value[np.minimum(first[:, :-1], width[:, None] - 1) + start[:, None]],
+            -1 - (first[:, :-1] + start[:, None]),
+        ).astype(np.int32).ravel()
+        """Value per guide slot; where the slot holds a CDF jump, ``-1 - i`` with ``i`` the table index of its
+        first entry."""
+
+    def lookup(self, u: np.ndarray, law: np.ndarray | None = None) -> np.ndarray:
+        """Values (int32) of the uniforms ``u`` (uint32, any shape) under ``law`` (the law of each element along
+        the last axis; ``None``: the first law for all)."""
+        top = np.right_shift(u, np.uint32(32 - self.bits))
+        slot = top.astype(np.int64) if law is None else np.add(top, law * self.M, dtype=np.int64)
+        k = np.take(self.guide, slot)
+        flat = k.reshape(-1)
+        todo = np.flatnonzero(flat < 0)
+        at = -1 - flat[todo].astype(np.int64)
+        x = (u.reshape(-1)[todo] + 0.5) * 2.0**-32
+        for _ in range(self.STEPS):  # the first entry with CDF > U: step up from the slot's first entry
+            up = self.cdf[at] <= x
+            flat[todo[~up]] = self.value[at[~up]]
+            todo, at, x = todo[up], at[up] + 1, x[up]
+            if not todo.size:
+                return k
+        # Long runs (a tail slot spans many entries): one binary search in every law's CDF shifted by its index.
+        d = 0 if law is None else law[todo % len(law)]
+        flat[todo] = self.value[np.searchsorted(self.shifted_cdf, d + x, side="right")]
+        return k
+
+
+class PoissonTable:
+    """Sampler of independent Poisson counts, one mean per cell, vectorised over rounds.
+
+    A draw is one 32-bit uniform per cell and round; the count is the Poisson quantile of
+    ``U = (u + 1/2) / 2**32`` (:class:`GuideTable`), with the CDF accurate to about 1e-12 (:func:`_segment_cdfs`),
+    far under the 2**-32 resolution of ``U``. Each distinct mean gets its CDF on ``mean -/+ 9-10 sd`` (plus a
+    margin; the mass outside is below 1e-19) and its guide slots. Means over 1e9, or tables over ``MAX_TABLE``
+    entries, fall back to ``Generator.poisson``.
     """
 
     GUIDE_ENTRIES = 1 << 20
@@ -34,123 +89,72 @@ class PoissonTable:
         sd = np.sqrt(values)
         lo = np.maximum(0.0, np.floor(values - 9.0 * sd - 5.0))
         width = (np.ceil(values + 10.0 * sd + 15.0) - lo + 1).astype(np.int64)
-        self.bits = int(np.clip(np.log2(self.GUIDE_ENTRIES / max(len(values), 1)), 6, 12))
-        self.M = 1 << self.bits
-        self.table = int(width.sum()) + len(values) * self.M
-        if values.max(initial=0.0) > 1e9:
-            self.table = self.MAX_TABLE + 1  # counts would overflow int32
-        if self.table > self.MAX_TABLE:
-            return
+        bits = int(np.clip(np.log2(self.GUIDE_ENTRIES / max(len(values), 1)), 6, 12))
+        self.table: GuideTable | None = None
+        if values.max(initial=0.0) > 1e9 or int(width.sum()) + (len(values) << bits) > self.MAX_TABLE:
+            return  # counts would overflow int32, or the table would be too big
         start = np.r_[0, np.cumsum(width)[:-1]]
         owner = np.repeat(np.arange(len(values)), width)
-        cdf = _segment_cdfs(values, lo, start, width, owner)
-        cdf[start + width - 1] = 1.0  # the last entry of each mean ends every search (U < 1)
-        self.shifted_cdf = cdf + owner
-        """Every mean's CDF plus its index: one increasing table for one binary search over all means."""
-        # CDF index (within its mean) of the count at each slot edge m / M: the first entry above it.
-        edges = np.arange(len(values))[:, None] + np.arange(self.M + 1) / self.M
-        first = np.searchsorted(self.shifted_cdf, edges, side="right") - start[:, None]
-        # A slot maps all its U to one count when the count at its start also covers its end.
-        pure = first[:, :-1] == np.minimum(first[:, 1:], width[:, None] - 1)
-        count = first[:, :-1] + lo[:, None]
-        self.guide = np.where(pure, count, -1 - (first[:, :-1] + start[:, None])).astype(np.int32).ravel()
-        """Count per guide slot; where the slot holds a CDF jump, ``-1 - i`` with ``i`` the table index of its
-        first count."""
-        self.cdf = cdf
-        self.value = (np.arange(len(cdf)) - start[owner] + lo[owner]).astype(np.int32)
-        """The count of each table entry."""
-        self.owner = inverse.ravel().astype(np.int64)
+        count = (np.arange(len(owner)) - start[owner] + lo[owner]).astype(np.int32)
+        self.table = GuideTable(_segment_cdfs(values, lo, start, width, owner), width, count, bits)
+        self.law = inverse.ravel().astype(np.int64)
         """Distinct-mean index per cell."""
-        self.base = self.owner * self.M
-
-    STEPS = 4
-    """Upward steps through the CDF from a slot's first count before the rest are found by binary search."""
 
     def counts(self, u: np.ndarray) -> np.ndarray:
         """Poisson quantiles of the uniforms ``(u + 1/2) / 2**32``; ``u``: uint32, shape ``(rounds, n_cells)``."""
-        slot = (u >> np.uint32(32 - self.bits)).astype(np.int64)
-        slot += self.base
-        k = np.take(self.guide, slot)
-        flat = k.reshape(-1)
-        todo = np.flatnonzero(flat < 0)
-        at = -1 - flat[todo].astype(np.int64)
-        x = (u.reshape(-1)[todo] + 0.5) * 2.0**-32
-        for _ in range(self.STEPS):  # the smallest count with CDF > U: step up from the slot's first count
-            up = self.cdf[at] <= x
-            flat[todo[~up]] = self.value[at[~up]]
-            todo, at, x = todo[up], at[up] + 1, x[up]
-            if not todo.size:
-                return k
-        # Long runs (a tail slot spans many counts): one binary search in every mean's CDF shifted by its index.
-        d = self.owner[todo % len(self.owner)]
-        flat[todo] = self.value[np.searchsorted(self.shifted_cdf, d + x, side="right")]
-        return k
+        assert self.table is not None
+        return self.table.lookup(u, self.law)
 
     def draw(self, rng: np.random.Generator, rounds: int) -> np.ndarray:
         """Integer counts, shape ``(rounds, n_cells)``."""
         n = len(self.mean)
-        if self.table > self.MAX_TABLE:
+        if self.table is None:
             return rng.poisson(self.mean, size=(rounds, n))
         return self.counts(rng.integers(0, 2**32, size=(rounds, n), dtype=np.uint32))
 
 
-def multinomial_rounds(
-    table: PoissonTable, draws: int, cum_p: np.ndarray, rng: np.random.Generator, rounds: int
-) -> np.ndarray:
-    """``rounds`` exact Multinomial(``draws``, ``p``) count vectors, shape ``(rounds, n_cells)``.
+class MultinomialTable:
+    """Exact Multinomial(``draws``, ``p``) count vectors, many rounds at once (:meth:`draw`).
 
-    Poissonisation: independent Poisson(``draws * p``) counts (``table``, one vectorised draw) are the
-    cells of a Poisson(``draws``) number ``M`` of independent battles; given ``M`` they are
-    Multinomial(``M``, ``p``). Each round is then brought to ``draws`` battles exactly: when ``M < draws``,
-    ``draws - M`` more battles are drawn from ``p``; when ``M > draws``, ``M - draws`` of the ``M`` battles,
-    chosen uniformly without replacement, are removed (a uniform subset of independent draws is
-    independent draws). Either way the result is Multinomial(``draws``, ``p``). Only about
-    ``sqrt(draws)`` battles a round are drawn one by one, for all rounds at once.
+    Poissonisation: independent Poisson(``lam * p``) counts (one vectorised draw, :class:`PoissonTable`) are the
+    cells of a Poisson(``lam``) number ``M`` of independent battles; given ``M`` they are Multinomial(``M``, ``p``),
+    whatever law ``M`` has. A round with ``M > draws`` is drawn again (which changes only the law of ``M``), and
+    each round is then brought to ``draws`` battles by ``draws - M`` more battles drawn from ``p`` one by one
+    (:class:`GuideTable` over ``p``'s CDF, all rounds at once). The result is Multinomial(``draws``, ``p``).
+    ``lam = draws - SHIFT * sqrt(draws)`` makes a redraw rare (about 2%) and leaves about
+    ``SHIFT * sqrt(draws)`` battles a round to add.
     """
-    counts = np.ascontiguousarray(table.draw(rng, rounds))
-    n_cells = counts.shape[1]
-    flat = counts.reshape(-1)  # a view: fixes land in counts
-    gap = draws - counts.sum(axis=1)
-    short = np.flatnonzero(gap > 0)
-    if short.size:  # more battles from p; sorted within each round, so the searches walk forward
-        row = np.repeat(short, gap[short])
-        u = np.sort(rng.random(len(row)) + row) - row
-        extra = np.minimum(np.searchsorted(cum_p, u * cum_p[-1], side="right"), n_cells - 1)
-        _add_sorted(flat, row * n_cells + extra, 1)
-    over = np.flatnonzero(gap < 0)
-    if over.size:
-        have = draws - gap[over]
-        span = int(have.max()) + 1
-        key = _distinct_sorted(rng, np.repeat(np.arange(len(over)), -gap[over]), have, span)
-        # Battle ``pos`` of a round is in the cell where the round's cumulative count first exceeds it;
-        # rounds are offset by ``span`` so that one search serves them all.
-        row = key // span
-        cum = np.cumsum(counts[over], axis=1) + (np.arange(len(over)) * span)[:, None]
-        cell = np.searchsorted(cum.reshape(-1), key, side="right") - row * n_cells
-        _add_sorted(flat, over[row] * n_cells + cell, -1)
-    return counts
 
+    SHIFT = 2.0
+    """The Poisson total's mean sits this many of its standard deviations below ``draws``."""
 
-def _add_sorted(flat: np.ndarray, index: np.ndarray, sign: int) -> None:
-    """``flat[index] += sign`` for every entry of the sorted ``index``, repeats included."""
-    first = np.flatnonzero(np.r_[True, index[1:] != index[:-1]])
-    flat[index[first]] += (sign * np.diff(np.r_[first, len(index)])).astype(flat.dtype)
+    def __init__(self, p: np.ndarray, draws: int) -> None:
+        p = np.maximum(np.asarray(p, dtype=float), 0.0)
+        p = p / p.sum()
+        self.draws = int(draws)
+        lam = max(0.0, self.draws - self.SHIFT * np.sqrt(self.draws))
+        self.poisson = PoissonTable(p * lam)
+        n = len(p)
+        bits = int(np.clip(np.ceil(np.log2(max(n, 1))) + 2, 6, 24))
+        self.pick = GuideTable(np.cumsum(p), np.array([n]), np.arange(n, dtype=np.int32), bits)
+        """Draws one battle's cell from ``p``."""
 
-
-def _distinct_sorted(rng: np.random.Generator, row: np.ndarray, size: np.ndarray, span: int) -> np.ndarray:
-    """Sorted keys ``row * span + pos``: for each entry of ``row`` a position ``pos`` in ``[0, size[row])``
-    (``size < span``), distinct within a row, each row a uniform random subset of its range. Positions are
-    drawn uniformly in ``[0, max(size))``; those out of their row's range or repeating a position are drawn
-    again until none is left (the rule treats every position of a row alike, so the subset is uniform)."""
-    high = int(size.max())
-    key = row * span + rng.integers(0, high, len(row))
-    while True:
-        key.sort()
-        r = key // span
-        again = np.flatnonzero((key - r * span >= size[r]) | np.r_[False, key[1:] == key[:-1]])
-        if not again.size:
-            return key
-        key[again] = r[again] * span + rng.integers(0, high, len(again))
+    def draw(self, rng: np.random.Generator, rounds: int) -> np.ndarray:
+        """``rounds`` count vectors, shape ``(rounds, n_cells)``, each summing to ``draws``."""
+        counts = np.ascontiguousarray(self.poisson.draw(rng, rounds))
+        total = counts.sum(axis=1)
+        over = np.flatnonzero(total > self.draws)
+        while over.size:
+            counts[over] = self.poisson.draw(rng, len(over))
+            total[over] = counts[over].sum(axis=1)
+            over = over[total[over] > self.draws]
+        gap = self.draws - total
+        n_cells = counts.shape[1]
+        cell = self.pick.lookup(rng.integers(0, 2**32, size=int(gap.sum()), dtype=np.uint32))
+        flat = counts.reshape(-1)  # a view: the additions land in counts
+        # Ones of the counts' own type: numpy's fast path for ufunc.at.
+        np.add.at(flat, np.repeat(np.arange(rounds) * n_cells, gap) + cell, np.ones(len(cell), flat.dtype))
+        return counts
 
 
 def _segment_cdfs(values: np.ndarray, lo: np.ndarray, start: np.ndarray, width: np.ndarray,

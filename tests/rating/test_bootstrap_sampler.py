@@ -1,4 +1,4 @@
-"""The vectorised bootstrap draws: inverse-CDF Poisson counts and the exact multinomial built on them."""
+"""The vectorised bootstrap draws: guide-table inverse CDFs, Poisson counts and the exact multinomial built on them."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 from arena.rating.bootstrap import VECTOR_MIN_CELLS, make_resampler
-from arena.rating.sampling import PoissonTable, multinomial_rounds
+from arena.rating.sampling import GuideTable, MultinomialTable, PoissonTable
 
 
 def test_poisson_table_is_the_inverse_cdf():
@@ -21,7 +21,7 @@ def test_poisson_table_is_the_inverse_cdf():
     table = PoissonTable(mean)
     counts = table.counts(u)
     np.testing.assert_array_equal(counts, stats.poisson.ppf((u + 0.5) / 2**32, mean))
-    assert 0 < (table.guide < 0).mean() < 1  # both paths are taken
+    assert table.table is not None and 0 < (table.table.guide < 0).mean() < 1  # both paths are taken
 
 
 def test_poisson_table_falls_back_for_huge_means():
@@ -33,12 +33,28 @@ def test_poisson_table_falls_back_for_huge_means():
     assert abs(draws[:, 1].var() - 3.0) < 0.3
 
 
-@pytest.mark.parametrize("draws", [1, 7, 1000])
+def test_guide_table_picks_the_first_entry_above_the_uniform():
+    """A single law (a categorical over cells, zero-probability cells included): the value of ``U`` is the first
+    cell whose cumulative probability exceeds it, at slot edges, in the tails and in between, with few slots per
+    cell (many jumps to resolve) as with many."""
+    p = np.r_[0.0, np.random.default_rng(2).dirichlet(np.full(300, 0.3)), 0.0, 1e-9]
+    p /= p.sum()
+    u = np.r_[np.random.default_rng(3).integers(0, 2**32, 20000, dtype=np.uint32),
+              np.uint32(0), np.uint32(2**32 - 1), (2**22 * np.arange(1024)).astype(np.uint32)]
+    expected = np.minimum(np.searchsorted(np.cumsum(p), (u + 0.5) / 2**32, side="right"), len(p) - 1)
+    for bits in (6, 12):
+        table = GuideTable(np.cumsum(p), np.array([len(p)]), np.arange(len(p), dtype=np.int32), bits)
+        np.testing.assert_array_equal(table.lookup(u), expected)
+    assert 0 not in expected and len(p) - 2 not in expected  # zero-probability cells are never picked
+
+
+@pytest.mark.parametrize("draws", [1, 7, 1000, 200_000])
 def test_multinomial_rounds_has_the_multinomial_law(draws):
-    """Every round has exactly ``draws`` battles; means and variances are those of Multinomial(draws, p)."""
+    """Every round has exactly ``draws`` battles; means and variances are those of Multinomial(draws, p)
+    (small totals, where every battle is added one by one, and large ones, where some rounds are redrawn)."""
     p = np.array([0.5, 0.0, 0.3, 0.15, 0.05])
     rounds = 20000
-    counts = multinomial_rounds(PoissonTable(p * draws), draws, np.cumsum(p), np.random.default_rng(1), rounds)
+    counts = MultinomialTable(p, draws).draw(np.random.default_rng(1), rounds)
     np.testing.assert_array_equal(counts.sum(axis=1), draws)
     assert counts.min() >= 0 and counts[:, 1].max() == 0
     se_mean = np.sqrt(draws * p * (1 - p) / rounds)
@@ -62,7 +78,7 @@ def test_battle_resampler_is_seeded_and_keeps_a_fractional_total():
 
 
 def test_many_cells_take_the_vectorised_path_with_the_same_law():
-    """From VECTOR_MIN_CELLS cells the draws come from multinomial_rounds: seeded, N battles a round,
+    """From VECTOR_MIN_CELLS cells the draws come from MultinomialTable: seeded, N battles a round,
     and a frequency-2 row draws as two frequency-1 rows of the same cell."""
     n_cells = VECTOR_MIN_CELLS + 88
     cell_of = np.arange(n_cells)
