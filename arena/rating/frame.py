@@ -115,23 +115,27 @@ def validate_frame(frame: pd.DataFrame, where: str = "battles") -> pd.DataFrame:
         qid = out["question_id"]
         missing = qid.isna()
         out["question_id"] = qid.astype(str).where(~missing, _row_ids(out.index)) if missing.any() else qid.astype(str)
+    absent = [col for col in _DEFAULTS if col not in out.columns]
     for col, default in _DEFAULTS.items():
         if col not in out.columns:
-            out[col] = default
+            out[col] = _constant(default, out.index)
         else:
             out[col] = out[col].fillna(default)
     out["model_a"] = out["model_a"].astype(str)
     out["model_b"] = out["model_b"].astype(str)
     out["category"] = out["category"].astype(str)
-    out["winner"] = out["winner"].astype(str).str.strip()
-    bad = ~out["winner"].isin(WINNERS)
-    if bad.any():
-        pos = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataError(
-            f"{where}: row {pos + 1}: unknown winner {out['winner'].iloc[pos]!r}; "
-            f"allowed: {', '.join(WINNERS)}"
-        )
+    if not _all_labels(out["winner"]):  # else every label is one of ours already: nothing to strip or refuse
+        out["winner"] = out["winner"].astype(str).str.strip()
+        bad = ~out["winner"].isin(WINNERS)
+        if bad.any():
+            pos = int(np.flatnonzero(bad.to_numpy())[0])
+            raise DataError(
+                f"{where}: row {pos + 1}: unknown winner {out['winner'].iloc[pos]!r}; "
+                f"allowed: {', '.join(WINNERS)}"
+            )
     for col in ("weight", "count"):
+        if col in absent:
+            continue  # the default 1.0, as a float column
         try:
             out[col] = pd.to_numeric(out[col]).astype(float)
         except (TypeError, ValueError):
@@ -150,6 +154,32 @@ def validate_frame(frame: pd.DataFrame, where: str = "battles") -> pd.DataFrame:
     out.attrs[NOTES_ATTR] = notes
     out.attrs[QUESTIONS_ATTR] = given
     return out
+
+
+def _all_labels(winner: pd.Series) -> bool:
+    """True when ``winner`` is a pyarrow-backed text column whose every value is one of :data:`WINNERS`
+    (one pyarrow pass instead of pandas' strip and isin); False also where that is not known."""
+    chunks = getattr(winner.array, "_pa_array", None)
+    if not isinstance(winner.dtype, pd.StringDtype) or chunks is None:
+        return False
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return bool(pc.all(pc.is_in(chunks, value_set=pa.array(WINNERS, type=chunks.type))).as_py() is True)
+
+
+def _constant(value: Any, index: pd.Index) -> pd.Series:
+    """``value`` on every row: the column ``frame[col] = value`` makes (same dtype), built without pandas'
+    per-row repeat where the column is pyarrow-backed text."""
+    dtype = pd.Series([value]).dtype
+    if not (isinstance(value, str) and isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"):
+        return pd.Series(value, index=index, dtype=dtype)
+    import pyarrow as pa
+
+    raw = value.encode("utf-8")
+    offsets = np.arange(len(index) + 1, dtype=np.int64) * len(raw)
+    text = pa.LargeStringArray.from_buffers(len(index), pa.py_buffer(offsets), pa.py_buffer(raw * len(index)))
+    return pd.Series(pd.array(text, dtype=dtype), index=index)
 
 
 def _row_ids(index: pd.Index) -> pd.Series:
