@@ -83,12 +83,11 @@ class Resampler:
             if total <= 0 or n_cells == 0:
                 return np.zeros((rounds, n_cells))
             draws = max(1, int(round(total)))
+            # In the cells x rounds layout the refit reads (a transposed view of it is returned).
             if n_cells < VECTOR_MIN_CELLS:
-                counts = rng.multinomial(draws, self.cell_weight / total, size=rounds)
+                weights = rng.multinomial(draws, self.cell_weight / total, size=rounds).T.astype(float, order="C")
             else:
-                counts = self._multinomial.draw(rng, rounds)
-            # Converted in the cells x rounds layout the refit reads (a transposed view of it is returned).
-            weights = counts.T.astype(float, order="C")
+                weights = self._multinomial.draw(rng, rounds).astype(float)
             if draws != total:
                 weights *= total / draws
             return weights.T

@@ -44,13 +44,13 @@ class GuideTable:
         """Value per guide slot; where the slot holds a CDF jump, ``-1 - i`` with ``i`` the table index of its
         first entry."""
 
-    def lookup(self, u: np.ndarray, law: np.ndarray | None = None) -> np.ndarray:
-        """Values (int32) of the uniforms ``u`` (uint32, any shape) under ``law`` (the law of each element along
-        the last axis; ``None``: the first law for all)."""
+    def lookup(self, u: np.ndarray, law: np.ndarray | None = None, out: np.ndarray | None = None) -> np.ndarray:
+        """Values (int32) of the uniforms ``u`` (uint32, any shape) under ``law`` (an integer array broadcastable to
+        ``u``: the law of each element; ``None``: the first law for all), written to ``out`` if given."""
         top = np.right_shift(u, np.uint32(32 - self.bits))
         slot = top.astype(np.int64) if law is None else np.add(top, law * self.M, dtype=np.int64)
-        k = np.take(self.guide, slot)
-        flat = k.reshape(-1)
+        k = np.take(self.guide, slot, out=out)
+        flat = k.reshape(-1)  # a view (``k`` is contiguous): the searches below land in ``k``
         todo = np.flatnonzero(flat < 0)
         at = -1 - flat[todo].astype(np.int64)
         x = (u.reshape(-1)[todo] + 0.5) * 2.0**-32
@@ -61,7 +61,7 @@ class GuideTable:
             if not todo.size:
                 return k
         # Long runs (a tail slot spans many entries): one binary search in every law's CDF shifted by its index.
-        d = 0 if law is None else law[todo % len(law)]
+        d = 0 if law is None else np.broadcast_to(law, u.shape)[np.unravel_index(todo, u.shape)]
         flat[todo] = self.value[np.searchsorted(self.shifted_cdf, d + x, side="right")]
         return k
 
@@ -100,17 +100,27 @@ class PoissonTable:
         self.law = inverse.ravel().astype(np.int64)
         """Distinct-mean index per cell."""
 
-    def counts(self, u: np.ndarray) -> np.ndarray:
-        """Poisson quantiles of the uniforms ``(u + 1/2) / 2**32``; ``u``: uint32, shape ``(rounds, n_cells)``."""
+    BLOCK = 1 << 18
+    """About this many counts are looked up at once (:meth:`draw`): the look-up's arrays then stay in the CPU's
+    cache (measured 30% less CPU than 64 rounds of 24,636 cells at once)."""
+
+    def counts(self, u: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Poisson quantiles of the uniforms ``(u + 1/2) / 2**32``; ``u``: uint32, shape ``(n_cells, rounds)``."""
         assert self.table is not None
-        return self.table.lookup(u, self.law)
+        return self.table.lookup(u, self.law[: len(u), None], out=out)
 
     def draw(self, rng: np.random.Generator, rounds: int) -> np.ndarray:
-        """Integer counts, shape ``(rounds, n_cells)``."""
+        """Integer counts, shape ``(n_cells, rounds)`` (a round is a column), drawn a block of cells at a time."""
         n = len(self.mean)
         if self.table is None:
-            return rng.poisson(self.mean, size=(rounds, n))
-        return self.counts(rng.integers(0, 2**32, size=(rounds, n), dtype=np.uint32))
+            return rng.poisson(self.mean[:, None], size=(n, rounds))
+        out = np.empty((n, rounds), dtype=np.int32)
+        step = max(1, self.BLOCK // max(rounds, 1))
+        for start in range(0, n, step):
+            stop = min(n, start + step)
+            u = rng.integers(0, 2**32, size=(stop - start, rounds), dtype=np.uint32)
+            self.table.lookup(u, self.law[start:stop, None], out=out[start:stop])
+        return out
 
 
 class MultinomialTable:
@@ -140,20 +150,19 @@ class MultinomialTable:
         """Draws one battle's cell from ``p``."""
 
     def draw(self, rng: np.random.Generator, rounds: int) -> np.ndarray:
-        """``rounds`` count vectors, shape ``(rounds, n_cells)``, each summing to ``draws``."""
-        counts = np.ascontiguousarray(self.poisson.draw(rng, rounds))
-        total = counts.sum(axis=1)
+        """``rounds`` count vectors, shape ``(n_cells, rounds)`` (a round is a column), each summing to ``draws``."""
+        counts = self.poisson.draw(rng, rounds)
+        total = counts.sum(axis=0)
         over = np.flatnonzero(total > self.draws)
         while over.size:
-            counts[over] = self.poisson.draw(rng, len(over))
-            total[over] = counts[over].sum(axis=1)
+            counts[:, over] = self.poisson.draw(rng, len(over))
+            total[over] = counts[:, over].sum(axis=0)
             over = over[total[over] > self.draws]
         gap = self.draws - total
-        n_cells = counts.shape[1]
-        cell = self.pick.lookup(rng.integers(0, 2**32, size=int(gap.sum()), dtype=np.uint32))
+        cell = self.pick.lookup(rng.integers(0, 2**32, size=int(gap.sum()), dtype=np.uint32)).astype(np.int64)
         flat = counts.reshape(-1)  # a view: the additions land in counts
         # Ones of the counts' own type: numpy's fast path for ufunc.at.
-        np.add.at(flat, np.repeat(np.arange(rounds) * n_cells, gap) + cell, np.ones(len(cell), flat.dtype))
+        np.add.at(flat, cell * rounds + np.repeat(np.arange(rounds), gap), np.ones(len(cell), flat.dtype))
         return counts
 
 

@@ -10,16 +10,19 @@ from arena.rating.bootstrap import VECTOR_MIN_CELLS, make_resampler
 from arena.rating.sampling import GuideTable, MultinomialTable, PoissonTable
 
 
-def test_poisson_table_is_the_inverse_cdf():
+@pytest.mark.parametrize("steps", [GuideTable.STEPS, 0])
+def test_poisson_table_is_the_inverse_cdf(steps, monkeypatch):
     """For given 32-bit uniforms the table returns scipy's Poisson quantile of (u + 1/2) / 2**32, for small,
-    fractional and large means, in the guide's pure slots and at its CDF jumps alike."""
+    fractional and large means, in the guide's pure slots and at its CDF jumps alike (resolved by upward steps,
+    or all by the binary search)."""
+    monkeypatch.setattr(GuideTable, "STEPS", steps)
     mean = np.array([0.0, 0.3, 1.0, 2.5, 17.0, 333.3, 17349.0, 2e5, 0.3])
     u = np.random.default_rng(5).integers(0, 2**32, (4000, len(mean)), dtype=np.uint32)
     u[0], u[1] = 0, 2**32 - 1  # the far tails (the table covers all but < 1e-19 of the mass)
     u[2] = 2**23 * np.arange(len(mean))  # guide slot edges
     u[3] = u[2] - 1
     table = PoissonTable(mean)
-    counts = table.counts(u)
+    counts = table.counts(np.ascontiguousarray(u.T)).T  # cells x rounds
     np.testing.assert_array_equal(counts, stats.poisson.ppf((u + 0.5) / 2**32, mean))
     assert table.table is not None and 0 < (table.table.guide < 0).mean() < 1  # both paths are taken
 
@@ -28,9 +31,9 @@ def test_poisson_table_falls_back_for_huge_means():
     """A mean whose table would be too big is drawn by Generator.poisson (same law)."""
     table = PoissonTable(np.array([5e9, 3.0]))
     draws = table.draw(np.random.default_rng(0), 4000)
-    assert draws.shape == (4000, 2)
-    assert abs(draws[:, 0].mean() - 5e9) < 5 * np.sqrt(5e9 / 4000)
-    assert abs(draws[:, 1].var() - 3.0) < 0.3
+    assert draws.shape == (2, 4000)
+    assert abs(draws[0].mean() - 5e9) < 5 * np.sqrt(5e9 / 4000)
+    assert abs(draws[1].var() - 3.0) < 0.3
 
 
 def test_guide_table_picks_the_first_entry_above_the_uniform():
@@ -54,7 +57,7 @@ def test_multinomial_rounds_has_the_multinomial_law(draws):
     (small totals, where every battle is added one by one, and large ones, where some rounds are redrawn)."""
     p = np.array([0.5, 0.0, 0.3, 0.15, 0.05])
     rounds = 20000
-    counts = MultinomialTable(p, draws).draw(np.random.default_rng(1), rounds)
+    counts = MultinomialTable(p, draws).draw(np.random.default_rng(1), rounds).T
     np.testing.assert_array_equal(counts.sum(axis=1), draws)
     assert counts.min() >= 0 and counts[:, 1].max() == 0
     se_mean = np.sqrt(draws * p * (1 - p) / rounds)
