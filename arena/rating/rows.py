@@ -48,7 +48,11 @@ def jsonable(obj: Any) -> Any:
     if isinstance(obj, (list, tuple)):
         return [jsonable(v) for v in obj]
     if isinstance(obj, np.ndarray):
-        return jsonable(obj.tolist())
+        if obj.dtype.kind == "f":  # whole arrays at once (win-rate matrices have 10^4-10^6 entries)
+            out = obj.astype(object)
+            out[~np.isfinite(obj)] = None
+            return out.tolist()
+        return obj.tolist() if obj.dtype.kind in "biu" else jsonable(obj.tolist())
     if isinstance(obj, np.integer):
         return int(obj)
     if isinstance(obj, (float, np.floating)):

@@ -227,3 +227,15 @@ def test_style_control_recovers_planted_length_effect():
     assert ratings["m2"] - ratings["m0"] == pytest.approx(400 / np.log(10), rel=0.25)
     off = compute_leaderboard(frame, RatingSettings(bootstrap=0))
     assert "style" not in off.extras
+
+
+def test_jsonable_arrays_give_plain_python_values():
+    """Float arrays become lists of Python floats with None for NaN/inf, as element by element would give;
+    integer and boolean arrays stay whole; nested containers are walked."""
+    from arena.rating.rows import jsonable
+
+    values = np.array([[1.5, np.nan, -0.0], [np.inf, -np.inf, 2.0]])
+    got = jsonable({"m": values, "k": np.array([3, 4]), "b": np.array([True]), "t": (np.float32(0.5), np.int64(7))})
+    assert got == {"m": [[1.5, None, -0.0], [None, None, 2.0]], "k": [3, 4], "b": [True], "t": [0.5, 7]}
+    assert all(type(v) is float for v in got["m"][0] if v is not None) and type(got["k"][0]) is int
+    assert json.dumps(got, allow_nan=False)
