@@ -11,9 +11,9 @@ rater's validation; a table of human votes (``human_votes.jsonl``) is recognised
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -78,12 +78,18 @@ def _wrong_format(path: Path, expected: str, found: str) -> DataError:
     )
 
 
-def read_table(path: Path) -> pd.DataFrame:
+def read_table(path: Path, text: Collection[str] = ()) -> pd.DataFrame:
     """Read a table, keeping file order.
 
     The suffix picks the reader: ``.jsonl``/``.ndjson``/``.json`` (JSON lines, or one JSON array of
     objects), ``.csv``, ``.tsv``, ``.parquet``/``.pq``. The content is sniffed first: a CSV file named
     ``.json`` (or JSON named ``.csv``, or parquet named either) is refused with the name to give it.
+
+    Args:
+        path: the file.
+        text: columns the caller takes as text (``astype(str)``) and nothing else: a CSV reader may give
+            them as the text ``str()`` makes of each value (e.g. ``"7"`` for a whole number 7), which
+            spares it parsing numbers only for them to be printed again. Other readers ignore it.
 
     Raises:
         DataError: missing file, content that does not match the suffix, a broken JSON line
@@ -104,7 +110,7 @@ def read_table(path: Path) -> pd.DataFrame:
         expected = "tsv" if suffix == ".tsv" else "csv"
         if kind in ("json", "parquet"):
             raise _wrong_format(path, expected, kind)
-        return _read_csv(path, "\t" if suffix == ".tsv" else ",")
+        return _read_csv(path, "\t" if suffix == ".tsv" else ",", text)
     if suffix in PARQUET_SUFFIXES:
         if kind in ("json", "csv", "tsv"):
             raise _wrong_format(path, "parquet", kind)
@@ -164,8 +170,8 @@ def _read_flat_jsonl(path: Path) -> pd.DataFrame | None:
     return table.to_pandas()
 
 
-def _read_csv(path: Path, sep: str) -> pd.DataFrame:
-    fast = _read_csv_arrow(path, sep)
+def _read_csv(path: Path, sep: str, text: Collection[str] = ()) -> pd.DataFrame:
+    fast = _read_csv_arrow(path, sep, text)
     if fast is not None:
         return fast
     try:
@@ -186,8 +192,9 @@ _NUMERIC_LOOKING = (
 """Every text pandas' CSV parser could read as a number or a boolean matches this (it matches more)."""
 
 
-def _read_csv_arrow(path: Path, sep: str) -> pd.DataFrame | None:
-    """CSV/TSV through pyarrow's multi-threaded reader, where it gives exactly ``pd.read_csv``'s frame.
+def _read_csv_arrow(path: Path, sep: str, text: Collection[str] = ()) -> pd.DataFrame | None:
+    """CSV/TSV through pyarrow's multi-threaded reader, where it gives exactly ``pd.read_csv``'s frame
+    (``astype(str)`` of it for the columns named in ``text``).
 
     pyarrow reads with pandas' missing-value markers and boolean words; a column is kept only where
     pandas would type it the same way: whole numbers (missing ones make it float, as in pandas), booleans
@@ -195,7 +202,10 @@ def _read_csv_arrow(path: Path, sep: str) -> pd.DataFrame | None:
     that pandas could read as a number or a boolean (pandas types a file in chunks of rows, so one such
     value could make a chunk numeric). Anything else (fractional numbers, dates, text with gaps, an empty
     or duplicated header name, no data rows, a ragged or non-UTF-8 file, no pyarrow) gives None, and
-    pandas reads the file, with its errors.
+    pandas reads the file, with its errors. A ``text`` column is read as text and kept where it has no
+    gaps and each value is either not number-like or a whole number written as ``str()`` writes it (no
+    sign but minus, no leading zero, at most 18 digits): then its text is what ``str()`` gives of the
+    value pandas reads, whatever type pandas gives the column or a chunk of it.
     """
     try:
         import mmap
@@ -213,6 +223,7 @@ def _read_csv_arrow(path: Path, sep: str) -> pd.DataFrame | None:
             path,
             parse_options=pa_csv.ParseOptions(delimiter=sep, newlines_in_values=quoted),
             convert_options=pa_csv.ConvertOptions(
+                column_types={name: pa.string() for name in text},
                 null_values=sorted(STR_NA_VALUES),
                 strings_can_be_null=True,
                 true_values=["True", "TRUE", "true"],
@@ -225,9 +236,12 @@ def _read_csv_arrow(path: Path, sep: str) -> pd.DataFrame | None:
     if table.num_rows == 0 or len(set(names)) != len(names) or not all(names):
         return None
     columns = []
-    for column in table.columns:
+    for name, column in zip(names, table.columns, strict=True):
         kind = column.type
-        if pa.types.is_null(kind):
+        if name in text:
+            if column.null_count or not _printed_as_read(column):
+                return None
+        elif pa.types.is_null(kind):
             column = pa.nulls(len(column), pa.float64())
         elif pa.types.is_boolean(kind):
             if column.null_count:
@@ -245,6 +259,27 @@ def _read_csv_arrow(path: Path, sep: str) -> pd.DataFrame | None:
             return None
         columns.append(column)
     return pa.table(columns, names=names).to_pandas()
+
+
+_WHOLE_NUMBER = r"^(0|-?[1-9][0-9]{0,17})$"
+"""A whole number as ``str()`` writes it, small enough for int64."""
+
+
+def _printed_as_read(column: Any) -> bool:
+    """Whether each value of a gapless text column (pyarrow) is the text ``str()`` gives of the value
+    pandas' CSV parser reads from it: a whole number written as ``str()`` writes it, or text that is not
+    number-like at all. A column of plain digits is settled without the regex."""
+    import pyarrow.compute as pc
+
+    if pc.all(pc.utf8_is_digit(column)).as_py() is True:
+        if pc.max(pc.binary_length(column)).as_py() > 18:
+            return False
+        leading_zero = pc.and_(pc.starts_with(column, "0"), pc.greater(pc.binary_length(column), 1))
+        return pc.any(leading_zero).as_py() is not True
+    distinct = pc.unique(column)
+    number_like = pc.match_substring_regex(distinct, _NUMERIC_LOOKING, ignore_case=True)
+    printed = pc.match_substring_regex(distinct, _WHOLE_NUMBER)
+    return pc.any(pc.and_(number_like, pc.invert(printed))).as_py() is not True
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:

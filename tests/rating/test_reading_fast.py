@@ -65,7 +65,7 @@ def _reference(path: Path, **mapping) -> pd.DataFrame:
     """read_battles as it was before the fast paths: pandas' reader (its errors as arena words them), then
     the mapping and the validation."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("arena.tables._read_csv_arrow", lambda path, sep: None)
+        patch.setattr("arena.tables._read_csv_arrow", lambda path, sep, text=(): None)
         frame = read_table(path)
     return validate_frame(apply_mapping(frame, mapping.get("columns", {}), mapping.get("labels", {}), str(path)),
                           where=str(path))
@@ -203,3 +203,53 @@ def test_parquet_battles_read_as_the_reference_path_reads_them(tmp_path, case):
         assert str(info.value) == str(exc)
         return
     _same(read_battles(path), want)
+
+
+TEXT_CASES = {  # name -> (file text, whether the battle reader's fast path takes it)
+    "whole-number ids and model names": (f"{HEAD}\n1,7,b,model_a\n2,b,-3,tie\n0,c,a,model_b\n", True),
+    "ids with a leading zero": (f"{HEAD}\n007,a,b,model_a\n8,b,c,tie\n", False),
+    "ids too long for int64": (f"{HEAD}\n12345678901234567890,a,b,model_a\n8,b,c,tie\n", False),
+    "ids mixing text and whole numbers": (f"{HEAD}\nq1,a,b,model_a\n8,b,c,tie\n-2,c,a,tie\n", True),
+    "ids mixing text and fractions": (f"{HEAD}\nq1,a,b,model_a\n8.0,b,c,tie\n", False),
+    "a model named 1e3": (f"{HEAD}\n1,1e3,b,model_a\n2,b,c,tie\n", False),
+    "an unknown label": (f"{HEAD}\n1,a,b,Tie\n", True),
+    "a number as label": (f"{HEAD}\n1,a,b,1\n", True),
+}
+
+
+@pytest.mark.parametrize("case", list(TEXT_CASES))
+def test_text_columns_read_as_validation_prints_them(tmp_path, case):
+    """Columns validation takes as text may be read as text: the battles are the reference path's, the
+    errors its errors, word for word."""
+    from arena.rating.read import _text_sources
+
+    text, fast = TEXT_CASES[case]
+    path = tmp_path / "b.csv"
+    path.write_text(text, encoding="utf-8")
+    assert (_read_csv_arrow(path, ",", _text_sources({})) is not None) == fast
+    try:
+        want = _reference(path)
+    except DataError as exc:
+        with pytest.raises(DataError) as info:
+            read_battles(path)
+        assert str(info.value) == str(exc)
+        return
+    _same(read_battles(path), want)
+
+
+@pytest.mark.parametrize(("columns", "text"), [
+    ({"model_a": "model_b", "model_b": "model_a"}, "question_id model_a model_b winner category"),
+    ({"judge": "question_id"}, "model_a model_b winner category"),  # the ids become the judge: as read
+    ({"question_id": "turn"}, "turn model_a model_b winner category"),
+    ({"judge": "model_a", "model_a": "note"}, "note question_id model_b winner category"),
+    ({"category": "note", "question_id": "note"}, "note model_a model_b winner"),
+])
+def test_mapped_columns_read_as_the_reference_path_reads_them(tmp_path, columns, text):
+    """Only a file column that ends up as text columns alone is read as text."""
+    from arena.rating.read import _text_sources
+
+    path = tmp_path / "b.csv"
+    path.write_text("question_id,model_a,model_b,winner,turn,note\n1,a,b,model_a,1,7\n2,b,c,tie,2,x\n"
+                    "3,c,a,model_b,1,8\n", encoding="utf-8")
+    assert _text_sources(columns) == set(text.split())
+    _same(read_battles(path, columns=columns), _reference(path, columns=columns))
