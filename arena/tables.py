@@ -15,6 +15,7 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from arena.errors import DataError, UserError, did_you_mean
@@ -271,15 +272,36 @@ def _printed_as_read(column: Any) -> bool:
     number-like at all. A column of plain digits is settled without the regex."""
     import pyarrow.compute as pc
 
-    if pc.all(pc.utf8_is_digit(column)).as_py() is True:
-        if pc.max(pc.binary_length(column)).as_py() > 18:
-            return False
-        leading_zero = pc.and_(pc.starts_with(column, "0"), pc.greater(pc.binary_length(column), 1))
-        return pc.any(leading_zero).as_py() is not True
+    digits = _plain_digits(column)
+    if digits is not None:
+        return digits
     distinct = pc.unique(column)
     number_like = pc.match_substring_regex(distinct, _NUMERIC_LOOKING, ignore_case=True)
     printed = pc.match_substring_regex(distinct, _WHOLE_NUMBER)
     return pc.any(pc.and_(number_like, pc.invert(printed))).as_py() is not True
+
+
+def _plain_digits(column: Any) -> bool | None:
+    """For a gapless text column (pyarrow) of ASCII digits only: whether every value is a whole number as
+    ``str()`` writes it (no leading zero, at most 18 digits). None where some value has another character.
+    Read from the column's buffers with numpy: a few passes over bytes, no per-value string work."""
+    import pyarrow as pa
+
+    head = next((chunk for chunk in column.chunks if len(chunk)), None)
+    if head is None or not str(head[0].as_py()).isdigit():  # the usual text column: settled at its first value
+        return None
+    printed = True
+    for chunk in column.chunks:
+        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1]
+        data = np.frombuffer(chunk.buffers()[2] or b"", dtype=np.uint8)[offsets[0]:offsets[-1]]
+        if ((data - np.uint8(48)) > 9).any():  # a byte outside 0-9 (bytes below 48 wrap around)
+            return None
+        lengths = np.diff(offsets)
+        leading_zero = (data[offsets[:-1] - offsets[0]] == ord("0")) & (lengths > 1)
+        if len(lengths) and (lengths.max() > 18 or leading_zero.any()):
+            printed = False
+    return printed
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
