@@ -179,8 +179,9 @@ def _constant(value: Any, index: pd.Index) -> pd.Series:
     import pyarrow as pa
 
     raw = value.encode("utf-8")
-    offsets = np.arange(len(index) + 1, dtype=np.int64) * len(raw)
-    text = pa.LargeStringArray.from_buffers(len(index), pa.py_buffer(offsets), pa.py_buffer(raw * len(index)))
+    n = len(index)
+    offsets = np.arange(0, len(raw) * (n + 1), len(raw), dtype=np.int64) if raw else np.zeros(n + 1, np.int64)
+    text = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(raw * n))
     return pd.Series(pd.array(text, dtype=dtype), index=index)
 
 
