@@ -51,6 +51,10 @@ CSV_CASES: dict[str, tuple[str, bool]] = {
     "a short row": (f"{HEAD}\n1,a,b,model_a\n2,b,c\n", False),
     "a long row": (f"{HEAD}\n1,a,b,model_a\n2,b,c,tie,extra\n", False),
     "unicode names": (f"{HEAD}\n1,模型-α,b,model_a\n2,b,ünï,tie\n", True),
+    "CR-only lines": (f"{HEAD}\r1,a,b,model_a\r2,b,c,tie\r", True),
+    "a quote inside an unquoted value": (f'{HEAD}\n1,a"x,b,model_a\n2,b,c,tie\n', True),
+    "a quoted missing-value marker": (f'{HEAD}\n1,"NA",b,model_a\n2,b,c,tie\n', False),
+    "whitespace-only text": (f"{HEAD}\n1, ,b,model_a\n2,b,c,tie\n", True),
 }
 
 
