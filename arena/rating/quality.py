@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy.sparse import csr_matrix
 
-from arena.rating.bootstrap import Refitter, make_resampler
+from arena.rating.bootstrap import Refitter, bootstrap_strengths, make_resampler
 from arena.rating.bt import DEFAULT_RIDGE, PairDesign, aggregate, canonical, fit_pairs, pair_design
 from arena.rating.frame import A_WINS, B_WINS, TIE, Encoded, encode
 from arena.rating.newton import bt_hessian, win_probability
@@ -265,23 +265,41 @@ def fewest_removals(st: Setup, x: int, y: int, units: csr_matrix | None = None) 
     return None
 
 
-def _cheapest(st: Setup, pairs: list[tuple[int, int]], units: csr_matrix | None, keep: int = 3) -> tuple[int | None, tuple[int, int] | None]:
-    """The fewest removals over ``pairs``, searched for the ``keep`` pairs cheapest to first order."""
+def _cheapest(st: Setup, pairs: list[tuple[int, int]], units: csr_matrix | None, keep: int = 8) -> tuple[int | None, tuple[int, int] | None]:
+    """The fewest removals over ``pairs``, searched for the ``keep`` pairs cheapest to first order (the first-order
+    guess only ranks: at the Chatbot Arena shape the exact answers were 0.97-1.2 times the guesses)."""
     if not pairs:
         return None, None
-    guess = []
-    for x, y in pairs:
-        eff = _effects(st, st.point, st.weight, x, y)
-        per = eff if units is None else np.asarray(units @ eff).ravel()
-        cap = st.weight if units is None else np.ones(len(per))
-        gain = np.sort(np.where(per < 0, -per, 0.0) / np.maximum(cap, 1e-12))[::-1]
-        guess.append((st.point[x] - st.point[y]) / max(float(gain[0]) if len(gain) else 0.0, 1e-300))
+    guess = _first_order_costs(st, pairs, units)
     best: tuple[int | None, tuple[int, int] | None] = (None, None)
     for k in np.argsort(guess, kind="stable")[:keep]:
         found = fewest_removals(st, pairs[k][0], pairs[k][1], units)
         if found is not None and (best[0] is None or found < best[0]):
             best = (found, pairs[k])
     return best
+
+
+def _first_order_costs(st: Setup, pairs: list[tuple[int, int]], units: csr_matrix | None) -> np.ndarray:
+    """For each pair ``(x, y)``, the gap ``s[x] - s[y]`` over the most any single unit (battle, or row of
+    ``units``) closes it to first order (:func:`_effects` at the point, for all pairs from one inverse)."""
+    d = st.design
+    inv = np.linalg.inv(bt_hessian(st.point, d.i, d.j, d.totals(st.weight)[1], DEFAULT_RIDGE))
+    grad = np.where(d.cell_keep, d.cell_credit - win_probability(st.point, d.i, d.j)[d.cell_pair], 0.0)
+    # (n, cells): how each model's strength moves per unit of each cell's gradient, times that gradient.
+    moves = np.ascontiguousarray((inv[d.i] - inv[d.j])[d.cell_pair].T) * grad
+    cap = st.weight if units is None else 1.0
+    xs, ys = np.array(pairs).T
+    out = np.empty(len(pairs))
+    step = max(1, (1 << 21) // max(len(grad), 1))
+    for at in range(0, len(pairs), step):
+        x, y = xs[at:at + step], ys[at:at + step]
+        closes = moves[x] - moves[y]  # (k, cells): how far removing one battle of each cell closes each gap
+        if units is not None:
+            closes = np.asarray(units @ closes.T).T
+        np.maximum(closes, 0.0, out=closes)
+        gain = (closes / np.maximum(cap, 1e-12)).max(axis=1, initial=0.0)
+        out[at:at + step] = (st.point[x] - st.point[y]) / np.maximum(gain, 1e-300)
+    return out
 
 
 def leave_one_question_out(st: Setup, chunk: int = 64) -> np.ndarray:
@@ -326,8 +344,7 @@ def benchmark_quality(
     rounds = settings.bootstrap
     samples = np.empty((0, n))
     if rounds > 0:
-        refit = Refitter(st.design, st.weight, st.point)
-        samples = np.concatenate([refit(sampler.draw_many(rng, min(64, rounds - k))) for k in range(0, rounds, 64)])
+        samples = bootstrap_strengths(st.design, sampler, rounds, rng, init=st.point)
     sign, critical = max_t_separation(st.point, samples, settings.confidence)
     out: dict[str, Any] = {
         "method": "bradley-terry, ties as half a win",
@@ -356,11 +373,9 @@ def _fragility(st: Setup, sign: np.ndarray, has_questions: bool) -> dict[str, An
     models, point = st.enc.models, st.point
     top = int(np.argmax(point))
     top_pairs = [(top, y) for y in range(len(point)) if y != top]
-    sep_pairs = []
-    for x in range(len(point)):
-        below = [y for y in range(len(point)) if sign[x, y] > 0]
-        if below:  # the separated model closest below x is the cheapest to reverse
-            sep_pairs.append((x, min(below, key=lambda y: point[x] - point[y])))
+    # Every separated pair is a candidate: the closest separated model below x is not always the cheapest to
+    # reverse (a pair far apart on few battles can be cheaper than a close pair on many).
+    sep_pairs = [(int(x), int(y)) for x, y in zip(*np.nonzero(sign > 0), strict=True)]
     units = st.questions() if has_questions else None
     out: dict[str, Any] = {"top": models[top]}
     for name, pairs in (("top", top_pairs), ("separated_pair", sep_pairs)):
