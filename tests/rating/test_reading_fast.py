@@ -257,3 +257,61 @@ def test_mapped_columns_read_as_the_reference_path_reads_them(tmp_path, columns,
                     "3,c,a,model_b,1,8\n", encoding="utf-8")
     assert _text_sources(columns) == set(text.split())
     _same(read_battles(path, columns=columns), _reference(path, columns=columns))
+
+
+TOKENS = ["a", "b", "gpt-4", "7", "-3", "007", "0", "1.5", "1e3", "inf", "NaN", "NA", "None", "", " ", " x",
+          "True", "false", "t", "model_a", "model_b", "tie", "tie (bothbad)", " tie ", '"q,1"', '"two\nlines"',
+          "12345678901234567890", "+4", "2024-05-01", "nan", "fa", "in"]
+
+
+POOLS = {  # the usual values of each column; TOKENS are the tricky ones
+    "question_id": ["1", "2", "17", "0"], "model_a": ["a", "b", "gpt-4", "7"], "model_b": ["a", "b", "c"],
+    "winner": ["model_a", "model_b", "tie", "tie (bothbad)"], "judge": ["j1", "gpt-4"], "turn": ["1", "2"],
+    "category": ["math", "x y"], "weight": ["1", "3", "0"], "extra": ["p", "q r"],
+}
+
+
+def _random_csv(seed: int) -> str:
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    tricky = float(rng.choice([0.0, 0.05, 0.3]))
+    cols = [c for c in POOLS if c in ("model_a", "model_b", "winner") or rng.random() < 0.5]
+    lines = [",".join(cols)]
+    for _ in range(int(rng.integers(1, 8))):
+        lines.append(",".join(str(rng.choice(TOKENS if rng.random() < tricky else POOLS[c])) for c in cols))
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_random_files_read_as_the_reference_path_reads_them(tmp_path, seed):
+    """Seeded random CSV files drawn from tricky values (numbers, markers, words, quotes): the table is
+    pd.read_csv's and the battles the reference path's (or the same error), whichever path reads them."""
+    path = tmp_path / "r.csv"
+    path.write_text(_random_csv(seed), encoding="utf-8")
+    try:
+        want_table = pd.read_csv(path, encoding="utf-8-sig")
+    except Exception:
+        with pytest.raises(DataError):
+            read_table(path)
+        return
+    _same(read_table(path), want_table)
+    try:
+        want = _reference(path)
+    except DataError as exc:
+        with pytest.raises(DataError) as info:
+            read_battles(path)
+        assert str(info.value) == str(exc)
+        return
+    _same(read_battles(path), want)
+
+
+def test_random_files_exercise_both_paths(tmp_path):
+    from arena.rating.read import _text_sources
+
+    taken = []
+    for seed in range(60):
+        path = tmp_path / f"r{seed}.csv"
+        path.write_text(_random_csv(seed), encoding="utf-8")
+        taken.append(_read_csv_arrow(path, ",", _text_sources({})) is not None)
+    assert 15 <= sum(taken) <= 45, sum(taken)
