@@ -3,7 +3,8 @@
 Every entry point that reads a user's table (``arena rate``, ``arena import``, the browser) goes through
 :func:`read_table`, so a file reads the same everywhere: the format is chosen by suffix, the content is
 sniffed so a file with the wrong suffix gets a one-line error that says what it looks like, and rows keep
-file order. :func:`apply_mapping` renames another tool's columns and winner labels to FastChat's
+file order. CSV and JSON lines go through pyarrow's readers where those provably give the frame of
+pandas' (CSV) or the line-by-line (JSON) reader, which read every other file. :func:`apply_mapping` renames another tool's columns and winner labels to FastChat's
 (``--map`` / ``--winner-labels``). :func:`arena.rating.read.read_battles` chains read, mapping and the
 rater's validation; a table of human votes (``human_votes.jsonl``) is recognised by :func:`is_vote_table`.
 """
