@@ -241,7 +241,8 @@ def gradients(
     """:func:`gradient` for ``R`` cell weightings and parameter sets at once: ``w`` is ``(n_cells, R)``, ``x``
     ``(n_items + n_extra, R)``; ``incidence`` is :func:`_incidence` of ``cells``."""
     n = cells.n_items
-    dd, de = model.derivatives(x[cells.i] - x[cells.j], x[n:])
+    # x_i - x_j per cell as a sparse product: gathering rows of x for every cell is ~10x slower at 64 rounds.
+    dd, de = model.derivatives(np.asarray(incidence.T @ x[:n]), x[n:])
     g = np.empty_like(x)
     g[:n] = -(incidence @ (w * dd)) + ridge * x[:n] + x[:n].sum(axis=0)
     g[n:] = -(w[:, None, :] * de).sum(axis=0)
