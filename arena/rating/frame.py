@@ -121,6 +121,9 @@ def validate_frame(frame: pd.DataFrame, where: str = "battles") -> pd.DataFrame:
     for col, default in _DEFAULTS.items():
         if col not in out.columns:
             out[col] = _constant(default, out.index)
+        elif isinstance(default, str) and not pd.api.types.is_string_dtype(out[col]):
+            # A text column read as numbers (judge ids 1, 2, ...; gaps make them floats): text, as question ids are.
+            out[col] = out[col].astype(str).where(out[col].notna(), default)
         else:
             out[col] = out[col].fillna(default)
     out["model_a"] = out["model_a"].astype(str)

@@ -243,3 +243,16 @@ def test_jsonl_torn_last_line_and_broken_lines_keep_their_meaning(tmp_path):
     path.write_text(json.dumps(ROWS[0]) + "\n{oops\n" + json.dumps(ROWS[1]) + "\n", encoding="utf-8")
     with pytest.raises(DataError, match=r"t\.jsonl:2: not valid JSON"):
         read_table(path)
+
+
+def test_a_numeric_judge_column_reads_as_text(tmp_path):
+    """Judge ids written as numbers (gaps make them floats) become text, gaps the empty default, with no
+    pandas warning (filling a float column with text is deprecated)."""
+    import warnings
+
+    path = tmp_path / "b.csv"
+    path.write_text("model_a,model_b,winner,judge\na,b,model_a,1\nb,a,tie,\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        frame = read_battles(path)
+    assert frame["judge"].tolist() == ["1.0", ""]
