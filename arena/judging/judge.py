@@ -7,15 +7,19 @@ The reviewer owns calls, batching, retries and order; the judge only turns a gam
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from arena.judging.parsers import Parsed, VerdictFormat, get_format
 from arena.judging.plan import Game
 from arena.judging.prompts import Kind, Prompt, PromptSet
-from arena.keys import content_key
+from arena.keys import PartialKey, content_key
 from arena.providers.base import Conversation
 from arena.records import Mode
+
+_VARYING = ("answers", "turn", "question", "reference")
+"""The parts of a judgment key that change from game to game (see :meth:`Judge.key_fields`)."""
 
 TRUNCATION_MARK = "\n[... answer truncated for the judge: {n} more characters ...]"
 
@@ -72,6 +76,9 @@ class Judge:
     judge_id: str
     spec: dict[str, Any]
     max_answer_chars: int = 16000
+    _keyers: dict[str, tuple[Prompt, PartialKey, bool]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """Per prompt name: the prompt, its key maker and whether it shows the reference (filled by :meth:`key`;
+    the judge is frozen, so its spec part is encoded once)."""
 
     @property
     def kind(self) -> Kind:
@@ -93,20 +100,40 @@ class Judge:
         return self.prompts.select(self.kind, multi_turn=game.turn > 1, reference=use_ref)
 
     def key(self, game: Game) -> str:
-        """Content key of the judgment: judge spec, prompt (name, version, text), answers, order, turn."""
+        """Content key of the judgment: judge spec, prompt (name, version, text), answers, order, turn.
+
+        ``content_key`` of the dict in :meth:`key_fields`, made by a :class:`~arena.keys.PartialKey` per
+        prompt (the judge spec and prompt part is encoded once, not once per game; same key).
+        """
         prompt = self.prompt_for(game)
-        ref = game.question.reference if prompt.template.count("ref_answer") else None
-        return content_key({
-            "judge": self.spec,
-            "set": [self.prompts.name, self.prompts.version],
-            "prompt": [prompt.name, prompt.hash],
-            "parser": self.parser_name,
+        keyer = self._keyers.get(prompt.name)
+        if keyer is None or keyer[0] is not prompt:
+            keyer = self._keyers[prompt.name] = (prompt, PartialKey(self._fixed_key_fields(prompt), _VARYING),
+                                                 "ref_answer" in prompt.template)
+        q = game.question
+        return keyer[1]([game.answer_a.key, game.answer_b.key if game.answer_b else None], game.turn,
+                        _question_key(q.question_id, tuple(q.turns)), q.reference if keyer[2] else None)
+
+    def key_fields(self, game: Game) -> dict[str, Any]:
+        """What :meth:`key` hashes (``content_key`` of this dict is the key)."""
+        prompt = self.prompt_for(game)
+        ref = game.question.reference if "ref_answer" in prompt.template else None
+        return self._fixed_key_fields(prompt) | {
             "answers": [game.answer_a.key, game.answer_b.key if game.answer_b else None],
             "turn": game.turn,
             "question": game.question.content_key,
             "reference": ref,
+        }
+
+    def _fixed_key_fields(self, prompt: Prompt) -> dict[str, Any]:
+        """The part of a key that is the same for every game judged with ``prompt``."""
+        return {
+            "judge": self.spec,
+            "set": [self.prompts.name, self.prompts.version],
+            "prompt": [prompt.name, prompt.hash],
+            "parser": self.parser_name,
             "max_answer_chars": self.max_answer_chars,
-        })
+        }
 
     def render(self, game: Game) -> RenderedPrompt:
         """The judge conversation for a game, the prompt used, and notes (e.g. truncations)."""
@@ -143,6 +170,12 @@ class Judge:
     def format_verdict(self, verdict: str) -> str:
         """How this judge's verdict format writes ``verdict`` (for the fake judge)."""
         return self.verdict_format.format(verdict)
+
+
+@lru_cache(maxsize=65536)
+def _question_key(question_id: str, turns: tuple[str, ...]) -> str:
+    """``Question.content_key`` (id and turns), once per question rather than once per game."""
+    return content_key({"question_id": question_id, "turns": list(turns)})
 
 
 class _Missing(dict[str, str]):
