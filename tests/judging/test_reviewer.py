@@ -11,6 +11,7 @@ from arena.judging import reviewer
 from arena.judging.judge import Judge
 from arena.judging.plan import plan_games
 from arena.judging.reviewer import GroupWriter, judgments_path, make_judgment, review
+from arena.keys import PartialKey, content_key
 from arena.providers.base import Completion, Conversation, GenerationSettings, StreamingProvider
 from arena.records import Judgment
 from arena.store import JsonlStore
@@ -190,3 +191,46 @@ def test_each_games_key_is_computed_once(tmp_path, games, make_judge, monkeypatc
     assert len(calls) == len(games) + 3
     monkeypatch.setattr(Judge, "key", original)
     assert {j.key for j in _stored(tmp_path)} == {judge.key(g) for g in games}
+
+
+def test_judgment_keys_are_those_earlier_versions_wrote(games, questions, answers, make_judge) -> None:
+    """A resumed run must find the judgments on disk: keys equal ``content_key`` of the documented dict
+    (judge spec, prompt set, prompt name and hash, parser, answers, turn, question, reference, answer limit),
+    and the values the key code wrote before it was made faster (computed with it, pairwise and single,
+    turn 1 and turn 2 with a reference answer shown)."""
+    written_before = {("pairwise-all", 1): "0067ec028f81cd608bf7", ("pairwise-all", 2): "21bffc1146a33e9da1d4",
+                      ("single", 1): "8bece63d4f7523579a06", ("single", 2): "008ca53932fbf51b4ab4"}
+    for mode in ("pairwise-all", "single"):
+        judge = make_judge(mode=mode)
+        for g in plan_games(questions, answers, mode).games:
+            prompt = judge.prompt_for(g)
+            documented = {
+                "judge": judge.spec, "set": [judge.prompts.name, judge.prompts.version],
+                "prompt": [prompt.name, content_key([prompt.system_prompt, prompt.template])],
+                "parser": judge.parser_name,
+                "answers": [g.answer_a.key, g.answer_b.key if g.answer_b else None], "turn": g.turn,
+                "question": g.question.content_key,
+                "reference": g.question.reference if "ref_answer" in prompt.template else None,
+                "max_answer_chars": judge.max_answer_chars,
+            }
+            assert judge.key(g) == content_key(documented) == content_key(judge.key_fields(g))
+            if g.question.question_id == "m1" and g.model_a == "alpha" and g.model_b in (None, "beta"):
+                assert judge.key(g) == written_before.pop((mode, g.turn))
+    assert not written_before
+    assert any(judge.key_fields(g)["reference"] for g in games)  # the reference branch was covered
+
+
+def test_partial_key_equals_content_key() -> None:
+    """PartialKey writes the same canonical JSON as content_key, for any split into fixed and varying names."""
+    fixed = {"spec": {"z": [1, 2.5, None], "a": "é\"\\\n"}, "flag": True, "n": -3}
+    cases = [("x", 7, None), ("\u2028 \x00", 0, [1, "a"]), ("", 2**70, {"b": 1, "a": 2.0})]
+    for varying in (("text", "count", "extra"), ("extra", "text", "count")):
+        keyer = PartialKey(fixed, varying)
+        for values in cases:
+            vals = dict(zip(("text", "count", "extra"), values, strict=True))
+            assert keyer(*(vals[n] for n in varying)) == content_key(fixed | vals)
+    assert PartialKey({}, ("a",))(True) == content_key({"a": True})
+    with pytest.raises(ValueError, match="distinct"):
+        PartialKey({"a": 1}, ("a",))
+    with pytest.raises(TypeError, match="takes 1 values"):
+        PartialKey({}, ("a",))(1, 2)
