@@ -139,16 +139,22 @@ class JsonlStore(Generic[R]):
         """Write one record as one line, flushed and fsynced before returning (see :meth:`extend`)."""
         self.extend([record])
 
-    def extend(self, records: Iterable[R]) -> None:
+    def extend(self, records: Iterable[R], *, keep: bool = True) -> None:
         """Append records, one line each, under an exclusive ``flock`` on the file.
 
         Several processes may append to one file at once (two browser tabs casting votes): each append
         holds the lock while it repairs a torn tail and writes, so no line is lost or interleaved.
+
+        Args:
+            keep: also keep the records in memory (for :meth:`get`). False forgets what was read instead:
+                the next question re-reads the file. For a writer that only appends (the reviewer, with
+                thousands of judgments a minute): its records need not stay alive, and a large live heap
+                makes every full garbage collection of the process slower.
         """
         records = list(records)
         if not records:
             return
-        loaded = self._load()
+        loaded = self._load() if keep else None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a", encoding="utf-8") as fh, _locked(fh):
             # Under the lock: another process (a second browser tab) appending to the same file waits, so
@@ -159,8 +165,11 @@ class JsonlStore(Generic[R]):
             fh.write("".join([rec.model_dump_json(exclude_none=False) + "\n" for rec in records]))
             fh.flush()
             os.fsync(fh.fileno())
-            for rec in records:
-                loaded[str(getattr(rec, self.key_field))] = rec
+        if loaded is None:
+            self._records = None
+            return
+        for rec in records:
+            loaded[str(getattr(rec, self.key_field))] = rec
 
     def rewrite(self, records: Iterable[R]) -> None:
         """Replace the file atomically (write to a temp file, then rename)."""

@@ -34,6 +34,19 @@ def test_later_line_supersedes_earlier(tmp_path: Path) -> None:
     assert got is not None and got.turns == ["new"]
 
 
+
+def test_extend_without_keeping_forgets_and_rereads(tmp_path: Path) -> None:
+    """``keep=False`` writes the lines but holds no records: the store reads the file again when asked."""
+    store = JsonlStore(tmp_path / "a.jsonl", Answer)
+    store.append(answer("k1", "old"))
+    store.extend([answer("k1", "new"), answer("k2")], keep=False)
+    assert store._records is None  # nothing held in memory
+    got = store.get("k1")
+    assert got is not None and got.turns == ["new"] and store.keys() == {"k1", "k2"}
+    store.extend([answer("k3")], keep=False)
+    store.append(answer("k4"))
+    assert store.keys() == JsonlStore(tmp_path / "a.jsonl", Answer).keys() == {"k1", "k2", "k3", "k4"}
+
 def test_torn_last_line_is_ignored_then_repaired(tmp_path: Path) -> None:
     path = tmp_path / "a.jsonl"
     JsonlStore(path, Answer).append(answer("k1"))
