@@ -7,6 +7,10 @@ Judgments are committed in groups (group commit): a writer thread appends what h
 once per group, when ``commit_s`` seconds have passed since the oldest unwritten judgment returned or
 ``commit_n`` judgments are waiting, whichever comes first. One fsync per judgment held a 100 ms judge at
 concurrency 64 to about a quarter of its rate; grouped, the judge stage keeps up with the provider.
+The judging thread only hands each reply to the writer as it returns; the writer parses the replies and
+builds the judgment records of a group together, just before writing them, and does not keep them in
+memory once written (at 256 calls in flight the client is CPU-bound: every microsecond the judging
+thread spends per reply, woken between two results, is taken from the provider's event loop).
 
 Crash guarantee: a kill (SIGKILL, power loss) costs the judge calls in flight plus one commit window (the
 judgments returned in the last ``commit_s`` seconds, or fewer once ``commit_n`` are waiting, plus those that
@@ -20,19 +24,21 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Generic, TypeVar, cast
 
 from tqdm.auto import tqdm
 
-from arena.judging.judge import Judge
+from arena.judging.judge import Judge, RenderedPrompt
 from arena.judging.plan import Game
 from arena.providers.base import Completion, GenerationSettings, Provider, StreamingProvider
 from arena.records import Judgment
 from arena.store import JsonlStore
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 COMMIT_S = 0.05
 """Longest a returned judgment waits before it is written and fsynced (seconds)."""
@@ -141,15 +147,23 @@ def _pending(games: Sequence[Game], judge: Judge, store: JsonlStore[Judgment],
     return todo
 
 
-class GroupWriter:
+class GroupWriter(Generic[T]):
     """Appends judgments to a store from a writer thread, one fsync per group (see the module docstring).
 
-    ``add`` never waits for the disk; ``close`` writes what is left and re-raises a failed write.
+    ``add`` never waits for the disk; ``close`` writes what is left and re-raises a failed write (or a
+    failed ``make``).
+
+    Args:
+        make: turns what was added into the judgments to write, in the writer thread, a group at a time
+            (the reviewer adds each judge reply as it returns and the records are built here, together,
+            not one by one between two results on the judging thread). None: ``add`` takes judgments.
     """
 
-    def __init__(self, store: JsonlStore[Judgment], commit_s: float = COMMIT_S, commit_n: int = COMMIT_N) -> None:
+    def __init__(self, store: JsonlStore[Judgment], commit_s: float = COMMIT_S, commit_n: int = COMMIT_N,
+                 make: Callable[[list[T]], list[Judgment]] | None = None) -> None:
         self.store, self.commit_s, self.commit_n = store, commit_s, commit_n
-        self._buffer: list[Judgment] = []
+        self.make = make
+        self._buffer: list[T] = []
         self._oldest = 0.0
         self._closed = False
         self._error: BaseException | None = None
@@ -158,7 +172,7 @@ class GroupWriter:
         self._thread = threading.Thread(target=self._run, name="arena-judgments-writer", daemon=True)
         self._thread.start()
 
-    def add(self, records: Iterable[Judgment]) -> None:
+    def add(self, records: Iterable[T]) -> None:
         with self._cond:
             if self._error is not None:
                 raise self._error
@@ -179,7 +193,8 @@ class GroupWriter:
                 closed = self._closed
             if group:
                 try:
-                    self.store.extend(group)
+                    records = self.make(group) if self.make is not None else cast("list[Judgment]", group)
+                    self.store.extend(records, keep=False)  # written, not kept alive (see JsonlStore.extend)
                     self.commits += 1
                 except BaseException as exc:  # handed to the judging thread at its next add() or close()
                     with self._cond:
@@ -254,34 +269,37 @@ def review(
     _attach_run_dir(provider, run_dir)
     size = _chunk_size(provider, chunk_size, len(todo))
     bar = tqdm(total=len(todo), desc=f"judge {judge.judge_id}", unit="call", disable=not progress, leave=False)
-    writer = GroupWriter(store, commit_s, commit_n)
+    def make(returned: list[_Returned]) -> list[Judgment]:  # in the writer thread (the only one counting)
+        records = [make_judgment(judge, g, c, r.prompt.name, r.notes, key) for (g, key), r, c in returned]
+        for rec in records:
+            _count(stats, rec)
+        return records
+
+    writer = GroupWriter(store, commit_s, commit_n, make)
     try:
         for i in range(0, len(todo), size):
             chunk = todo[i : i + size]
             rendered = [judge.render(g) for g, _ in chunk]
             convs = [r.conversation for r in rendered]
             if isinstance(provider, StreamingProvider):
-                # Each judgment goes to the writer as its call returns: a kill loses only the calls in
+                # Each reply goes to the writer as its call returns: a kill loses only the calls in
                 # flight and one commit window.
                 for k, c in provider.generate_iter(convs, settings):
-                    (g, key), r = chunk[k], rendered[k]
-                    rec = make_judgment(judge, g, c, r.prompt.name, r.notes, key)
-                    writer.add((rec,))
-                    _count(stats, rec)
+                    writer.add(((chunk[k], rendered[k], c),))
                     bar.update(1)
             else:
                 completions = provider.generate(convs, settings)
-                records = [make_judgment(judge, g, c, r.prompt.name, r.notes, key)
-                           for (g, key), c, r in zip(chunk, completions, rendered, strict=True)]
-                writer.add(records)
-                for rec in records:
-                    _count(stats, rec)
+                writer.add(zip(chunk, rendered, completions, strict=True))
                 bar.update(len(chunk))
     finally:
         bar.close()
         writer.close()
         stats.seconds = time.perf_counter() - start
     return stats
+
+
+_Returned = tuple[tuple[Game, str], RenderedPrompt, Completion]
+"""A judge reply as the reviewer hands it to the writer: (game, its key), what was sent, the completion."""
 
 
 def _count(stats: ReviewStats, rec: Judgment) -> None:
