@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator, Sequence
 
@@ -234,3 +235,24 @@ def test_partial_key_equals_content_key() -> None:
         PartialKey({"a": 1}, ("a",))
     with pytest.raises(TypeError, match="takes 1 values"):
         PartialKey({}, ("a",))(1, 2)
+
+
+def test_writer_builds_records_in_its_thread_and_reraises_a_failure(tmp_path, games, make_judge) -> None:
+    """With ``make``, what was added becomes judgments in the writer thread; a failure there reaches close()."""
+    judge = make_judge()
+    threads: list[str] = []
+
+    def make(items: list[int]) -> list[Judgment]:
+        threads.append(threading.current_thread().name)
+        if 99 in items:
+            raise RuntimeError("bad reply")
+        return [make_judgment(judge, games[i], Completion(text="[[B]]"), "p", []) for i in items]
+
+    writer = GroupWriter(JsonlStore(judgments_path(tmp_path), Judgment), commit_s=30.0, commit_n=1000, make=make)
+    writer.add([0, 1, 2])
+    writer.close()
+    assert threads == ["arena-judgments-writer"] and [j.verdict for j in _stored(tmp_path)] == ["B>A"] * 3
+    failing = GroupWriter(JsonlStore(tmp_path / "f.jsonl", Judgment), commit_s=30.0, commit_n=1000, make=make)
+    failing.add([99])
+    with pytest.raises(RuntimeError, match="bad reply"):
+        failing.close()
