@@ -3,8 +3,7 @@
 Every entry point that reads a user's table (``arena rate``, ``arena import``, the browser) goes through
 :func:`read_table`, so a file reads the same everywhere: the format is chosen by suffix, the content is
 sniffed so a file with the wrong suffix gets a one-line error that says what it looks like, and rows keep
-file order. CSV and JSON lines go through pyarrow's readers where those provably give the frame of
-pandas' (CSV) or the line-by-line (JSON) reader, which read every other file. :func:`apply_mapping` renames another tool's columns and winner labels to FastChat's
+file order. :func:`apply_mapping` renames another tool's columns and winner labels to FastChat's
 (``--map`` / ``--winner-labels``). :func:`arena.rating.read.read_battles` chains read, mapping and the
 rater's validation; a table of human votes (``human_votes.jsonl``) is recognised by :func:`is_vote_table`.
 """
@@ -12,11 +11,10 @@ rater's validation; a table of human votes (``human_votes.jsonl``) is recognised
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
 from arena.errors import DataError, UserError, did_you_mean
@@ -80,18 +78,12 @@ def _wrong_format(path: Path, expected: str, found: str) -> DataError:
     )
 
 
-def read_table(path: Path, text: Collection[str] = ()) -> pd.DataFrame:
+def read_table(path: Path) -> pd.DataFrame:
     """Read a table, keeping file order.
 
     The suffix picks the reader: ``.jsonl``/``.ndjson``/``.json`` (JSON lines, or one JSON array of
     objects), ``.csv``, ``.tsv``, ``.parquet``/``.pq``. The content is sniffed first: a CSV file named
     ``.json`` (or JSON named ``.csv``, or parquet named either) is refused with the name to give it.
-
-    Args:
-        path: the file.
-        text: columns the caller takes as text (``astype(str)``) and nothing else: a CSV reader may give
-            them as the text ``str()`` makes of each value (e.g. ``"7"`` for a whole number 7), which
-            spares it parsing numbers only for them to be printed again. Other readers ignore it.
 
     Raises:
         DataError: missing file, content that does not match the suffix, a broken JSON line
@@ -112,7 +104,7 @@ def read_table(path: Path, text: Collection[str] = ()) -> pd.DataFrame:
         expected = "tsv" if suffix == ".tsv" else "csv"
         if kind in ("json", "parquet"):
             raise _wrong_format(path, expected, kind)
-        return _read_csv(path, "\t" if suffix == ".tsv" else ",", text)
+        return _read_csv(path, "\t" if suffix == ".tsv" else ",")
     if suffix in PARQUET_SUFFIXES:
         if kind in ("json", "csv", "tsv"):
             raise _wrong_format(path, "parquet", kind)
@@ -172,10 +164,7 @@ def _read_flat_jsonl(path: Path) -> pd.DataFrame | None:
     return table.to_pandas()
 
 
-def _read_csv(path: Path, sep: str, text: Collection[str] = ()) -> pd.DataFrame:
-    fast = _read_csv_arrow(path, sep, text)
-    if fast is not None:
-        return fast
+def _read_csv(path: Path, sep: str) -> pd.DataFrame:
     try:
         return pd.read_csv(path, sep=sep, encoding="utf-8-sig")
     except pd.errors.EmptyDataError:
@@ -185,124 +174,6 @@ def _read_csv(path: Path, sep: str, text: Collection[str] = ()) -> pd.DataFrame:
     except pd.errors.ParserError as exc:
         kind = "TSV" if sep == "\t" else "CSV"
         raise DataError(f"{path}: cannot read as {kind} ({str(exc).splitlines()[0]})") from None
-
-
-_NUMERIC_LOOKING = (
-    r"^[ \t\n\v\f\r]*[+-]?((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|inf|infinity|nan)[ \t\n\v\f\r]*$"
-    r"|^[ \t\n\v\f\r]*(true|false)[ \t\n\v\f\r]*$"
-)
-"""Every text pandas' CSV parser could read as a number or a boolean matches this (it matches more)."""
-
-
-def _read_csv_arrow(path: Path, sep: str, text: Collection[str] = ()) -> pd.DataFrame | None:
-    """CSV/TSV through pyarrow's multi-threaded reader, where it gives exactly ``pd.read_csv``'s frame
-    (``astype(str)`` of it for the columns named in ``text``).
-
-    pyarrow reads with pandas' missing-value markers and boolean words; a column is kept only where
-    pandas would type it the same way: whole numbers (missing ones make it float, as in pandas), booleans
-    without gaps, a column with no value at all (float NaN, as in pandas), text with no gaps and no value
-    that pandas could read as a number or a boolean (pandas types a file in chunks of rows, so one such
-    value could make a chunk numeric). Anything else (fractional numbers, dates, text with gaps, an empty
-    or duplicated header name, no data rows, a ragged or non-UTF-8 file, no pyarrow) gives None, and
-    pandas reads the file, with its errors. A ``text`` column is read as text and kept where it has no
-    gaps and each value is either not number-like or a whole number written as ``str()`` writes it (no
-    sign but minus, no leading zero, at most 18 digits): then its text is what ``str()`` gives of the
-    value pandas reads, whatever type pandas gives the column or a chunk of it.
-    """
-    try:
-        import mmap
-
-        import pyarrow as pa
-        import pyarrow.compute as pc
-        import pyarrow.csv as pa_csv
-        from pandas._libs.parsers import STR_NA_VALUES
-    except ImportError:
-        return None
-    try:
-        with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            quoted = data.find(b'"') >= 0  # only a quoted value can hold a line break
-        table = pa_csv.read_csv(
-            path,
-            parse_options=pa_csv.ParseOptions(delimiter=sep, newlines_in_values=quoted),
-            convert_options=pa_csv.ConvertOptions(
-                column_types={name: pa.string() for name in text},
-                null_values=sorted(STR_NA_VALUES),
-                strings_can_be_null=True,
-                true_values=["True", "TRUE", "true"],
-                false_values=["False", "FALSE", "false"],
-            ),
-        )
-    except (pa.ArrowException, OSError, ValueError):
-        return None
-    names = table.column_names
-    if table.num_rows == 0 or len(set(names)) != len(names) or not all(names):
-        return None
-    columns = []
-    for name, column in zip(names, table.columns, strict=True):
-        kind = column.type
-        if name in text:
-            if column.null_count or not _printed_as_read(column):
-                return None
-        elif pa.types.is_null(kind):
-            column = pa.nulls(len(column), pa.float64())
-        elif pa.types.is_boolean(kind):
-            if column.null_count:
-                return None
-        elif pa.types.is_int64(kind):
-            if column.null_count and pc.max(pc.abs(column)).as_py() >= 2**53:
-                return None  # pandas reads these as floats from the text; not provably the same rounding
-        elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
-            if column.null_count:
-                return None
-            distinct = pc.unique(column)
-            if pc.any(pc.match_substring_regex(distinct, _NUMERIC_LOOKING, ignore_case=True)).as_py():
-                return None
-        else:
-            return None
-        columns.append(column)
-    return pa.table(columns, names=names).to_pandas()
-
-
-_WHOLE_NUMBER = r"^(0|-?[1-9][0-9]{0,17})$"
-"""A whole number as ``str()`` writes it, small enough for int64."""
-
-
-def _printed_as_read(column: Any) -> bool:
-    """Whether each value of a gapless text column (pyarrow) is the text ``str()`` gives of the value
-    pandas' CSV parser reads from it: a whole number written as ``str()`` writes it, or text that is not
-    number-like at all. A column of plain digits is settled without the regex."""
-    import pyarrow.compute as pc
-
-    digits = _plain_digits(column)
-    if digits is not None:
-        return digits
-    distinct = pc.unique(column)
-    number_like = pc.match_substring_regex(distinct, _NUMERIC_LOOKING, ignore_case=True)
-    printed = pc.match_substring_regex(distinct, _WHOLE_NUMBER)
-    return pc.any(pc.and_(number_like, pc.invert(printed))).as_py() is not True
-
-
-def _plain_digits(column: Any) -> bool | None:
-    """For a gapless text column (pyarrow) of ASCII digits only: whether every value is a whole number as
-    ``str()`` writes it (no leading zero, at most 18 digits). None where some value has another character.
-    Read from the column's buffers with numpy: a few passes over bytes, no per-value string work."""
-    import pyarrow as pa
-
-    head = next((chunk for chunk in column.chunks if len(chunk)), None)
-    if head is None or not str(head[0].as_py()).isdigit():  # the usual text column: settled at its first value
-        return None
-    printed = True
-    for chunk in column.chunks:
-        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-        offsets = np.frombuffer(chunk.buffers()[1], dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1]
-        data = np.frombuffer(chunk.buffers()[2] or b"", dtype=np.uint8)[offsets[0]:offsets[-1]]
-        if ((data - np.uint8(48)) > 9).any():  # a byte outside 0-9 (bytes below 48 wrap around)
-            return None
-        lengths = np.diff(offsets)
-        leading_zero = (data[offsets[:-1] - offsets[0]] == ord("0")) & (lengths > 1)
-        if len(lengths) and (lengths.max() > 18 or leading_zero.any()):
-            printed = False
-    return printed
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:

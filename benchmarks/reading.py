@@ -8,9 +8,7 @@ reader runs ``--repeats`` times and the fastest run is kept:
 
 - pandas: ``pd.read_csv``, ``pd.read_json(lines=True)``, ``pd.read_parquet``: the file as a DataFrame, no checks;
 - arena: :func:`arena.rating.read.read_battles`: the same file read, mapped and validated into the frame every
-  rater takes (question ids as strings, defaults filled, winner labels checked, self-pairs dropped). arena reads
-  CSV with pyarrow's multi-threaded reader where it can prove the frame is pandas' (see
-  ``arena.tables._read_csv_arrow``), JSON lines with pyarrow's, parquet with ``pd.read_parquet``.
+  rater takes (question ids as strings, defaults filled, winner labels checked, self-pairs dropped).
 
 Goal (issue 13): any battle file's reading no slower than pandas reads it. The header gives the machine's load
 average: a busy machine measures its own load, not the code.

@@ -36,8 +36,6 @@ STYLE_COLUMNS: tuple[str, ...] = (
     "bold_a",
     "bold_b",
 )
-TEXT_COLUMNS: tuple[str, ...] = ("question_id", "model_a", "model_b", "winner", "category")
-"""Columns :func:`validate_frame` takes as text (``astype(str)``, missing question ids aside)."""
 _DEFAULTS: dict[str, Any] = {"judge": "", "turn": 1, "category": "general", "weight": 1.0, "count": 1.0}
 
 

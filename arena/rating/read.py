@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from arena.rating.frame import NOTES_ATTR, TEXT_COLUMNS, battles_frame, validate_frame
+from arena.rating.frame import NOTES_ATTR, battles_frame, validate_frame
 from arena.records.votes import votes_to_battles
 from arena.tables import apply_mapping, is_vote_table, read_table, read_votes_frame
 
@@ -34,21 +34,10 @@ def read_battles(
         winner_labels: THEIR winner label -> OURS.
     """
     where = str(path)
-    frame = apply_mapping(read_table(Path(path), _text_sources(columns or {})), columns or {}, winner_labels or {},
-                          where)
+    frame = apply_mapping(read_table(Path(path)), columns or {}, winner_labels or {}, where)
     if is_vote_table(frame):
         return votes_battle_frame(frame, where)
     return validate_frame(frame, where=where)
-
-
-def _text_sources(columns: Mapping[str, str]) -> set[str]:
-    """The file's columns that end up only as columns validation takes as text (:data:`TEXT_COLUMNS`),
-    after the mapping (OUR column -> THEIR column; a column of ours that is mapped is dropped)."""
-    becomes: dict[str, set[str]] = {}
-    for ours, theirs in columns.items():
-        becomes.setdefault(theirs, set()).add(ours)
-    text = {theirs for theirs, ours in becomes.items() if ours <= set(TEXT_COLUMNS)}
-    return text | {col for col in TEXT_COLUMNS if col not in becomes and col not in columns}
 
 
 def votes_battle_frame(frame: pd.DataFrame, where: str) -> pd.DataFrame:
