@@ -20,8 +20,9 @@ rated the leaderboard, from the battles as frequencies (``weight * count``):
   outcomes);
 - **fragility**: the fewest battles and the fewest questions whose removal changes #1 or reverses a
   separated pair, found by greedy removal guided by the influence of each unit on the pair's gap, with
-  refits after every step and a bisection on the last one (an upper bound on the true fewest; exact on
-  the cases in the tests), and each model's leave-one-question-out rank range.
+  refits after every step and a bisection on the last one, for the eight pairs (of #1's and of all
+  separated ones) cheapest to first order (an upper bound on the true fewest; exact on the cases in the
+  tests), and each model's leave-one-question-out rank range.
 """
 
 from __future__ import annotations
