@@ -265,7 +265,7 @@ class Refitter:
         done = np.zeros(size, dtype=bool)
         last = np.full(size, np.inf)
         for _ in range(30):
-            expected = self.against @ s  # total * sigma(s_i - s_j), in place
+            expected = self.against @ s  # then total * sigma(s_i - s_j), in place
             np.exp(expected, out=expected)
             expected += 1.0
             gd = wins - np.divide(total, expected, out=expected)
