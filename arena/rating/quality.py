@@ -203,10 +203,12 @@ def _effects(st: Setup, s: np.ndarray, weight: np.ndarray, x: int, y: int) -> np
     _, total = d.totals(weight)
     hess = bt_hessian(s, d.i, d.j, total, DEFAULT_RIDGE)
     v = np.linalg.solve(hess, np.eye(len(s))[x] - np.eye(len(s))[y])
-    p = win_probability(s, d.i, d.j)
-    per_pair = (v[d.i] - v[d.j]) * 1.0
-    cell_grad = np.where(d.cell_keep, d.cell_credit - p[d.cell_pair], 0.0)
-    return np.asarray(-per_pair[d.cell_pair] * cell_grad)
+    return np.asarray(-(v[d.i] - v[d.j])[d.cell_pair] * _cell_gradient(d, s))
+
+
+def _cell_gradient(d: PairDesign, s: np.ndarray) -> np.ndarray:
+    """Per cell, the gradient of its pair's log-likelihood per battle at ``s`` (0 for dropped cells)."""
+    return np.where(d.cell_keep, d.cell_credit - win_probability(s, d.i, d.j)[d.cell_pair], 0.0)
 
 
 def fewest_removals(st: Setup, x: int, y: int, units: csr_matrix | None = None) -> int | None:
@@ -266,12 +268,13 @@ def fewest_removals(st: Setup, x: int, y: int, units: csr_matrix | None = None) 
     return None
 
 
-def _cheapest(st: Setup, pairs: list[tuple[int, int]], units: csr_matrix | None, keep: int = 8) -> tuple[int | None, tuple[int, int] | None]:
+def _cheapest(st: Setup, moves: np.ndarray, pairs: list[tuple[int, int]], units: csr_matrix | None,
+              keep: int = 8) -> tuple[int | None, tuple[int, int] | None]:
     """The fewest removals over ``pairs``, searched for the ``keep`` pairs cheapest to first order (the first-order
     guess only ranks: at the Chatbot Arena shape the exact answers were 0.97-1.2 times the guesses)."""
     if not pairs:
         return None, None
-    guess = _first_order_costs(st, pairs, units)
+    guess = _first_order_costs(st, moves, pairs, units)
     best: tuple[int | None, tuple[int, int] | None] = (None, None)
     for k in np.argsort(guess, kind="stable")[:keep]:
         found = fewest_removals(st, pairs[k][0], pairs[k][1], units)
@@ -280,18 +283,22 @@ def _cheapest(st: Setup, pairs: list[tuple[int, int]], units: csr_matrix | None,
     return best
 
 
-def _first_order_costs(st: Setup, pairs: list[tuple[int, int]], units: csr_matrix | None) -> np.ndarray:
-    """For each pair ``(x, y)``, the gap ``s[x] - s[y]`` over the most any single unit (battle, or row of
-    ``units``) closes it to first order (:func:`_effects` at the point, for all pairs from one inverse)."""
+def _cell_moves(st: Setup) -> np.ndarray:
+    """``(n, cells)``: how each model's strength moves, to first order at the point, per battle of each cell
+    removed (:func:`_effects` for every model at once, from one inverse)."""
     d = st.design
     inv = np.linalg.inv(bt_hessian(st.point, d.i, d.j, d.totals(st.weight)[1], DEFAULT_RIDGE))
-    grad = np.where(d.cell_keep, d.cell_credit - win_probability(st.point, d.i, d.j)[d.cell_pair], 0.0)
-    # (n, cells): how each model's strength moves per unit of each cell's gradient, times that gradient.
-    moves = np.ascontiguousarray((inv[d.i] - inv[d.j])[d.cell_pair].T) * grad
+    return np.ascontiguousarray((inv[d.i] - inv[d.j])[d.cell_pair].T) * _cell_gradient(d, st.point)
+
+
+def _first_order_costs(st: Setup, moves: np.ndarray, pairs: list[tuple[int, int]],
+                       units: csr_matrix | None) -> np.ndarray:
+    """For each pair ``(x, y)``, the gap ``s[x] - s[y]`` over the most any single unit (battle, or row of
+    ``units``) closes it to first order (``moves``: :func:`_cell_moves`)."""
     cap = st.weight if units is None else 1.0
     xs, ys = np.array(pairs).T
     out = np.empty(len(pairs))
-    step = max(1, (1 << 21) // max(len(grad), 1))
+    step = max(1, (1 << 21) // max(moves.shape[1], 1))
     for at in range(0, len(pairs), step):
         x, y = xs[at:at + step], ys[at:at + step]
         closes = moves[x] - moves[y]  # (k, cells): how far removing one battle of each cell closes each gap
@@ -378,12 +385,13 @@ def _fragility(st: Setup, sign: np.ndarray, has_questions: bool) -> dict[str, An
     # reverse (a pair far apart on few battles can be cheaper than a close pair on many).
     sep_pairs = [(int(x), int(y)) for x, y in zip(*np.nonzero(sign > 0), strict=True)]
     units = st.questions() if has_questions else None
+    moves = _cell_moves(st)
     out: dict[str, Any] = {"top": models[top]}
     for name, pairs in (("top", top_pairs), ("separated_pair", sep_pairs)):
-        k, pair = _cheapest(st, pairs, None)
+        k, pair = _cheapest(st, moves, pairs, None)
         out[f"battles_to_change_{name}"] = k
         out[f"battles_to_change_{name}_pair"] = None if pair is None else [models[pair[0]], models[pair[1]]]
-        kq, pair_q = _cheapest(st, pairs, units) if units is not None else (None, None)
+        kq, pair_q = _cheapest(st, moves, pairs, units) if units is not None else (None, None)
         out[f"questions_to_change_{name}"] = kq
         out[f"questions_to_change_{name}_pair"] = None if pair_q is None else [models[pair_q[0]], models[pair_q[1]]]
     if units is not None:

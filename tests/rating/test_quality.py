@@ -175,7 +175,7 @@ def test_first_order_costs_of_all_pairs_match_the_per_pair_effects() -> None:
     """The vectorised first-order costs equal the gap over the largest single-unit closure of :func:`_effects`."""
     import numpy as np
 
-    from arena.rating.quality import _effects, _first_order_costs
+    from arena.rating.quality import _cell_moves, _effects, _first_order_costs
 
     rng = np.random.default_rng(3)
     rows = [(f"q{k % 17}", a, b, w) for k, (a, b, w) in enumerate(zip(
@@ -184,7 +184,7 @@ def test_first_order_costs_of_all_pairs_match_the_per_pair_effects() -> None:
     st = setup(_frame(rows))
     pairs = [(x, y) for x in range(6) for y in range(6) if x != y]
     for units in (None, st.questions()):
-        got = _first_order_costs(st, pairs, units)
+        got = _first_order_costs(st, _cell_moves(st), pairs, units)
         for k, (x, y) in enumerate(pairs):
             eff = _effects(st, st.point, st.weight, x, y)
             per = eff if units is None else np.asarray(units @ eff).ravel()
