@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from arena.judging.parsers import Parsed, VerdictFormat, get_format
 from arena.judging.plan import Game
 from arena.judging.prompts import Kind, Prompt, PromptSet
-from arena.keys import PartialKey, content_key
+from arena.keys import PartialKey
 from arena.providers.base import Conversation
 from arena.records import Mode
 
@@ -112,7 +111,7 @@ class Judge:
                                                  "ref_answer" in prompt.template)
         q = game.question
         return keyer[1]([game.answer_a.key, game.answer_b.key if game.answer_b else None], game.turn,
-                        _question_key(q.question_id, tuple(q.turns)), q.reference if keyer[2] else None)
+                        q.content_key, q.reference if keyer[2] else None)
 
     def key_fields(self, game: Game) -> dict[str, Any]:
         """What :meth:`key` hashes (``content_key`` of this dict is the key)."""
@@ -170,12 +169,6 @@ class Judge:
     def format_verdict(self, verdict: str) -> str:
         """How this judge's verdict format writes ``verdict`` (for the fake judge)."""
         return self.verdict_format.format(verdict)
-
-
-@lru_cache(maxsize=65536)
-def _question_key(question_id: str, turns: tuple[str, ...]) -> str:
-    """``Question.content_key`` (id and turns), once per question rather than once per game."""
-    return content_key({"question_id": question_id, "turns": list(turns)})
 
 
 class _Missing(dict[str, str]):

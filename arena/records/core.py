@@ -7,6 +7,7 @@ determines it (see :mod:`arena.keys`). Stages skip keys already on disk.
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -48,7 +49,13 @@ class Question(_Record):
     @property
     def content_key(self) -> str:
         """Key of what a candidate sees: id and turns (not the reference)."""
-        return content_key({"question_id": self.question_id, "turns": self.turns})
+        return _question_key(self.question_id, tuple(self.turns))
+
+
+@lru_cache(maxsize=65536)
+def _question_key(question_id: str, turns: tuple[str, ...]) -> str:
+    """:attr:`Question.content_key`, computed once per question (every judgment key of its games holds it)."""
+    return content_key({"question_id": question_id, "turns": list(turns)})
 
 
 class GeneratedWith(_Record):
