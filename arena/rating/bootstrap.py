@@ -41,6 +41,13 @@ against 0.048 s, 1,000 cells 0.024 s against 0.095 s (the table is now faster fr
 threshold, set for an earlier sampler, is kept so that small data draw the same rounds as before)."""
 
 
+ROUND_TOL = 1e-4
+"""A bootstrap round's refit stops when its last step moves no strength more than this (natural scale: 0.017
+rating points). The shared-Hessian iteration contracts at least twofold a step (:data:`MAX_CURVATURE_CHANGE`),
+so a round lands within about this of its exact fit: measured within 0.0003 points of it on the Chatbot Arena
+shape (129 models), a thousand times under the rounds' own spread, for 25% less refit time than 1e-6."""
+
+
 @dataclass(frozen=True)
 class Resampler:
     """Draws bootstrap cell weights.
@@ -147,12 +154,12 @@ def bootstrap_strengths(
     init: np.ndarray,
     ridge: float = DEFAULT_RIDGE,
     chunk: int = 64,
-    tol: float = 1e-6,
+    tol: float = ROUND_TOL,
 ) -> np.ndarray:
     """Refit Bradley-Terry on ``rounds`` bootstrap reweightings, warm-started at the point estimate ``init``.
 
     The rounds come in chunks of ``chunk`` (:func:`in_chunks`: each its own spawned stream, in a thread pool),
-    each solved by :class:`Refitter`.
+    each solved by :class:`Refitter` to ``tol``.
 
     Returns:
         Natural-scale strengths, shape ``(rounds, n_items)``, each row mean zero.

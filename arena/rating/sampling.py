@@ -46,8 +46,9 @@ class GuideTable:
     def lookup(self, u: np.ndarray, law: np.ndarray | None = None, out: np.ndarray | None = None) -> np.ndarray:
         """Values (int32) of the uniforms ``u`` (uint32, any shape) under ``law`` (an integer array broadcastable to
         ``u``: the law of each element; ``None``: the first law for all), written to ``out`` if given."""
-        top = np.right_shift(u, np.uint32(32 - self.bits))
-        slot = top.astype(np.int64) if law is None else np.add(top, law * self.M, dtype=np.int64)
+        slot = np.right_shift(u, np.uint32(32 - self.bits))
+        if law is not None:  # uint32 slot numbers (the guide has under 2**32 slots): faster than int64 ones
+            slot += (np.asarray(law) * self.M).astype(np.uint32)
         k = np.take(self.guide, slot, out=out)
         flat = k.reshape(-1)  # a view (``k`` is contiguous): the searches below land in ``k``
         todo = np.flatnonzero(flat < 0)
@@ -107,18 +108,22 @@ class PoissonTable:
         assert self.table is not None
         return self.table.lookup(u, self.law[:, None])
 
-    def draw(self, rng: np.random.Generator, rounds: int) -> np.ndarray:
-        """Integer counts, shape ``(n_cells, rounds)`` (a round is a column), drawn a block of cells at a time."""
+    def draw(self, rng: np.random.Generator, rounds: int) -> tuple[np.ndarray, np.ndarray]:
+        """Integer counts, shape ``(n_cells, rounds)`` (a round is a column), drawn a block of cells at a time,
+        and each round's total (summed block by block, while the block is in the CPU's cache)."""
         n = len(self.mean)
         if self.table is None:
-            return rng.poisson(self.mean[:, None], size=(n, rounds))
+            counts = rng.poisson(self.mean[:, None], size=(n, rounds))
+            return counts, counts.sum(axis=0)
         out = np.empty((n, rounds), dtype=np.int32)
+        total = np.zeros(rounds, dtype=np.int64)
         step = max(1, self.BLOCK // max(rounds, 1))
         for start in range(0, n, step):
             stop = min(n, start + step)
-            u = rng.integers(0, 2**32, size=(stop - start, rounds), dtype=np.uint32)
-            self.table.lookup(u, self.law[start:stop, None], out=out[start:stop])
-        return out
+            block = self.table.lookup(uniform_bits(rng, (stop - start, rounds)), self.law[start:stop, None],
+                                      out=out[start:stop])
+            total += block.sum(axis=0)
+        return out, total
 
 
 class MultinomialTable:
@@ -143,25 +148,32 @@ class MultinomialTable:
         lam = max(0.0, self.draws - self.SHIFT * np.sqrt(self.draws))
         self.poisson = PoissonTable(p * lam)
         n = len(p)
-        bits = int(np.clip(np.ceil(np.log2(max(n, 1))) + 2, 6, 24))
+        # 16 slots per cell (at most 2**22): few CDF jumps to resolve (measured 0.5 ms against 1.1 ms with 4 slots
+        # per cell, for 165k battles over 24,636 cells).
+        bits = int(np.clip(np.ceil(np.log2(max(n, 1))) + 4, 6, 22))
         self.pick = GuideTable(np.cumsum(p), np.array([n]), np.arange(n, dtype=np.int32), bits)
         """Draws one battle's cell from ``p``."""
 
     def draw(self, rng: np.random.Generator, rounds: int) -> np.ndarray:
         """``rounds`` count vectors, shape ``(n_cells, rounds)`` (a round is a column), each summing to ``draws``."""
-        counts = self.poisson.draw(rng, rounds)
-        total = counts.sum(axis=0)
+        counts, total = self.poisson.draw(rng, rounds)
         over = np.flatnonzero(total > self.draws)
         while over.size:
-            counts[:, over] = self.poisson.draw(rng, len(over))
-            total[over] = counts[:, over].sum(axis=0)
+            counts[:, over], total[over] = self.poisson.draw(rng, len(over))
             over = over[total[over] > self.draws]
         gap = self.draws - total
-        cell = self.pick.lookup(rng.integers(0, 2**32, size=int(gap.sum()), dtype=np.uint32)).astype(np.int64)
+        cell = self.pick.lookup(uniform_bits(rng, (int(gap.sum()),))).astype(np.int64)
         flat = counts.reshape(-1)  # a view: the additions land in counts
         # Ones of the counts' own type: numpy's fast path for ufunc.at.
         np.add.at(flat, cell * rounds + np.repeat(np.arange(rounds), gap), np.ones(len(cell), flat.dtype))
         return counts
+
+
+def uniform_bits(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Independent uniform 32-bit integers (uint32) of the given shape: the halves of 64-bit draws, which numpy
+    makes about 1.6x faster than ``rng.integers(0, 2**32, dtype=np.uint32)`` (1.1 against 1.8 ns each here)."""
+    size = int(np.prod(shape))
+    return rng.integers(0, 2**64, size=(size + 1) // 2, dtype=np.uint64).view(np.uint32)[:size].reshape(shape)
 
 
 def _layout(width: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 from arena.rating.bootstrap import VECTOR_MIN_CELLS, make_resampler
-from arena.rating.sampling import GuideTable, MultinomialTable, PoissonTable
+from arena.rating.sampling import GuideTable, MultinomialTable, PoissonTable, uniform_bits
 
 
 @pytest.mark.parametrize("steps", [GuideTable.STEPS, 0])
@@ -30,10 +30,38 @@ def test_poisson_table_is_the_inverse_cdf(steps, monkeypatch):
 def test_poisson_table_falls_back_for_huge_means():
     """A mean whose table would be too big is drawn by Generator.poisson (same law)."""
     table = PoissonTable(np.array([5e9, 3.0]))
-    draws = table.draw(np.random.default_rng(0), 4000)
-    assert draws.shape == (2, 4000)
+    draws, total = table.draw(np.random.default_rng(0), 4000)
+    assert draws.shape == (2, 4000) and table.table is None
+    np.testing.assert_array_equal(total, draws.sum(axis=0))
     assert abs(draws[0].mean() - 5e9) < 5 * np.sqrt(5e9 / 4000)
     assert abs(draws[1].var() - 3.0) < 0.3
+
+
+def test_poisson_draws_block_by_block_have_the_law_and_their_totals(monkeypatch):
+    """Cells drawn a block at a time (a block of 3 cells here): each cell's counts have its Poisson mean and
+    variance, and the returned totals are the column sums."""
+    monkeypatch.setattr(PoissonTable, "BLOCK", 3 * 5000)
+    mean = np.array([0.2, 4.0, 4.0, 50.0, 0.0, 900.0, 7.5])
+    draws, total = PoissonTable(mean).draw(np.random.default_rng(4), 5000)
+    assert draws.shape == (len(mean), 5000)
+    np.testing.assert_array_equal(total, draws.sum(axis=0))
+    se = np.sqrt(mean / 5000)
+    assert np.all(np.abs(draws.mean(axis=1) - mean) <= 5 * se + 1e-12)
+    np.testing.assert_allclose(draws.var(axis=1), mean, rtol=0.08)
+    assert np.corrcoef(draws[1], draws[2])[0, 1] < 0.05  # cells of the same mean draw apart
+
+
+def test_uniform_bits_are_uniform_32_bit_integers():
+    """Halves of 64-bit draws: any shape (odd sizes too), every bit fair, top bytes uniform, no pairing between
+    the two halves of one 64-bit draw."""
+    u = uniform_bits(np.random.default_rng(6), (1001, 201))
+    assert u.shape == (1001, 201) and u.dtype == np.uint32 and u.flags.c_contiguous
+    flat = u.reshape(-1)
+    bits = (flat[:, None] >> np.arange(32, dtype=np.uint32)) & 1
+    assert np.all(np.abs(bits.mean(axis=0) - 0.5) < 5 * 0.5 / np.sqrt(len(flat)))
+    assert stats.chisquare(np.bincount(flat >> 24, minlength=256)).pvalue > 1e-4
+    halves = flat[: len(flat) // 2 * 2].reshape(-1, 2).astype(float)
+    assert abs(np.corrcoef(halves[:, 0], halves[:, 1])[0, 1]) < 5 / np.sqrt(len(halves))
 
 
 def test_guide_table_picks_the_first_entry_above_the_uniform():
@@ -138,3 +166,24 @@ def test_bootstrap_does_not_depend_on_the_number_of_threads(monkeypatch):
         runs.append(bootstrap.bootstrap_strengths(design, sampler, 150, np.random.default_rng(8), init=point, chunk=16))
     np.testing.assert_array_equal(runs[0], runs[1])
     assert runs[0].std(axis=0).min() > 0
+
+
+@pytest.mark.parametrize("resample", ["battle", "question"])
+def test_bootstrap_rounds_are_within_the_round_tolerance_of_their_exact_fits(resample, monkeypatch):
+    """Each bootstrap round's strengths are within ``ROUND_TOL`` of the exact fit of that round's weights."""
+    from arena.rating import bootstrap
+    from arena.rating.bt import fit_pairs
+
+    draws = []
+    monkeypatch.setattr(bootstrap.Resampler, "draw_many",
+                        lambda self, rng, rounds, real=bootstrap.Resampler.draw_many: draws.append(
+                            real(self, rng, rounds)) or draws[-1])
+    m = 4000
+    cells, cell_of, design, point = _random_battles(15, m, 11)
+    sampler = make_resampler(cell_of, np.ones(m), np.ones(m), np.arange(m) // 4, len(cells.a), resample)
+    got = bootstrap.bootstrap_strengths(design, sampler, 40, np.random.default_rng(2), init=point, chunk=40)
+    (weights,) = draws
+    for row, w in zip(got, weights, strict=True):
+        exact = fit_pairs(15, design.i, design.j, *design.totals(w), tol=1e-12)
+        np.testing.assert_allclose(row, exact - exact.mean(), atol=bootstrap.ROUND_TOL)
+    assert got.std(axis=0).min() > 10 * bootstrap.ROUND_TOL
