@@ -112,20 +112,22 @@ def validate_frame(frame: pd.DataFrame, where: str = "battles") -> pd.DataFrame:
         given = False
         out["question_id"] = _row_ids(out.index)
     else:
-        qid = out["question_id"]
-        missing = qid.isna()
-        out["question_id"] = qid.astype(str).where(~missing, _row_ids(out.index)) if missing.any() else qid.astype(str)
+        out["question_id"] = _question_ids(out["question_id"])
     absent = [col for col in _DEFAULTS if col not in out.columns]
     for col, default in _DEFAULTS.items():
         if col not in out.columns:
             out[col] = _constant(default, out.index)
         elif isinstance(default, str) and not pd.api.types.is_string_dtype(out[col]):
             # A text column read as numbers (judge ids 1, 2, ...; gaps make them floats): text, as question ids are.
-            out[col] = out[col].astype(str).where(out[col].notna(), default)
+            out[col] = _text(out[col]).where(out[col].notna(), default)
         else:
             out[col] = out[col].fillna(default)
-    out["model_a"] = out["model_a"].astype(str)
-    out["model_b"] = out["model_b"].astype(str)
+    for col in ("model_a", "model_b"):
+        empty = out[col].isna().to_numpy()
+        if empty.any():
+            pos = int(np.flatnonzero(empty)[0])
+            raise DataError(f"{where}: row {pos + 1}: no {col}; every battle names both models (drop or fill the row)")
+        out[col] = _text(out[col])
     out["category"] = out["category"].astype(str)
     if not _all_labels(out["winner"]):  # else every label is one of ours already: nothing to strip or refuse
         out["winner"] = out["winner"].astype(str).str.strip()
@@ -186,9 +188,39 @@ def _constant(value: Any, index: pd.Index) -> pd.Series:
     return pd.Series(pd.array(text, dtype=dtype), index=index)
 
 
-def _row_ids(index: pd.Index) -> pd.Series:
-    """The row numbers ``"0", "1", ...`` as strings: the question id of a battle that has none."""
-    return pd.Series(np.arange(len(index)), index=index).astype(str)  # pandas' cast, not numpy's (30x slower)
+def _row_ids(index: pd.Index, prefix: str = "") -> pd.Series:
+    """The row numbers ``"0", "1", ...`` as strings (after ``prefix``): the question id of a battle that has none."""
+    ids = pd.Series(np.arange(len(index)), index=index).astype(str)  # pandas' cast, not numpy's (30x slower)
+    return prefix + ids if prefix else ids
+
+
+def _text(column: pd.Series) -> pd.Series:
+    """A column as text, the same whatever the file's format made of it: whole numbers read as floats (a CSV or
+    JSON column of numbers with gaps) are written as integers, ``"7"`` and not ``"7.0"``, as an integer column
+    and a text column holding ``"7"`` give. Missing values stay missing."""
+    if pd.api.types.is_float_dtype(column):
+        values = column.to_numpy(dtype=float, na_value=np.nan)
+        known = values[np.isfinite(values)]
+        if np.array_equal(known, np.round(known)) and (np.abs(known) < 2**53).all():
+            text = pd.Series(np.where(np.isfinite(values), values, 0).astype(np.int64), index=column.index).astype(str)
+            return text.where(column.notna())
+    return column.astype(str)
+
+
+def _question_ids(qid: pd.Series) -> pd.Series:
+    """Question ids as text (:func:`_text`); a row without one is its own question, with an id no given id equals
+    (``#`` and its row number, more ``#`` if a given id already reads so)."""
+    text = _text(qid)
+    missing = qid.isna().to_numpy()
+    if not missing.any():
+        return text
+    given = text[~missing]
+    prefix = "#"
+    own = _row_ids(qid.index, prefix)
+    while own[missing].isin(given).any():
+        prefix += "#"
+        own = _row_ids(qid.index, prefix)
+    return text.where(~missing, own)
 
 
 @dataclass(frozen=True)

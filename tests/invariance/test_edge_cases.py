@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -125,3 +126,51 @@ def test_browser_recomputes_an_imported_run_with_its_settings(synthetic: pd.Data
     rows, _, how = vd.leaderboard_rows(data)
     assert "60 bootstrap rounds" in how and "seed 3" in how, how
     assert_same_rows(rows.to_dict(orient="records"), want, label="viz/imported")
+
+
+def _numeric_ids_with_gaps(synthetic: pd.DataFrame) -> pd.DataFrame:
+    """The synthetic battles with whole-number question ids (``q7`` -> 7) and some rows without one; a row
+    without an id sits at a row number that is also a given id (7), which must not merge it into question 7."""
+    frame = synthetic.copy()
+    ids: list[Any] = [int(q[1:]) for q in frame["question_id"]]
+    for k in (3, 7, 40):
+        ids[k] = None
+    frame["question_id"] = pd.Series(ids, dtype=object)
+    return frame
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])
+def test_whole_number_question_ids_with_gaps_read_the_same_in_every_format(
+    suffix: str, synthetic: pd.DataFrame, tmp_path: Path
+) -> None:
+    """A column of whole numbers with gaps is read as floats by CSV, JSON lines and parquet readers alike; the ids
+    are still ``"7"`` (not ``"7.0"``), as the rows give them to the API, and a row without an id is its own
+    question, whatever its row number: same ids, same question-bootstrap numbers."""
+    from arena.rating import validate_frame
+    from arena.rating.read import read_battles
+
+    frame = _numeric_ids_with_gaps(synthetic)
+    path = tmp_path / f"b{suffix}"
+    if suffix == ".parquet":
+        frame.to_parquet(path)
+    else:
+        write_battles(frame, path)
+    got = read_battles(path)
+    want = validate_frame(frame)
+    assert got["question_id"].tolist() == want["question_id"].tolist()
+    given = [str(q) for q in frame["question_id"] if q is not None]
+    assert set(given) <= set(got["question_id"]) and "7.0" not in set(got["question_id"])
+    assert got["question_id"].nunique() == len(set(given)) + 3  # three rows alone, none merged into a question
+    settings = settings_for("bt", 50)
+    assert_same_rows(compute_leaderboard(got, settings).rows, compute_leaderboard(want, settings).rows,
+                     label=f"ids with gaps/{suffix}")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_a_battle_without_a_model_is_refused_in_one_line(suffix: str, synthetic: pd.DataFrame, tmp_path: Path) -> None:
+    frame = synthetic.copy()
+    frame["model_b"] = frame["model_b"].astype(object)
+    frame.loc[4, "model_b"] = None
+    code, out = cli(["rate", str(write_battles(frame, tmp_path / f"b{suffix}")), "--bootstrap", "0"])
+    assert code == 2 and f"b{suffix}: row 5: no model_b; every battle names both models" in out
+    assert len(out.strip().splitlines()) == 1

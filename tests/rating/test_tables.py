@@ -246,8 +246,8 @@ def test_jsonl_torn_last_line_and_broken_lines_keep_their_meaning(tmp_path):
 
 
 def test_a_numeric_judge_column_reads_as_text(tmp_path):
-    """Judge ids written as numbers (gaps make them floats) become text, gaps the empty default, with no
-    pandas warning (filling a float column with text is deprecated)."""
+    """Judge ids written as numbers (gaps make them floats) become text, written as the whole numbers they are,
+    gaps the empty default, with no pandas warning (filling a float column with text is deprecated)."""
     import warnings
 
     path = tmp_path / "b.csv"
@@ -255,4 +255,4 @@ def test_a_numeric_judge_column_reads_as_text(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         frame = read_battles(path)
-    assert frame["judge"].tolist() == ["1.0", ""]
+    assert frame["judge"].tolist() == ["1", ""]
