@@ -102,9 +102,8 @@ def validate_frame(frame: pd.DataFrame, where: str = "battles") -> pd.DataFrame:
     """
     missing = [c for c in ("model_a", "model_b", "winner") if c not in frame.columns]
     if missing:
-        raise DataError(
-            f"{where}: missing column(s) {', '.join(missing)}; battles need model_a, model_b, winner"
-        )
+        raise DataError(f"{where}: missing column(s) {', '.join(missing)}; battles need model_a, model_b, winner"
+                        f"{_columns_hint(missing, [str(c) for c in frame.columns])}")
     out = frame.copy()
     notes = frame_notes(frame)
     given = frame.attrs.get(QUESTIONS_ATTR, True) is not False
@@ -134,10 +133,9 @@ def validate_frame(frame: pd.DataFrame, where: str = "battles") -> pd.DataFrame:
         bad = ~out["winner"].isin(WINNERS)
         if bad.any():
             pos = int(np.flatnonzero(bad.to_numpy())[0])
-            raise DataError(
-                f"{where}: row {pos + 1}: unknown winner {out['winner'].iloc[pos]!r}; "
-                f"allowed: {', '.join(WINNERS)}"
-            )
+            value = out["winner"].iloc[pos]
+            what = "no winner" if pd.isna(value) else f"unknown winner {value!r}"
+            raise DataError(f"{where}: row {pos + 1}: {what}; allowed: {', '.join(WINNERS)}")
     for col in ("weight", "count"):
         if col in absent:
             continue  # the default 1.0, as a float column
@@ -159,6 +157,21 @@ def validate_frame(frame: pd.DataFrame, where: str = "battles") -> pd.DataFrame:
     out.attrs[NOTES_ATTR] = notes
     out.attrs[QUESTIONS_ATTR] = given
     return out
+
+
+def _columns_hint(missing: list[str], found: list[str]) -> str:
+    """What the file has instead: names that differ only by spaces or case, a header that is one column holding
+    separators (a ``;``- or tab-separated file read as CSV), else the columns found."""
+    if len(found) == 1 and (sep := next((c for c in ";\t|," if c in found[0]), None)):
+        return (f" (the header is one column, {found[0][:60]!r}: the file is separated by {sep!r}; save it "
+                "with commas as .csv, or with tabs as .tsv)")
+    near = {m: f for m in missing for f in found if f.strip().lower() == m}
+    if near:
+        found_near = ", ".join(repr(f) for f in near.values())
+        if any(f != f.strip() for f in near.values()):  # --map strips names: only the header can be fixed
+            return f" (found {found_near}: remove the spaces around the header's names)"
+        return f" (found {found_near}: rename them in the header, or pass --map {','.join(f'{m}={f}' for m, f in near.items())})"
+    return f" (found: {', '.join(found[:12])}{', ...' if len(found) > 12 else ''}; name yours with --map)"
 
 
 def _all_labels(winner: pd.Series) -> bool:

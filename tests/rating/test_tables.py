@@ -256,3 +256,22 @@ def test_a_numeric_judge_column_reads_as_text(tmp_path):
         warnings.simplefilter("error")
         frame = read_battles(path)
     assert frame["judge"].tolist() == ["1", ""]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("model_a, model_b, winner\na, b, model_a\n",
+         r"missing column\(s\) model_b, winner; .*found ' model_b', ' winner': remove the spaces"),
+        ("Model_A,model_b,Winner\na,b,model_a\n",
+         r"missing column\(s\) model_a, winner; .*pass --map model_a=Model_A,winner=Winner\)$"),
+        ("model_a;model_b;winner\na;b;model_a\n", r"the header is one column, .*separated by ';'"),
+        ("left,right,verdict\na,b,model_a\n", r"\(found: left, right, verdict; name yours with --map\)$"),
+        ("model_a,model_b,winner\na,b,\n", r"b\.csv: row 1: no winner; allowed: model_a"),
+    ],
+)
+def test_a_header_or_winner_that_does_not_fit_says_what_the_file_has(tmp_path, content, message):
+    path = tmp_path / "b.csv"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(DataError, match=message):
+        read_battles(path)
