@@ -11,6 +11,7 @@ rater's validation; a table of human votes (``human_votes.jsonl``) is recognised
 from __future__ import annotations
 
 import json
+import mmap
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -78,12 +79,23 @@ def _wrong_format(path: Path, expected: str, found: str) -> DataError:
     )
 
 
-def read_table(path: Path) -> pd.DataFrame:
+TEXT_COLUMNS: tuple[str, ...] = ("question_id", "model_a", "model_b", "winner", "judge", "category", "model")
+"""Columns that hold names, never numbers: a CSV reader must keep their text (``"007"``, ``"1.10"``)."""
+
+_NA_TEXT: tuple[str, ...] = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
+                             "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null")
+"""The cells ``pd.read_csv`` reads as missing (its default ``na_values``)."""
+
+
+def read_table(path: Path, columns: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Read a table, keeping file order.
 
     The suffix picks the reader: ``.jsonl``/``.ndjson``/``.json`` (JSON lines, or one JSON array of
     objects), ``.csv``, ``.tsv``, ``.parquet``/``.pq``. The content is sniffed first: a CSV file named
     ``.json`` (or JSON named ``.csv``, or parquet named either) is refused with the name to give it.
+    In a CSV or TSV file the :data:`TEXT_COLUMNS` (under the names ``columns``, the mapping the caller applies
+    next, gives them: OUR -> THEIR) keep the file's text where pandas would read numbers: models ``007`` and
+    ``1.10`` stay ``"007"`` and ``"1.10"``, as JSON lines and parquet give them.
 
     Raises:
         DataError: missing file, content that does not match the suffix, a broken JSON line
@@ -104,7 +116,9 @@ def read_table(path: Path) -> pd.DataFrame:
         expected = "tsv" if suffix == ".tsv" else "csv"
         if kind in ("json", "parquet"):
             raise _wrong_format(path, expected, kind)
-        return _read_csv(path, "\t" if suffix == ".tsv" else ",")
+        sep = "\t" if suffix == ".tsv" else ","
+        names = {(columns or {}).get(c, c) for c in TEXT_COLUMNS} | set(TEXT_COLUMNS)
+        return _text_as_written(_read_csv(path, sep), path, sep, names)
     if suffix in PARQUET_SUFFIXES:
         if kind in ("json", "csv", "tsv"):
             raise _wrong_format(path, "parquet", kind)
@@ -174,6 +188,35 @@ def _read_csv(path: Path, sep: str) -> pd.DataFrame:
     except pd.errors.ParserError as exc:
         kind = "TSV" if sep == "\t" else "CSV"
         raise DataError(f"{path}: cannot read as {kind} ({str(exc).splitlines()[0]})") from None
+
+
+def _text_as_written(frame: pd.DataFrame, path: Path, sep: str, names: set[str]) -> pd.DataFrame:
+    """``frame`` with its columns in ``names`` that pandas read as numbers or booleans read again as the text the
+    file holds (pyarrow, those columns only: about what casting them to text costs). Where pyarrow cannot
+    read the file so (a column name it sees otherwise, rows it counts otherwise), ``frame`` is returned as is."""
+    redo = [c for c in frame.columns if c in names and not pd.api.types.is_string_dtype(frame[c])
+            and frame[c].notna().any()]
+    if not redo:
+        return frame
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        quoted = data.find(b'"') >= 0  # else no value can hold a newline: pyarrow reads in parallel blocks (~2x)
+    try:
+        table = pa_csv.read_csv(
+            path, parse_options=pa_csv.ParseOptions(delimiter=sep, newlines_in_values=quoted),
+            convert_options=pa_csv.ConvertOptions(include_columns=redo, column_types=dict.fromkeys(redo, pa.string()),
+                                                  strings_can_be_null=True, null_values=list(_NA_TEXT)),
+        )
+    except (pa.ArrowException, KeyError, ValueError):
+        return frame
+    if table.num_rows != len(frame) or table.column_names != redo:
+        return frame
+    out = frame.copy()
+    for name in redo:
+        out[name] = pd.Series(table.column(name).to_pandas(), index=frame.index, dtype="str")
+    return out
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:

@@ -78,7 +78,7 @@ def import_chatbot_arena(
     aggregated = 0
     for path in files:
         run.files.append(str(path))
-        frame = apply_mapping(read_table(path), columns or {}, winner_labels or {}, str(path))
+        frame = apply_mapping(read_table(path, columns), columns or {}, winner_labels or {}, str(path))
         missing = [c for c in _REQUIRED if c not in frame.columns]
         if missing:
             have = ", ".join(str(c) for c in frame.columns) or "(none)"

@@ -85,7 +85,7 @@ def import_votes(src: Path, *, columns: Mapping[str, str] | None = None,
     src = exists_or_fail(src, "votes")
     if src.is_dir():
         raise DataError(f"{src}: is a folder; give the vote file (CSV or JSONL)")
-    frame = apply_mapping(read_table(src), columns or {}, winner_labels or {}, str(src))
+    frame = apply_mapping(read_table(src, columns), columns or {}, winner_labels or {}, str(src))
     run = ImportedRun(fmt=FORMAT, source=src, mode="pairwise-all", files=[str(src)])
     if is_vote_table(frame):
         run.votes = read_votes_frame(frame, str(src))

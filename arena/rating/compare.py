@@ -149,7 +149,7 @@ def load_side(
         return Side(str(path), board_from_table(read_table(found), str(found)), settings=settings)
     if not path.exists():
         raise DataError(f"{path}: file not found")
-    raw = _filter(read_table(path), where or {}, str(path))
+    raw = _filter(read_table(path, columns), where or {}, str(path))
     is_board = _pick(raw, _MODEL_COLUMNS) is not None and _pick(raw, _RATING_COLUMNS) is not None
     if not is_board and (columns or winner_labels):
         # The mapping is for battle tables; a leaderboard on the other side is read as it is.

@@ -34,7 +34,7 @@ def read_battles(
         winner_labels: THEIR winner label -> OURS.
     """
     where = str(path)
-    frame = apply_mapping(read_table(Path(path)), columns or {}, winner_labels or {}, where)
+    frame = apply_mapping(read_table(Path(path), columns), columns or {}, winner_labels or {}, where)
     if is_vote_table(frame):
         return votes_battle_frame(frame, where)
     return validate_frame(frame, where=where)

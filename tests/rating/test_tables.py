@@ -275,3 +275,31 @@ def test_a_header_or_winner_that_does_not_fit_says_what_the_file_has(tmp_path, c
     path.write_text(content, encoding="utf-8")
     with pytest.raises(DataError, match=message):
         read_battles(path)
+
+
+def test_csv_names_keep_their_text_as_in_json_lines_and_parquet(tmp_path):
+    """Models, question ids and judges that look like numbers (``007``, ``1.10``, ``1.1``, ``TRUE``) are the
+    file's text in CSV and TSV, as JSON lines and parquet keep them (pandas alone reads 7, 1.1, 1.1, True:
+    ``1.10`` and ``1.1`` would be one model). Gaps stay gaps; a mapped column is read as text too."""
+    rows = [
+        {"model_a": "007", "model_b": "1.10", "winner": "model_a", "question_id": "01", "judge": "TRUE"},
+        {"model_a": "1.1", "model_b": "007", "winner": "tie", "question_id": None, "judge": "2"},
+        {"model_a": "1.10", "model_b": "1.1", "winner": "model_b", "question_id": "1", "judge": None},
+    ]
+    for k, row in enumerate(rows):  # quoted values over two lines: the text columns are read again around them
+        row["note"] = f"line {k}\n\"quoted\", too"
+    frame = pd.DataFrame(rows)
+    paths = {s: tmp_path / f"b.{s}" for s in ("csv", "tsv", "jsonl", "parquet")}
+    frame.to_csv(paths["csv"], index=False)
+    frame.to_csv(paths["tsv"], index=False, sep="\t")
+    paths["jsonl"].write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    frame.to_parquet(paths["parquet"])
+    want = read_battles(paths["jsonl"])
+    assert want["model_a"].tolist() == ["007", "1.1", "1.10"] and want["judge"].tolist() == ["TRUE", "2", ""]
+    for suffix, path in paths.items():
+        got = read_battles(path)
+        for col in ("model_a", "model_b", "question_id", "judge", "note"):
+            assert got[col].tolist() == want[col].tolist(), (suffix, col)
+    mapped = tmp_path / "m.csv"
+    frame.rename(columns={"model_a": "left"}).to_csv(mapped, index=False)
+    assert read_battles(mapped, columns={"model_a": "left"})["model_a"].tolist() == ["007", "1.1", "1.10"]
