@@ -47,6 +47,25 @@ def test_extend_without_keeping_forgets_and_rereads(tmp_path: Path) -> None:
     store.append(answer("k4"))
     assert store.keys() == JsonlStore(tmp_path / "a.jsonl", Answer).keys() == {"k1", "k2", "k3", "k4"}
 
+def test_appender_writes_groups_and_repairs_a_tail_torn_between_them(tmp_path: Path) -> None:
+    """The reviewer's open handle: each group whole, and a torn line another writer left between two
+    groups (the file's size is not where the last group ended) is cut before the next group."""
+    path = tmp_path / "a.jsonl"
+    store = JsonlStore(path, Answer)
+    store.append(answer("k0"))
+    with store.appender() as out:
+        assert store._records is None  # it forgets what was read, like extend(keep=False)
+        out.extend([answer("k1"), answer("k2")])
+        with path.open("a") as fh:
+            fh.write('{"key": "k9", "question_id": "1", "mod')  # another writer killed mid-line
+        out.extend([answer("k3")])
+        out.extend([])
+    lines = path.read_text().splitlines()
+    assert len(lines) == 4 and all(line.startswith("{") and line.endswith("}") for line in lines)
+    assert lines[1] == answer("k1").model_dump_json()
+    assert store.keys() == {"k0", "k1", "k2", "k3"}
+
+
 def test_torn_last_line_is_ignored_then_repaired(tmp_path: Path) -> None:
     path = tmp_path / "a.jsonl"
     JsonlStore(path, Answer).append(answer("k1"))

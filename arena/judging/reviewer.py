@@ -32,10 +32,11 @@ from typing import Generic, TypeVar, cast
 from tqdm.auto import tqdm
 
 from arena.judging.judge import Judge, RenderedPrompt
+from arena.judging.parsers import Parsed
 from arena.judging.plan import Game
 from arena.providers.base import Completion, GenerationSettings, Provider, StreamingProvider
-from arena.records import Judgment
-from arena.store import JsonlStore
+from arena.records import Judgment, now_iso
+from arena.store import Appender, JsonlStore
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -91,13 +92,15 @@ def _error_kind(error: str) -> str:
 
 
 def make_judgment(judge: Judge, game: Game, completion: Completion, prompt_name: str, notes: list[str],
-                  key: str | None = None) -> Judgment:
+                  key: str | None = None, *, created: str | None = None,
+                  parse: Callable[[str], Parsed] | None = None) -> Judgment:
     """Turn a judge reply into a judgment record (parsing failures become ``error``).
 
     ``key`` is ``judge.key(game)`` when the caller has it already (the reviewer computes it once per game,
-    to find what is pending); None computes it here.
+    to find what is pending); None computes it here. ``created`` (the record's timestamp, now when None)
+    and ``parse`` (``judge.parse`` when None) are given once for a group of records by the reviewer.
     """
-    parsed = judge.parse(completion.text) if completion.error is None else None
+    parsed = (parse or judge.parse)(completion.text) if completion.error is None else None
     error = completion.error if completion.error is not None else (parsed.error if parsed else None)
     probabilities = completion.meta.get("probabilities") if completion.meta else None
     return Judgment(
@@ -126,6 +129,7 @@ def make_judgment(judge: Judge, game: Game, completion: Completion, prompt_name:
         latency_s=round(completion.latency_s, 4),
         notes=notes,
         faults=list(completion.meta.get("faults", [])) if completion.meta else [],
+        created=created or now_iso(),
     )
 
 
@@ -184,24 +188,29 @@ class GroupWriter(Generic[T]):
                 self._cond.notify()
 
     def _run(self) -> None:
-        while True:
-            with self._cond:
-                while not self._closed and (not self._buffer or (
-                        len(self._buffer) < self.commit_n and time.monotonic() - self._oldest < self.commit_s)):
-                    self._cond.wait(self.commit_s - (time.monotonic() - self._oldest) if self._buffer else None)
-                group, self._buffer = self._buffer, []
-                closed = self._closed
-            if group:
-                try:
+        out: Appender | None = None  # the file, opened at the first group and kept open (see Appender)
+        try:
+            while True:
+                with self._cond:
+                    while not self._closed and (not self._buffer or (
+                            len(self._buffer) < self.commit_n and time.monotonic() - self._oldest < self.commit_s)):
+                        self._cond.wait(self.commit_s - (time.monotonic() - self._oldest) if self._buffer else None)
+                    group, self._buffer = self._buffer, []
+                    closed = self._closed
+                if group:
                     records = self.make(group) if self.make is not None else cast("list[Judgment]", group)
-                    self.store.extend(records, keep=False)  # written, not kept alive (see JsonlStore.extend)
+                    if out is None:
+                        out = self.store.appender()  # written, not kept alive (see JsonlStore.extend)
+                    out.extend(records)
                     self.commits += 1
-                except BaseException as exc:  # handed to the judging thread at its next add() or close()
-                    with self._cond:
-                        self._error = exc
+                if closed:
                     return
-            if closed:
-                return
+        except BaseException as exc:  # handed to the judging thread at its next add() or close()
+            with self._cond:
+                self._error = exc
+        finally:
+            if out is not None:
+                out.close()
 
     def close(self) -> None:
         """Write every judgment added so far, stop the thread, re-raise a failed write."""
@@ -270,7 +279,9 @@ def review(
     size = _chunk_size(provider, chunk_size, len(todo))
     bar = tqdm(total=len(todo), desc=f"judge {judge.judge_id}", unit="call", disable=not progress, leave=False)
     def make(returned: list[_Returned]) -> list[Judgment]:  # in the writer thread (the only one counting)
-        records = [make_judgment(judge, g, c, r.prompt.name, r.notes, key) for (g, key), r, c in returned]
+        created, parse = now_iso(), judge.verdict_format.parse  # once per group, not once per record
+        records = [make_judgment(judge, g, c, r.prompt.name, r.notes, key, created=created, parse=parse)
+                   for (g, key), r, c in returned]
         for rec in records:
             _count(stats, rec)
         return records
