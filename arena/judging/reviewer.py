@@ -34,7 +34,13 @@ from tqdm.auto import tqdm
 from arena.judging.judge import Judge, RenderedPrompt
 from arena.judging.parsers import Parsed
 from arena.judging.plan import Game
-from arena.providers.base import Completion, GenerationSettings, Provider, StreamingProvider
+from arena.providers.base import (
+    Completion,
+    GenerationSettings,
+    Provider,
+    StreamingProvider,
+    completion_batches,
+)
 from arena.records import Judgment, now_iso
 from arena.store import Appender, JsonlStore
 
@@ -295,9 +301,9 @@ def review(
             if isinstance(provider, StreamingProvider):
                 # Each reply goes to the writer as its call returns: a kill loses only the calls in
                 # flight and one commit window.
-                for k, c in provider.generate_iter(convs, settings):
-                    writer.add(((chunk[k], rendered[k], c),))
-                    bar.update(1)
+                for batch in completion_batches(provider, convs, settings):
+                    writer.add([(chunk[k], rendered[k], c) for k, c in batch])
+                    bar.update(len(batch))
             else:
                 completions = provider.generate(convs, settings)
                 writer.add(zip(chunk, rendered, completions, strict=True))

@@ -98,3 +98,15 @@ class StreamingProvider(ABC):
     def generate_iter(self, conversations: Sequence[Conversation],
                       settings: GenerationSettings) -> Iterator[tuple[int, Completion]]:
         """Yield ``(index, completion)`` as each call returns, in any order."""
+
+
+def completion_batches(provider: StreamingProvider, conversations: Sequence[Conversation],
+                       settings: GenerationSettings) -> Iterator[list[tuple[int, Completion]]]:
+    """``provider.generate_iter`` a list at a time: the provider's own ``generate_batches`` (the replies
+    that returned together) where it has one, else one reply per list."""
+    batches = getattr(provider, "generate_batches", None)
+    if callable(batches):
+        yield from batches(conversations, settings)
+        return
+    for item in provider.generate_iter(conversations, settings):
+        yield [item]

@@ -28,7 +28,7 @@ import random
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from typing import Any
 
 import httpx
@@ -152,6 +152,18 @@ class OpenAIProvider(StreamingProvider):
         The requests run on an event loop in a worker thread, so this works when the caller already runs
         an event loop (Streamlit, Jupyter). Closing the iterator early cancels what is still in flight.
         """
+        batches = self.generate_batches(conversations, settings)
+        try:
+            for batch in batches:
+                yield from batch
+        finally:
+            batches.close()
+
+    def generate_batches(
+        self, conversations: Sequence[Conversation], settings: GenerationSettings
+    ) -> Generator[list[tuple[int, Completion]], None, None]:
+        """:meth:`generate_iter` a list at a time: the requests that finished together (in one turn of the
+        event loop, or while the consumer was busy), so the consumer handles them in one go."""
         n = len(conversations)
         if n == 0:
             return
@@ -178,13 +190,19 @@ class OpenAIProvider(StreamingProvider):
                 with contextlib.suppress(queue.Empty):
                     while len(items) < 1024:
                         items.append(out.get_nowait())
+                batch: list[tuple[int, Completion]] = []
                 for item in items:
-                    if item is done:
-                        return
-                    if isinstance(item, tuple):
+                    if isinstance(item, tuple):  # the worker's exception, after the results before it
+                        if batch:
+                            yield batch
                         raise item[1]
+                    if item is done:
+                        if batch:
+                            yield batch
+                        return
                     received += len(item)
-                    yield from item
+                    batch += item
+                yield batch
         finally:
             if received < n and thread.is_alive():
                 loop, task = state.get("loop"), state.get("task")

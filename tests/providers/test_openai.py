@@ -237,6 +237,21 @@ def test_generate_iter_closed_early_does_not_hang(stub_server) -> None:
     assert time.perf_counter() - start < 3.0
 
 
+def test_generate_batches_gives_the_replies_that_returned_together_as_one_list(stub_server) -> None:
+    """Replies that come back at the same moment arrive as one list (one hand-over to the consumer);
+    every index once, the slow one in a list of its own, last."""
+    def handle(n: int, request: dict[str, Any]) -> Reply:
+        slow = request["messages"][0]["content"] == "slow"
+        return Reply(200, chat_reply("s" if slow else "f").body, delay_s=0.6 if slow else 0.2)
+
+    server = stub_server(handle)
+    convs = [[{"role": "user", "content": "slow"}]] + [[{"role": "user", "content": "fast"}]] * 30
+    batches = list(provider(server.url, concurrency=32).generate_batches(convs, SETTINGS))
+    assert sorted(i for b in batches for i, _ in b) == list(range(31))
+    assert batches[-1] == [(0, batches[-1][0][1])] and batches[-1][0][1].text == "s"
+    assert len(batches) <= 16  # the 30 fast replies, returned together, came at least two to a list
+
+
 @pytest.mark.parametrize(
     ("url", "local"),
     [("http://127.0.0.1:8000/v1", True), ("http://localhost/v1", True), ("http://[::1]:80/v1", True),
