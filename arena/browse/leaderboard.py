@@ -226,11 +226,15 @@ def leaderboard_view(rows: pd.DataFrame) -> pd.DataFrame:
     if rows.empty:
         return rows
     out = pd.DataFrame({"rank": rows["rank"], "model": rows["model"]})
-    if "rank_high" in rows.columns:
+    # A leaderboard rated without intervals (0 bootstrap rounds) has bounds equal to the rating: no interval
+    # and no rank range to show, rather than "[1681, 1681]".
+    known = bool(rows["ci_low"].notna().all() and rows["ci_high"].notna().all())
+    bounds = known and bool((rows["ci_high"] > rows["ci_low"]).any())
+    if "rank_high" in rows.columns and bounds:
         out["rank range"] = rows["rank"].astype(str) + "-" + rows["rank_high"].astype(str)
     out["rating"] = rows["rating"].round(1)
     out["95% CI"] = "[" + rows["ci_low"].round(0).astype(int).astype(str) + ", " + rows["ci_high"].round(0).astype(int).astype(str) + "]" \
-        if rows["ci_low"].notna().all() else ""
+        if bounds else ("none (0 bootstrap rounds)" if known else "")
     for c in ("battles", "wins", "losses", "ties"):
         if c in rows.columns:
             out[c] = rows[c]

@@ -88,7 +88,10 @@ class RunDiff:
 
 
 def _se(low: float | None, high: float | None) -> float | None:
-    if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
+    """The standard error read off a 95% interval; None when there is none (a zero-width interval is a run
+    rated without one, e.g. 0 bootstrap rounds: not a standard error of 0, which would make every difference
+    look significant)."""
+    if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)) or high <= low:
         return None
     return (high - low) / (2 * Z95)
 

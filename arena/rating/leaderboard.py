@@ -87,8 +87,9 @@ def _rate(
         low, high = normal_interval(point, np.diag(rcov), settings.confidence)
     elif len(boot):
         low, high = bs.percentile_interval(boot, settings.confidence)
-    else:
+    else:  # no interval (0 bootstrap rounds): the bounds are the point, and the extras say "ci": "none"
         low, high = point.copy(), point.copy()
+        interval = "none"
     best, worst = bs.rank_bounds(low, high)
     stats = model_stats(enc)
     rows: list[dict[str, Any]] = []

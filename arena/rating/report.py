@@ -67,7 +67,9 @@ def _cell(value: Any, column: str) -> str:
     return str(value)
 
 
-def _ci(row: dict[str, Any], key: str, low: str, high: str) -> str:
+def _ci(row: dict[str, Any], key: str, low: str, high: str, bounds: bool = True) -> str:
+    if not bounds and row.get(key) is not None:  # no interval was computed: the value alone
+        return f"{100 * row[key]:.1f}%" if key == "win_rate" else f"{row[key]:.0f}"
     if row.get(key) is None or row.get(low) is None or row.get(high) is None:
         return ""
     if key == "win_rate":
@@ -86,7 +88,8 @@ def _display(result: LeaderboardResult) -> tuple[list[str], list[list[str]]]:
     """
     has = set(columns(result))
     single = is_single(result)
-    ci = "95% CI" if result.settings.confidence == 0.95 else "CI"
+    bounds = result.extras.get("ci") != "none"  # else no interval was computed (0 bootstrap rounds)
+    ci = ("95% CI" if result.settings.confidence == 0.95 else "CI") if bounds else "no CI"
     with_battles = not single or any(row.get("battles") for row in result.rows)
     header = ["rank", "model"]
     if single:
@@ -105,21 +108,21 @@ def _display(result: LeaderboardResult) -> tuple[list[str], list[list[str]]]:
     for row in result.rows:
         rank = (
             str(row["rank"])
-            if row.get("rank_high", row["rank"]) == row["rank"]
+            if row.get("rank_high", row["rank"]) == row["rank"] or not bounds
             else f"{row['rank']}-{row['rank_high']}"
         )
         line = [rank, str(row["model"])]
         if single:
             line.append(_ci(row, "score", "score_low", "score_high"))
         if with_battles:
-            line.append(_ci(row, "rating", "ci_low", "ci_high"))
+            line.append(_ci(row, "rating", "ci_low", "ci_high", bounds))
             line.append(_cell(row.get("battles"), "battles"))
             line.append(
                 f"{_cell(row.get('wins'), 'wins')}/{_cell(row.get('losses'), 'losses')}/"
                 f"{_cell(row.get('ties'), 'ties')}"
             )
         if "win_rate" in has:
-            line.append(_ci(row, "win_rate", "win_rate_low", "win_rate_high"))
+            line.append(_ci(row, "win_rate", "win_rate_low", "win_rate_high", bounds))
         if "score" in has and not single:
             line.append(_ci(row, "score", "score_low", "score_high"))
         body.append(line)
@@ -183,7 +186,8 @@ def _model_line(result: LeaderboardResult) -> str:
         return ""
     params = ", ".join(f"{k} {v:.3g}" for k, v in ties.items() if k != "model" and v is not None)
     line = f"ties: {ties['model']}" + (f" ({params})" if params else "")
-    line += f"; intervals: {result.extras.get('ci', result.settings.ci)}"
+    interval = result.extras.get("ci", result.settings.ci)
+    line += f"; intervals: {interval}" + (" (0 bootstrap rounds)" if interval == "none" else "")
     if result.settings.reweight != "none":
         line += f"; reweight: {result.settings.reweight}"
     return line

@@ -164,3 +164,17 @@ def test_a_change_to_a_second_juror_is_named(tmp_path: Path) -> None:
     a = run_config(tmp_path, "a", fake_config("a") | {"judge": jury(0.1)})
     b = run_config(tmp_path, "b", fake_config("b") | {"judge": jury(0.3)})
     assert names(diff_runs(a, b)) == {("judge", "right", "fake.tie_rate")}
+
+
+def test_a_zero_width_interval_is_no_standard_error() -> None:
+    """Runs rated with 0 bootstrap rounds carry bounds equal to the rating: that is no interval, not a
+    standard error of 0 (which would call every difference beyond the intervals)."""
+    from arena.diff.diff import _rating
+    from arena.records import LeaderboardRow
+
+    row = LeaderboardRow(model="a", rating=1000.0, ci_low=1000.0, ci_high=1000.0)
+    assert _rating(row) == (1000.0, None)
+    delta = compare_values(1000.0, 1001.0, *(_rating(row)[1],) * 2, None)
+    assert delta.delta == 1.0 and delta.beyond_intervals is None
+    assert _rating(LeaderboardRow(model="a", rating=1000.0, ci_low=990.0, ci_high=1010.0))[1] == pytest.approx(
+        20 / (2 * 1.959964), rel=1e-3)

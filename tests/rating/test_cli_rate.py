@@ -161,3 +161,15 @@ def test_elo_refuses_fractional_counts(tmp_path):
     pd.DataFrame({"model_a": ["a"], "model_b": ["b"], "winner": ["model_a"], "count": [1.5]}).to_csv(path, index=False)
     res = CliRunner().invoke(command, [str(path), "--method", "elo"])
     assert "count 1.5" in str(res.exception) and "--method bt" in str(res.exception)
+
+
+@pytest.mark.parametrize("extra", [[], ["--method", "elo"]])
+def test_no_bootstrap_prints_no_interval_and_no_rank_range(battles, extra):
+    """With 0 bootstrap rounds no interval exists: the table shows ratings without ``(+0/-0)`` or rank
+    ranges and says so, rather than printing zero-width intervals as if they were measured."""
+    res = CliRunner().invoke(command, [str(battles["csv"]), "--bootstrap", "0", *extra])
+    assert res.exit_code == 0, res.output
+    assert "rating (no CI)" in res.output and "intervals: none (0 bootstrap rounds)" in res.output
+    assert "(+" not in res.output and "95% CI" not in res.output
+    with_ci = CliRunner().invoke(command, [str(battles["csv"]), "--bootstrap", "20", *extra])
+    assert "rating (95% CI)" in with_ci.output and "(+" in with_ci.output

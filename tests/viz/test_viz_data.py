@@ -86,6 +86,11 @@ def test_leaderboard_rows_and_category_slices(run_dir: Path) -> None:
     assert cat["battles"].sum() == 2 * len(math_battles)
     view = vd.leaderboard_view(rows)
     assert {"rank", "model", "rating", "95% CI", "wins", "losses", "ties"} <= set(view.columns)
+    assert view["95% CI"].str.startswith("[").all()
+    # Rated without intervals (0 bootstrap rounds: bounds equal the rating): said so, no rank ranges.
+    flat = rows.assign(ci_low=rows["rating"], ci_high=rows["rating"], rank_high=rows["rank"])
+    view = vd.leaderboard_view(flat)
+    assert (view["95% CI"] == "none (0 bootstrap rounds)").all() and "rank range" not in view.columns
 
 
 def test_matchups(run_dir: Path) -> None:
