@@ -104,6 +104,7 @@ def validate_frame(frame: pd.DataFrame, where: str = "battles") -> pd.DataFrame:
     if missing:
         raise DataError(f"{where}: missing column(s) {', '.join(missing)}; battles need model_a, model_b, winner"
                         f"{_columns_hint(missing, [str(c) for c in frame.columns])}")
+    _refuse_nested(frame, where)
     out = frame.copy()
     notes = frame_notes(frame)
     given = frame.attrs.get(QUESTIONS_ATTR, True) is not False
@@ -143,9 +144,11 @@ def validate_frame(frame: pd.DataFrame, where: str = "battles") -> pd.DataFrame:
             out[col] = pd.to_numeric(out[col]).astype(float)
         except (TypeError, ValueError):
             raise DataError(f"{where}: column {col!r} must be numeric") from None
-        if (out[col] < 0).any() or not np.isfinite(out[col].to_numpy()).all():
-            pos = int(np.flatnonzero(~(out[col].to_numpy() >= 0))[0])
-            raise DataError(f"{where}: row {pos + 1}: {col} must be a finite number >= 0")
+        values = out[col].to_numpy()
+        bad = ~(np.isfinite(values) & (values >= 0))
+        if bad.any():
+            pos = int(np.flatnonzero(bad)[0])
+            raise DataError(f"{where}: row {pos + 1}: {col} must be a finite number >= 0, not {values[pos]}")
     same = (out["model_a"] == out["model_b"]).to_numpy()
     if same.any():
         n = int(same.sum())
@@ -205,6 +208,19 @@ def _row_ids(index: pd.Index, prefix: str = "") -> pd.Series:
     """The row numbers ``"0", "1", ...`` as strings (after ``prefix``): the question id of a battle that has none."""
     ids = pd.Series(np.arange(len(index)), index=index).astype(str)  # pandas' cast, not numpy's (30x slower)
     return prefix + ids if prefix else ids
+
+
+def _refuse_nested(frame: pd.DataFrame, where: str) -> None:
+    """A name column holding a list or an object (a JSON line's ``"model_a": ["x"]``) would become the model
+    ``"['x']"``: refused, naming the row."""
+    for col in ("question_id", "model_a", "model_b", "winner", "judge", "category"):
+        if col in frame.columns and frame[col].dtype == object:
+            nested = frame[col].map(lambda v: isinstance(v, (list, tuple, dict, set))).to_numpy(dtype=bool)
+            if nested.any():
+                pos = int(np.flatnonzero(nested)[0])
+                kind = type(frame[col].iloc[pos]).__name__
+                raise DataError(f"{where}: row {pos + 1}: {col} is a {kind} ({frame[col].iloc[pos]!r:.60}), "
+                                "not a name; give one text value")
 
 
 def _text(column: pd.Series) -> pd.Series:

@@ -303,3 +303,23 @@ def test_csv_names_keep_their_text_as_in_json_lines_and_parquet(tmp_path):
     mapped = tmp_path / "m.csv"
     frame.rename(columns={"model_a": "left"}).to_csv(mapped, index=False)
     assert read_battles(mapped, columns={"model_a": "left"})["model_a"].tolist() == ["007", "1.1", "1.10"]
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "-1", "1e400"])
+def test_a_weight_or_count_that_is_not_finite_and_non_negative_names_its_row(tmp_path, value):
+    """An infinite weight passed the check's row search (inf >= 0) and crashed with an IndexError."""
+    for col in ("weight", "count"):
+        path = tmp_path / "b.csv"
+        path.write_text(f"model_a,model_b,winner,{col}\na,b,model_a,1\nb,a,tie,{value}\n", encoding="utf-8")
+        with pytest.raises(DataError, match=rf"b\.csv: row 2: {col} must be a finite number >= 0, not "):
+            read_battles(path)
+
+
+@pytest.mark.parametrize("value", [["a"], {"name": "a"}])
+def test_a_name_that_is_a_list_or_an_object_is_refused(tmp_path, value):
+    """A JSON line whose model is ``["a"]`` was rated as the model ``"['a']"``."""
+    path = tmp_path / "b.jsonl"
+    rows = [{"model_a": "b", "model_b": "c", "winner": "tie"}, {"model_a": value, "model_b": "b", "winner": "model_a"}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    with pytest.raises(DataError, match=r"b\.jsonl: row 2: model_a is a (list|dict) .*not a name"):
+        read_battles(path)
