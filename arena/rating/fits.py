@@ -24,7 +24,7 @@ from arena.rating.bt import (
     graph_warnings,
     pair_design,
 )
-from arena.rating.frame import Encoded
+from arena.rating.frame import TIE, Encoded
 from arena.rating.online_elo import elo, elo_bootstrap, elo_updates, is_shuffled
 from arena.rating.registry import TIE_MODELS, Fit
 from arena.rating.reweight import inverse_pair_factor
@@ -128,8 +128,15 @@ def _fit_tie_model(
     start: np.ndarray,
     notes: list[str],
 ) -> Fit:
-    """Davidson / Rao-Kupper (:mod:`arena.rating.ties`) with their intervals, warm-started at the half-tie fit."""
+    """Davidson / Rao-Kupper (:mod:`arena.rating.ties`) with their intervals, warm-started at the half-tie fit.
+
+    Raises:
+        DataError: no battle has a winner (all ties): the tie parameter then has no finite estimate.
+    """
     n = enc.n_items
+    if not bool(((enc.outcome != TIE) & (enc.weight > 0)).any()):
+        raise DataError(f"rating.ties {settings.ties}: every battle is a tie, so the tie model's parameter has no "
+                        "finite estimate; rate with --ties half (all ratings equal) or judge games with a winner")
     cells, cell_of_row = ties.tie_cells(enc, enc.weight, bothbad_apart=True)
     n_cells = len(cells.i)
     cell_factor = _cell_factor(enc, settings, cell_of_row, n_cells)

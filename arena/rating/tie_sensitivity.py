@@ -24,8 +24,9 @@ def tie_sensitivity(enc: Encoded, settings: RatingSettings, point: np.ndarray, t
     ``top`` ranks than ``settings.ties`` does; else ``[]``. Bradley-Terry only (the tie models are its
     variants); nothing to check without ties. Each alternative is a point fit (no intervals, analytic
     Hessian), warm-started at ``point`` (the leaderboard's ratings, brought back to the natural scale), so the check costs a few Newton steps per tie model."""
-    if settings.method != "bt" or not bool(((enc.outcome == TIE) & (enc.weight > 0)).any()):
-        return []
+    live = enc.weight > 0
+    if settings.method != "bt" or not bool(((enc.outcome == TIE) & live).any()) or bool((enc.outcome[live] == TIE).all()):
+        return []  # no ties, or nothing but ties (the tie models have no finite estimate): nothing to compare
     from arena.rating.fits import fit_bt
 
     here = top_order(enc.models, point, top)

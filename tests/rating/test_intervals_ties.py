@@ -198,3 +198,19 @@ def test_pipeline_config_rating_ci_and_ties(tmp_path: Path) -> None:
         rows = doc["rows"] if isinstance(doc, dict) else doc
         want = compute_leaderboard(battles, RatingSettings(bootstrap=20, ci=ci, ties=ties, seed=3)).rows
         assert {r["model"]: round(r["ci_low"], 6) for r in rows} == {r["model"]: round(r["ci_low"], 6) for r in want}
+
+
+def test_all_ties_are_refused_by_the_tie_models_and_rated_by_the_others(tmp_path: Path) -> None:
+    """With no winner anywhere, Davidson's and Rao-Kupper's tie parameter runs off to infinity (it printed
+    nu 1.95e16, or crashed on a singular Hessian with intervals): refused in one line; half rates the models
+    equal, drop has nothing left, and neither runs the tie-model sensitivity check."""
+    path = tmp_path / "ties.csv"
+    path.write_text("model_a,model_b,winner\na,b,tie\nb,a,tie\nb,c,tie (bothbad)\n", encoding="utf-8")
+    for model in ("davidson", "rao-kupper"):
+        for args in (["--bootstrap", "0"], ["--bootstrap", "20"], ["--ci", "sandwich"]):
+            code, out = cli(["rate", str(path), "--ties", model, *args])
+            assert code == 2 and "every battle is a tie" in out and len(out.strip().splitlines()) == 1, out
+    code, out = cli(["rate", str(path), "--format", "json"])
+    assert code == 0 and {r["rating"] for r in json.loads(out.split("\n\n")[0])} == {1000.0}
+    code, out = cli(["rate", str(path), "--ties", "drop"])
+    assert code == 0 and "tie sensitivity" not in out
