@@ -145,9 +145,10 @@ class JsonlStore(Generic[R]):
         if not records:
             return
         loaded = self._load() if keep else None
-        with self.appender() as out:
+        with Appender(self.path) as out:
             out.extend(records)
         if loaded is None:
+            self._records = None
             return
         for rec in records:
             loaded[str(getattr(rec, self.key_field))] = rec

@@ -26,6 +26,15 @@ def test_append_and_reload(tmp_path: Path) -> None:
     assert path.read_text().count("\n") == 2
 
 
+def test_extend_keeps_what_it_read_and_wrote(tmp_path: Path) -> None:
+    """The default ``keep=True``: the records read and those appended stay in memory (no re-read)."""
+    store = JsonlStore(tmp_path / "a.jsonl", Answer)
+    store.append(answer("k1"))
+    held = store._records
+    store.extend([answer("k2")])
+    assert store._records is held and held is not None and set(held) == {"k1", "k2"}
+
+
 def test_later_line_supersedes_earlier(tmp_path: Path) -> None:
     store = JsonlStore(tmp_path / "a.jsonl", Answer)
     store.append(answer("k", "old"))

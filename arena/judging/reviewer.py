@@ -7,10 +7,12 @@ Judgments are committed in groups (group commit): a writer thread appends what h
 once per group, when ``commit_s`` seconds have passed since the oldest unwritten judgment returned or
 ``commit_n`` judgments are waiting, whichever comes first. One fsync per judgment held a 100 ms judge at
 concurrency 64 to about a quarter of its rate; grouped, the judge stage keeps up with the provider.
-The judging thread only hands each reply to the writer as it returns; the writer parses the replies and
-builds the judgment records of a group together, just before writing them, and does not keep them in
-memory once written (at 256 calls in flight the client is CPU-bound: every microsecond the judging
-thread spends per reply, woken between two results, is taken from the provider's event loop).
+The judging thread only hands the replies to the writer as they return (those that returned together in
+one add); the writer parses the replies and builds the judgment records of a group together, just before
+writing them to the file it holds open (:class:`~arena.store.Appender`), and does not keep them in
+memory once written (at 256 calls in flight the client is CPU-bound: every microsecond the judging and
+writer threads spend per reply, and every GIL hand-over they cause, is taken from the provider's event
+loop).
 
 Crash guarantee: a kill (SIGKILL, power loss) costs the judge calls in flight plus one commit window (the
 judgments returned in the last ``commit_s`` seconds, or fewer once ``commit_n`` are waiting, plus those that
