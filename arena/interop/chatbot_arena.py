@@ -21,13 +21,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from arena.errors import DataError
 from arena.interop.common import ImportedRun, exists_or_fail
-from arena.records import WINNERS, Battle
+from arena.rating.frame import FRAME_COLUMNS, STYLE_COLUMNS, frame_notes, validate_frame
+from arena.records import Battle
 
 FORMAT = "chatbot-arena"
 _SUFFIXES = (".json", ".jsonl", ".ndjson", ".csv", ".tsv", ".parquet", ".pq")
-_REQUIRED = ("model_a", "model_b", "winner")
 
 
 def _present(value: Any) -> bool:
@@ -38,21 +40,23 @@ def _present(value: Any) -> bool:
     return not (isinstance(value, str) and not value.strip())
 
 
-def _number(value: Any, where: str, column: str) -> float:
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise DataError(f"{where}: {column} {value!r} is not a number") from None
-    if not x >= 0 or math.isinf(x):
-        raise DataError(f"{where}: {column} must be a finite number >= 0, got {value!r}")
-    return x
+_GIVEN_ID = "_arena_question_id_given"
+"""Marks the rows that had a question id, through validation (which numbers the others): a battle without one
+is imported without one, as ``arena rate`` treats it."""
 
 
-def _text(value: Any) -> str:
-    # pandas reads integer-looking ids of a column with gaps as floats: 3.0 -> "3".
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+def _with_log_defaults(frame: pd.DataFrame) -> pd.DataFrame:
+    """A battle log's own defaults before the common validation: a vote without a judge is a person's
+    (``human``), the ``language`` column stands in for a missing ``category``."""
+    if not {"model_a", "model_b", "winner"} <= set(frame.columns):
+        return frame  # validation names what is missing among the file's own columns
+    out = frame.copy()
+    out[_GIVEN_ID] = out["question_id"].map(_present) if "question_id" in out.columns else False
+    out["judge"] = out["judge"].where(out["judge"].map(_present), "human") if "judge" in out.columns else "human"
+    if "language" in out.columns:
+        category = out["category"] if "category" in out.columns else pd.Series(None, index=out.index, dtype=object)
+        out["category"] = category.where(category.map(_present), out["language"])
+    return out
 
 
 def import_chatbot_arena(
@@ -79,38 +83,15 @@ def import_chatbot_arena(
     for path in files:
         run.files.append(str(path))
         frame = apply_mapping(read_table(path, columns), columns or {}, winner_labels or {}, str(path))
-        missing = [c for c in _REQUIRED if c not in frame.columns]
-        if missing:
-            have = ", ".join(str(c) for c in frame.columns) or "(none)"
-            raise DataError(f"{path}: missing column(s) {', '.join(missing)} (the file has: {have}); "
-                            "name them with --map model_a=COL,model_b=COL,winner=COL")
-        for i, obj in enumerate(frame.to_dict(orient="records")):
-            where = f"{path}: row {i + 1}"
-            for col in _REQUIRED:
-                if not _present(obj[col]):
-                    raise DataError(f"{where}: empty {col}")
-            winner = str(obj["winner"]).strip()
-            if winner not in WINNERS:
-                raise DataError(f"{where}: unknown winner {winner!r}; allowed: {', '.join(WINNERS)} "
-                                "(map other labels with --winner-labels THEIRS=OURS,...)")
-            count = weight = 1.0
-            if _present(obj.get("count")):
-                count = _number(obj["count"], where, "count")
-                aggregated += 1
-            if _present(obj.get("weight")):
-                weight = _number(obj["weight"], where, "weight")
-            qid = obj.get("question_id")
-            row: dict[str, Any] = {
-                "question_id": _text(qid) if _present(qid) else None,
-                "model_a": _text(obj["model_a"]), "model_b": _text(obj["model_b"]), "winner": winner,
-                "judge": _text(obj["judge"]) if _present(obj.get("judge")) else "human",
-                "weight": weight, "count": count,
-                "category": next((_text(obj[k]) for k in ("category", "language") if _present(obj.get(k))),
-                                 "general"),
-            }
-            if _present(obj.get("turn")):
-                row["turn"] = int(_number(obj["turn"], where, "turn"))
-            run.battles.append(Battle.model_validate(row))
+        aggregated += int(frame["count"].notna().sum()) if "count" in frame.columns else 0
+        battles = validate_frame(_with_log_defaults(frame), where=str(path))  # the one check of battle rows
+        run.notes += frame_notes(battles)
+        given = battles.pop(_GIVEN_ID).to_numpy(dtype=bool)
+        style = [c for c in STYLE_COLUMNS if c in battles.columns]
+        for k, row in enumerate(battles[[*FRAME_COLUMNS, *style]].to_dict(orient="records")):
+            row["question_id"] = row["question_id"] if given[k] else None
+            run.battles.append(Battle.model_validate(
+                {c: v for c, v in row.items() if not (c in style and isinstance(v, float) and math.isnan(v))}))
     if aggregated:
         total = sum(b.count for b in run.battles)
         run.notes.append(f"{aggregated} aggregated rows standing for {total:g} battles: 'count' kept as a count "

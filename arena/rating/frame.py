@@ -136,7 +136,8 @@ def validate_frame(frame: pd.DataFrame, where: str = "battles") -> pd.DataFrame:
             pos = int(np.flatnonzero(bad.to_numpy())[0])
             value = out["winner"].iloc[pos]
             what = "no winner" if pd.isna(value) else f"unknown winner {value!r}"
-            raise DataError(f"{where}: row {pos + 1}: {what}; allowed: {', '.join(WINNERS)}")
+            hint = "" if pd.isna(value) else " (map other labels with --winner-labels THEIRS=OURS,...)"
+            raise DataError(f"{where}: row {pos + 1}: {what}; allowed: {', '.join(WINNERS)}{hint}")
     for col in ("weight", "count"):
         if col in absent:
             continue  # the default 1.0, as a float column
@@ -149,10 +150,14 @@ def validate_frame(frame: pd.DataFrame, where: str = "battles") -> pd.DataFrame:
         if bad.any():
             pos = int(np.flatnonzero(bad)[0])
             raise DataError(f"{where}: row {pos + 1}: {col} must be a finite number >= 0, not {values[pos]}")
+    if "turn" not in absent:
+        out["turn"] = _turns(out["turn"], where)
     same = (out["model_a"] == out["model_b"]).to_numpy()
     if same.any():
         n = int(same.sum())
-        notes.append(f"dropped {n} self-pair battle row{'' if n == 1 else 's'} (a model against itself)")
+        who = out.loc[same, "model_a"].value_counts().sort_index()
+        names = ", ".join(f"{m} x{c}" for m, c in who.head(8).items()) + (", ..." if len(who) > 8 else "")
+        notes.append(f"dropped {n} self-pair battle row{'' if n == 1 else 's'} (a model against itself): {names}")
         out = out[~same]
     cols = list(FRAME_COLUMNS) + [c for c in STYLE_COLUMNS if c in out.columns]
     cols += [c for c in out.columns if c not in cols]
@@ -208,6 +213,17 @@ def _row_ids(index: pd.Index, prefix: str = "") -> pd.Series:
     """The row numbers ``"0", "1", ...`` as strings (after ``prefix``): the question id of a battle that has none."""
     ids = pd.Series(np.arange(len(index)), index=index).astype(str)  # pandas' cast, not numpy's (30x slower)
     return prefix + ids if prefix else ids
+
+
+def _turns(turn: pd.Series, where: str) -> pd.Series:
+    """Turn numbers as integers (gaps were filled with 1); a turn that is not a whole number >= 0 is refused,
+    naming its row."""
+    values = pd.to_numeric(turn, errors="coerce").to_numpy(dtype=float)
+    bad = ~(np.isfinite(values) & (values >= 0) & (values == np.round(values)))
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        raise DataError(f"{where}: row {pos + 1}: turn {turn.iloc[pos]!r} is not a whole number >= 0")
+    return pd.Series(values.astype(np.int64), index=turn.index)
 
 
 def _refuse_nested(frame: pd.DataFrame, where: str) -> None:

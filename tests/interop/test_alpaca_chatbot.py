@@ -69,7 +69,7 @@ def test_chatbot_arena_bad_rows(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"b.jsonl: row 1: unknown winner 'left'.*--winner-labels"):
         import_run("chatbot-arena", bad, tmp_path / "run")
     bad = write_jsonl(tmp_path / "c.jsonl", [{"model_a": "x", "winner": "tie"}])
-    with pytest.raises(DataError, match=r"c.jsonl: missing column\(s\) model_b .*--map"):
+    with pytest.raises(DataError, match=r"c.jsonl: missing column\(s\) model_b;.*\(found: model_a, winner; name yours with --map\)"):
         import_run("chatbot-arena", bad, tmp_path / "run")
 
 
@@ -91,3 +91,22 @@ def test_import_refuses_a_used_run_dir(tmp_path: Path) -> None:
 def test_unknown_format(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="Did you mean 'fastchat'"):
         import_run("fastchats", tmp_path, tmp_path / "run")
+
+
+def test_chatbot_arena_import_checks_rows_as_arena_rate_does(tmp_path: Path) -> None:
+    """The importer validates with the raters' own check (one home): names keep their text, a row without a
+    question id stays without one, style columns come along, and a row arena rate refuses is refused alike."""
+    from arena.rating.read import read_battles
+
+    log = tmp_path / "log.csv"
+    log.write_text("model_a,model_b,winner,question_id,len_a,len_b,language\n"
+                   "007,1.10,model_a,1,100,200,English\n1.1,007,tie,,50,60,\n", encoding="utf-8")
+    run = import_run("chatbot-arena", log, tmp_path / "run", bootstrap=0).imported
+    got = [(b.model_a, b.model_b, b.question_id, b.len_a, b.category, b.judge) for b in run.battles]
+    assert got == [("007", "1.10", "1", 100.0, "English", "human"), ("1.1", "007", None, 50.0, "general", "human")]
+    assert read_battles(log)["model_a"].tolist() == ["007", "1.1"]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"model_a": ["x"], "model_b": "y", "winner": "tie"}\n', encoding="utf-8")
+    for call in (lambda: import_run("chatbot-arena", bad, tmp_path / "run2"), lambda: read_battles(bad)):
+        with pytest.raises(DataError, match=r"bad\.jsonl: row 1: model_a is a list"):
+            call()

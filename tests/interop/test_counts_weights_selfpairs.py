@@ -117,8 +117,8 @@ def test_chatbot_arena_self_pairs_dropped(tmp_path: Path) -> None:
         w.writerows(rows)
         w.writerow({"model_a": rows[0]["model_a"], "model_b": rows[0]["model_a"], "winner": "tie", "count": 7})
     result = import_run("chatbot-arena", path, tmp_path / "run", bootstrap=0)
-    assert f"dropped 1 self-pair games (1 battle rows, 0 judgments) where a model meets itself: " \
-        f"{rows[0]['model_a']} x1" in result.imported.notes
+    assert f"dropped 1 self-pair battle row (a model against itself): {rows[0]['model_a']} x1" \
+        in result.imported.notes
     assert len((tmp_path / "run" / "battles.jsonl").read_text().splitlines()) == 30
 
 
