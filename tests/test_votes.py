@@ -174,3 +174,23 @@ def test_votes_invariances(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     for model, row in rated.items():
         for key in ("rating", "ci_low", "ci_high", "battles", "wins", "losses", "ties"):
             assert imported[model][key] == pytest.approx(row[key]), (model, key)
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ({"model_a": "a", "model_b": "b", "winner": "tie", "turn": "x"}, r"row 1: turn 'x' is not a whole number"),
+        ({"model_a": "a", "model_b": "a", "winner": "tie"}, r"row 1: model_a and model_b are both 'a'; a vote"),
+        ({"model_a": ["a"], "model_b": "b", "winner": "tie"}, r"row 1: model_a is a list \(\['a'\]\), not a name"),
+    ],
+)
+def test_a_vote_row_that_is_not_a_vote_is_refused_in_one_line(tmp_path: Path, row: dict, message: str) -> None:
+    """A bad turn crashed with a ValueError, a self-vote printed pydantic's help link instead of the reason,
+    and a list became the model "['a']"."""
+    from arena.errors import DataError
+    from arena.interop import import_run
+
+    path = tmp_path / "v.jsonl"
+    path.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match=message):
+        import_run("votes", path, tmp_path / "run")

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from arena.errors import DataError
 from arena.interop.common import ImportedRun, exists_or_fail
 from arena.keys import content_key
@@ -35,11 +37,25 @@ def _text(value: Any) -> str:
     return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value).strip()
 
 
+def _turn(value: Any, where: str) -> int:
+    try:
+        turn = float(value)
+    except (TypeError, ValueError):
+        turn = math.nan
+    if not (math.isfinite(turn) and turn >= 0 and turn.is_integer()):
+        raise DataError(f"{where}: turn {value!r} is not a whole number >= 0")
+    return int(turn)
+
+
 def vote_from_row(row: Mapping[str, Any], where: str) -> HumanVote:
     """A vote from one mapped table row (FastChat winner labels in ``model_a``/``model_b`` terms)."""
     for col in ("model_a", "model_b"):
         if not _present(row.get(col)):
             raise DataError(f"{where}: empty {col}")
+    for col in ("model_a", "model_b", "winner", "question_id", "shown_left"):
+        if isinstance(row.get(col), (list, tuple, dict, set)):
+            raise DataError(f"{where}: {col} is a {type(row[col]).__name__} ({row[col]!r:.60}), not a name; "
+                            "give one text value")
     a, b = _text(row["model_a"]), _text(row["model_b"])
     winner = _text(row["winner"]) if _present(row.get("winner")) else "skip"
     if winner not in (*WINNERS, "skip"):
@@ -51,7 +67,7 @@ def vote_from_row(row: Mapping[str, Any], where: str) -> HumanVote:
     label = "skip" if winner == "skip" else _LABEL_OF_WINNER[winner]
     if left != a and label in ("A", "B"):
         label = "B" if label == "A" else "A"  # labels are screen positions
-    turn = int(float(row["turn"])) if _present(row.get("turn")) else 1
+    turn = _turn(row["turn"], where) if _present(row.get("turn")) else 1
     qid = _text(row["question_id"]) if _present(row.get("question_id")) else content_key([a, b, where])[:12]
     fields: dict[str, Any] = {
         "question_id": qid, "turn": turn, "model_a": a, "model_b": b, "shown_left": left, "label": label,
@@ -63,8 +79,9 @@ def vote_from_row(row: Mapping[str, Any], where: str) -> HumanVote:
         fields["created"] = _text(row["created"])
     try:
         return HumanVote.model_validate(fields)
-    except ValueError as exc:
-        raise DataError(f"{where}: {str(exc).splitlines()[-1].strip()}") from None
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise DataError(f"{where}: {err['msg'].removeprefix('Value error, ')}") from None
 
 
 def import_votes(src: Path, *, columns: Mapping[str, str] | None = None,
