@@ -61,3 +61,6 @@ def test_bad_files(tmp_path: Path) -> None:
     path.write_text('{"question_id": 1}\n')
     with pytest.raises(DataError, match=r"q\.jsonl:1: no question text"):
         read_question_file(path)
+    path.write_text('{"question_id": "", "turns": ["a"]}\n')  # an id nothing could refer to
+    with pytest.raises(DataError, match=r"q\.jsonl:1: field 'question_id': String should have at least 1 char"):
+        read_question_file(path)

@@ -326,6 +326,10 @@ class ArenaConfig(_Strict):
                 f"judge.baseline '{baseline}' is not an enabled model.{did_you_mean(baseline, enabled)} "
                 f"Models: {', '.join(enabled)}"
             )
+        anchor = self.rating.anchor
+        if anchor is not None and anchor.model not in self.models:
+            raise ValueError(f"rating.anchor.model '{anchor.model}' is not a model of this config."
+                             f"{did_you_mean(anchor.model, list(self.models))} Models: {', '.join(self.models)}")
         if self.judge.mode != "single" and len(enabled) < 2:
             raise ValueError(f"mode '{self.judge.mode}' needs at least two enabled models")
         return self

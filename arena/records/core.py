@@ -36,7 +36,7 @@ class _Record(BaseModel):
 class Question(_Record):
     """One question: one or more user turns, optional reference answers (one per turn)."""
 
-    question_id: str
+    question_id: str = Field(min_length=1)
     category: str = "general"
     turns: list[str] = Field(min_length=1)
     reference: list[str] | None = None
