@@ -160,3 +160,11 @@ def test_correlation_intervals_come_from_each_side_s_own_bootstrap() -> None:
     assert result["correlations"]["rating"]["spearman"] == pytest.approx(1.0)
     low, high = result["bootstrap"]["intervals"]["rating"]["spearman"]
     assert 0.5 < low <= high < 1.0
+
+
+@pytest.mark.parametrize(("model", "rating"), [("Model", "Arena Score"), ("model_name", "elo"), ("name", "ELO_RATING")])
+def test_leaderboards_read_under_the_names_other_tools_write(tmp_path: Path, model: str, rating: str) -> None:
+    """LMArena's ``Model, Arena Score``, older Chatbot Arena tables' ``elo``: the same board as ``model, rating``."""
+    ours = pd.DataFrame({"model": ["a", "b", "c"], "rating": [1000.0, 1100.0, 900.0]})
+    theirs = ours.rename(columns={"model": model, "rating": rating})
+    pd.testing.assert_frame_equal(board_from_table(theirs, "t"), board_from_table(ours, "o"))

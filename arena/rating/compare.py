@@ -44,8 +44,10 @@ from arena.errors import DataError, UserError
 
 Format = Literal["table", "json", "md"]
 FORMATS: tuple[str, ...] = ("table", "json", "md")
-_MODEL_COLUMNS = ("model", "item", "name")
-_RATING_COLUMNS = ("rating", "score")
+_MODEL_COLUMNS = ("model", "item", "name", "model_name")
+_RATING_COLUMNS = ("rating", "score", "elo", "elo_rating", "arena_score", "arena score")
+"""Leaderboard columns by the names tools write them (matched ignoring case): arena and FastChat ``rating``,
+arena-hard ``score``, older Chatbot Arena tables ``elo``/``elo_rating``, LMArena's ``Arena Score``."""
 _METHODS = ("spearman", "kendall", "pearson")
 
 
@@ -67,7 +69,8 @@ class Side:
 
 
 def _pick(frame: pd.DataFrame, names: tuple[str, ...]) -> str | None:
-    return next((c for c in names if c in frame.columns), None)
+    by_lower = {str(c).strip().lower(): c for c in reversed(list(frame.columns))}  # the first of equal names wins
+    return next((by_lower[n] for n in names if n in by_lower), None)
 
 
 def _filter(frame: pd.DataFrame, where: Mapping[str, str], source: str) -> pd.DataFrame:
@@ -80,11 +83,12 @@ def _filter(frame: pd.DataFrame, where: Mapping[str, str], source: str) -> pd.Da
 
 
 def board_from_table(frame: pd.DataFrame, source: str) -> pd.DataFrame:
-    """A leaderboard table (``model``/``item``/``name`` and ``rating``/``score`` columns) in our columns."""
+    """A leaderboard table (a :data:`_MODEL_COLUMNS` and a :data:`_RATING_COLUMNS` column) in our columns."""
     model_col, rating_col = _pick(frame, _MODEL_COLUMNS), _pick(frame, _RATING_COLUMNS)
     if model_col is None or rating_col is None:
-        raise DataError(f"{source}: not a leaderboard (needs model and rating columns) nor battles (model_a, "
-                        f"model_b, winner); the file has: {', '.join(map(str, frame.columns)) or '(none)'}")
+        raise DataError(f"{source}: not a leaderboard (needs a model column: {'/'.join(_MODEL_COLUMNS)}, and a "
+                        f"rating column: {'/'.join(_RATING_COLUMNS)}) nor battles (model_a, model_b, winner); "
+                        f"the file has: {', '.join(map(str, frame.columns)) or '(none)'}")
     models = frame[model_col].astype(str)
     dup = models[models.duplicated()]
     if len(dup):
