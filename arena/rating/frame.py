@@ -173,6 +173,9 @@ def _columns_hint(missing: list[str], found: list[str]) -> str:
     if len(found) == 1 and (sep := next((c for c in ";\t|," if c in found[0]), None)):
         return (f" (the header is one column, {found[0][:60]!r}: the file is separated by {sep!r}; save it "
                 "with commas as .csv, or with tabs as .tsv)")
+    if {"model", "score"} <= {f.strip().lower() for f in found}:
+        return (" (this looks like single-answer scores: model, score; battles are pairwise games. Scores are "
+                "rated from a run's judgments: arena run with judge.mode single, or arena import fastchat)")
     near = {m: f for m in missing for f in found if f.strip().lower() == m}
     if near:
         found_near = ", ".join(repr(f) for f in near.values())

@@ -267,6 +267,7 @@ def test_a_numeric_judge_column_reads_as_text(tmp_path):
          r"missing column\(s\) model_a, winner; .*pass --map model_a=Model_A,winner=Winner\)$"),
         ("model_a;model_b;winner\na;b;model_a\n", r"the header is one column, .*separated by ';'"),
         ("left,right,verdict\na,b,model_a\n", r"\(found: left, right, verdict; name yours with --map\)$"),
+        ("question_id,model,score\n1,a,8\n", r"this looks like single-answer scores: model, score; battles are pair"),
         ("model_a,model_b,winner\na,b,\n", r"b\.csv: row 1: no winner; allowed: model_a"),
     ],
 )
