@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from arena.errors import DataError, UserError
-from arena.interop.common import ImportedRun, exists_or_fail, require
+from arena.interop.common import ImportedRun, exists_or_fail, require, text_of
 from arena.judging.battles import style_features
 from arena.keys import content_key
 from arena.records import Battle, Question
@@ -34,8 +34,8 @@ from arena.store import read_json_records
 FORMAT = "alpaca-eval"
 
 
-def _question(run: ImportedRun, obj: dict[str, Any]) -> Question:
-    text = str(obj["instruction"])
+def _question(run: ImportedRun, obj: dict[str, Any], where: str) -> Question:
+    text = text_of(obj, "instruction", where)
     qid = content_key(text, 12)
     q = run.questions.get(qid)
     if q is None:
@@ -64,7 +64,7 @@ def import_alpaca_eval(src: Path, *, baseline: str | None = None) -> ImportedRun
         run.files.append(str(path))
         for where, obj in read_json_records(path):
             require(obj, ["instruction", "output", "generator"], where, "an alpaca_eval model output")
-            run.add_answer(str(obj["generator"]), _question(run, obj), [str(obj["output"])])
+            run.add_answer(text_of(obj, "generator", where), _question(run, obj, where), [str(obj["output"])])
     records = []
     for path in annotation_files:
         run.files.append(str(path))
@@ -74,7 +74,7 @@ def import_alpaca_eval(src: Path, *, baseline: str | None = None) -> ImportedRun
             records.append((where, obj))
     if not records:
         raise DataError(f"{annotation_files[0]}: no annotations in this file")
-    base = baseline or Counter(str(o["generator_1"]) for _, o in records).most_common(1)[0][0]
+    base = baseline or Counter(text_of(o, "generator_1", w) for w, o in records).most_common(1)[0][0]
     run.baseline = base
     run.notes.append("preference p in [1, 2] -> model_b wins with weight p-1 and model_a with weight 2-p "
                      "(one row when certain); 0 = tie; null = failed judgment")
@@ -87,8 +87,8 @@ def import_alpaca_eval(src: Path, *, baseline: str | None = None) -> ImportedRun
 
 
 def _add_annotation(run: ImportedRun, where: str, obj: dict[str, Any], baseline: str) -> int:
-    q = _question(run, obj)
-    g1, g2 = str(obj["generator_1"]), str(obj["generator_2"])
+    q = _question(run, obj, where)
+    g1, g2 = text_of(obj, "generator_1", where), text_of(obj, "generator_2", where)
     if baseline not in (g1, g2):
         raise UserError(f"{where}: neither generator is the baseline {baseline!r}; pass --baseline or filter the file")
     run.add_answer(g1, q, [str(obj["output_1"])])

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from arena.errors import DataError, UserError
-from arena.interop.common import ImportedRun, exists_or_fail, qid_of, require
+from arena.interop.common import ImportedRun, exists_or_fail, qid_of, require, text_of
 from arena.judging.parsers import normalise_five
 from arena.providers.answers import _turns_of
 from arena.questions import read_question_file
@@ -96,7 +96,7 @@ def _read_judgments(run: ImportedRun, path: Path, judge_dir: str) -> None:
         games = obj["games"]
         if not isinstance(games, list) or not 1 <= len(games) <= 2:
             raise DataError(f"{where}: 'games' must be a list of one or two games (baseline as A, then swapped)")
-        model = str(obj["model"])
+        model = text_of(obj, "model", where)
         if model == run.baseline:
             continue  # arena-hard writes the baseline against itself; no information
         q = run.question(qid)

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from arena.errors import DataError, UserError
-from arena.interop.common import ImportedRun, exists_or_fail, qid_of, require
+from arena.interop.common import ImportedRun, exists_or_fail, qid_of, require, text_of
 from arena.questions import read_question_dir, read_question_file
 from arena.records import Judgment
 
@@ -119,8 +119,8 @@ def _read_pair_judgments(run: ImportedRun, path: Path) -> None:
     for line_no, obj in run.read(path):
         where = f"{path}:{line_no}"
         require(obj, ["question_id", "model_1", "model_2", "g1_winner"], where, "a FastChat pair judgment")
-        m1, m2 = str(obj["model_1"]), str(obj["model_2"])
-        q = run.question(str(obj["question_id"]))
+        m1, m2 = text_of(obj, "model_1", where), text_of(obj, "model_2", where)
+        q = run.question(text_of(obj, "question_id", where))
         judge, prompt = _judge_of(obj)
         turn = int(obj.get("turn", 1))
         for game, swapped in (("g1", False), ("g2", True)):
@@ -153,7 +153,7 @@ def _read_single_judgments(run: ImportedRun, path: Path) -> None:
         except (TypeError, ValueError):
             raise DataError(f"{where}: score {obj['score']!r} is not a number") from None
         run.add_single_judgment(
-            question=run.question(str(obj["question_id"])), model=str(obj["model"]),
+            question=run.question(text_of(obj, "question_id", where)), model=text_of(obj, "model", where),
             score=None if score < 0 else score, judge=judge, turn=int(obj.get("turn", 1)),
             output=str(obj.get("judgment", "")), prompt_name=prompt,
             error="judge reply had no rating (FastChat score -1)" if score < 0 else None,
@@ -179,7 +179,7 @@ def _import_vicuna(run: ImportedRun, folder: Path) -> None:
             where = f"{path}:{line_no}"
             require(obj, ["question_id", "text"], where, "a Vicuna answer")
             model = _model_name(str(obj.get("model_id") or path.stem.removeprefix("answer_")))
-            run.add_answer(model, run.question(str(obj["question_id"])), [str(obj["text"])])
+            run.add_answer(model, run.question(text_of(obj, "question_id", where)), [str(obj["text"])])
             if "answer_id" in obj:
                 answer_ids[str(obj["answer_id"])] = model
     files = sorted(folder.glob("review_*.jsonl"))
@@ -218,7 +218,7 @@ def _read_vicuna_review(run: ImportedRun, path: Path, answer_ids: dict[str, str]
         second_ge += s2 >= s1
         verdict = "A>B" if s1 > s2 else "B>A" if s2 > s1 else "A=B"
         run.add_pair_judgment(
-            question=run.question(str(obj["question_id"])), model_1=m1, model_2=m2, swapped=False,
+            question=run.question(text_of(obj, "question_id", where)), model_1=m1, model_2=m2, swapped=False,
             verdict=verdict, judge=str(obj.get("reviewer_id") or "gpt-4"), mode="pairwise-all",
             output=str(obj.get("text", "")), prompt_name=str(obj.get("reviewer_id", "")),
             notes=[f"scores {s1:g} {s2:g}"],

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from arena.errors import DataError
-from arena.interop.common import VERDICT_OF_WINNER, ImportedRun, exists_or_fail, qid_of, require
+from arena.interop.common import VERDICT_OF_WINNER, ImportedRun, exists_or_fail, qid_of, require, text_of
 from arena.questions import read_question_file
 from arena.records import WINNERS
 from arena.store import read_jsonl
@@ -75,8 +75,8 @@ def import_llmuses(src: Path, *, baseline: str | None = None, judge: str = "gpt-
         for line_no, obj in run.read(path):
             where = f"{path}:{line_no}"
             require(obj, ["question_id", "model_id", "answer"], where, "an llmuses answer")
-            q = run.question(str(obj["question_id"]), obj.get("text"), obj.get("category"))
-            run.add_answer(str(obj["model_id"]), q, [str(obj["answer"])])
+            q = run.question(text_of(obj, "question_id", where), obj.get("text"), obj.get("category"))
+            run.add_answer(text_of(obj, "model_id", where), q, [str(obj["answer"])])
     canonical: dict[tuple[str, frozenset[str]], tuple[str, str]] = {}
     for path in by_kind.get("pair", []) + by_kind.get("swap", []):
         for line_no, obj in run.read(path):
@@ -85,10 +85,10 @@ def import_llmuses(src: Path, *, baseline: str | None = None, judge: str = "gpt-
         for line_no, obj in run.read(path):
             where = f"{path}:{line_no}"
             require(obj, ["model", "score", "question_id"], where, "an llmuses single review")
-            q = run.question(str(obj["question_id"]), obj.get("question"), obj.get("category"))
+            q = run.question(text_of(obj, "question_id", where), obj.get("question"), obj.get("category"))
             score = obj["score"]
             ok = isinstance(score, int | float) and score >= 0
-            run.add_single_judgment(question=q, model=str(obj["model"]), score=float(score) if ok else None,
+            run.add_single_judgment(question=q, model=text_of(obj, "model", where), score=float(score) if ok else None,
                                     judge=judge, output=str(obj.get("review_text", "")),
                                     error=None if ok else f"no score (got {score!r})")
         run.mode = "single" if not by_kind.get("pair") and not by_kind.get("swap") else run.mode
@@ -113,7 +113,7 @@ def _pair_record(run: ImportedRun, where: str, obj: dict[str, Any],
     require(obj, ["model_a", "model_b", "question_id"], where, "an llmuses review")
     qid = qid_of(obj)
     assert qid is not None
-    a, b = str(obj["model_a"]), str(obj["model_b"])
+    a, b = text_of(obj, "model_a", where), text_of(obj, "model_b", where)
     if a == b:
         raise DataError(f"{where}: model {a!r} is compared with itself; drop this line")
     text = obj.get("question")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from arena.cli import main
 from arena.errors import DataError, UserError
 from arena.interop import import_run
-from tests.interop.conftest import battle_rows, write_jsonl
+from tests.interop.conftest import DATA, battle_rows, write_jsonl
 
 
 def _annotations(path: Path, prefs: list[object]) -> Path:
@@ -110,3 +111,15 @@ def test_chatbot_arena_import_checks_rows_as_arena_rate_does(tmp_path: Path) -> 
     for call in (lambda: import_run("chatbot-arena", bad, tmp_path / "run2"), lambda: read_battles(bad)):
         with pytest.raises(DataError, match=r"bad\.jsonl: row 1: model_a is a list"):
             call()
+
+
+@pytest.mark.parametrize(("key", "value", "shown"), [("instruction", None, "null"), ("generator_2", ["x"], "['x']"),
+                                                     ("generator_1", "  ", "'  '")])
+def test_alpaca_eval_names_and_prompts_must_be_text(tmp_path: Path, key: str, value: object, shown: str) -> None:
+    """A null instruction became the question "None", a list the model "['x']": refused, naming the record."""
+    rows = json.loads((DATA / "alpaca_eval" / "annotations.json").read_text(encoding="utf-8"))[:4]
+    rows[2][key] = value
+    path = tmp_path / "annotations.json"
+    path.write_text(json.dumps(rows), encoding="utf-8")
+    with pytest.raises(DataError, match=rf"annotations\.json:\[2\]: '{key}' is {re.escape(shown)}; expected text"):
+        import_run("alpaca-eval", path, tmp_path / "run")
