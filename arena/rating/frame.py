@@ -56,6 +56,19 @@ def frame_notes(frame: pd.DataFrame) -> list[str]:
     return list(frame.attrs.get(NOTES_ATTR, []))
 
 
+def name_notes(models: list[str]) -> list[str]:
+    """A note naming models whose names differ only by surrounding spaces or by case (``"gpt-4"`` and
+    ``"gpt-4 "``, ``"GPT-4"``): rated apart, as written, which is seldom what was meant."""
+    groups: dict[str, list[str]] = {}
+    for m in models:
+        groups.setdefault(m.strip().casefold(), []).append(m)
+    alike = [" and ".join(repr(m) for m in sorted(g)) for g in groups.values() if len(g) > 1]
+    if not alike:
+        return []
+    return [f"models whose names differ only by spaces or case are rated apart: {'; '.join(alike[:5])}"
+            + ("; ..." if len(alike) > 5 else "") + " (if they are one model, give it one name in the file)"]
+
+
 def battles_frame(battles: Iterable[Battle | Mapping[str, Any]]) -> pd.DataFrame:
     """Collect battles into a validated DataFrame with FastChat column names.
 

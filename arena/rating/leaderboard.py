@@ -17,7 +17,7 @@ from arena.rating import bootstrap as bs
 from arena.rating import matrices as mx
 from arena.rating import registry
 from arena.rating.bt import to_ratings
-from arena.rating.frame import Encoded, encode, frame_notes, validate_frame
+from arena.rating.frame import Encoded, encode, frame_notes, name_notes, validate_frame
 from arena.rating.registry import DEFAULT_INTERVAL
 from arena.rating.rows import (
     LeaderboardResult,
@@ -187,7 +187,7 @@ def compute_leaderboard(
         rows, notes, extras, enc, point, boot = _rate(frame, settings, baseline, rng, interval)
         if len(boot):
             samples = pd.DataFrame(boot, columns=enc.models)
-        warnings += notes + weight_note(frame) + tie_sensitivity(enc, settings, point)
+        warnings += notes + name_notes(enc.models) + weight_note(frame) + tie_sensitivity(enc, settings, point)
         extras.update(matrices(enc, point, registry.rating_scale(settings), settings.elo.base))
         extras["categories"] = _categories(frame, settings, baseline, warnings, interval)
         if settings.style_control:

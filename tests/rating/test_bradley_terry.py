@@ -200,3 +200,17 @@ def test_battles_frame_accepts_records_and_dicts():
     assert by["b"]["battles"] == 4
     assert any("weighted sums" in w for w in res.warnings)
     assert by["b"]["rating"] > by["a"]["rating"]
+
+
+def test_names_that_differ_only_by_spaces_or_case_get_a_note():
+    """'gpt-4', 'gpt-4 ' and 'GPT-4' are rated apart, as written, with a note naming them; distinct names none."""
+    from arena.rating import RatingSettings, compute_leaderboard
+
+    rows = [("gpt-4", "b", "model_a"), ("gpt-4 ", "b", "model_b"), ("GPT-4", "c", "tie"), ("b", "c", "tie")]
+    frame = battles_frame([{"model_a": a, "model_b": b, "winner": w} for a, b, w in rows])
+    result = compute_leaderboard(frame, RatingSettings(bootstrap=0))
+    assert {r["model"] for r in result.rows} == {"gpt-4", "gpt-4 ", "GPT-4", "b", "c"}
+    assert any("differ only by spaces or case" in w and "'GPT-4' and 'gpt-4' and 'gpt-4 '" in w for w in result.warnings)
+    clean = compute_leaderboard(battles_frame([{"model_a": "a", "model_b": "b", "winner": "tie"}]),
+                                RatingSettings(bootstrap=0))
+    assert not any("differ only" in w for w in clean.warnings)
