@@ -261,8 +261,8 @@ def _text(column: pd.Series) -> pd.Series:
     and a text column holding ``"7"`` give. Missing values stay missing."""
     if pd.api.types.is_float_dtype(column):
         values = column.to_numpy(dtype=float, na_value=np.nan)
-        known = values[np.isfinite(values)]
-        if np.array_equal(known, np.round(known)) and (np.abs(known) < 2**53).all():
+        known = values[~np.isnan(values)]
+        if np.isfinite(known).all() and np.array_equal(known, np.round(known)) and (np.abs(known) < 2**53).all():
             text = pd.Series(np.where(np.isfinite(values), values, 0).astype(np.int64), index=column.index).astype(str)
             return text.where(column.notna())
     return column.astype(str)

@@ -324,3 +324,16 @@ def test_a_name_that_is_a_list_or_an_object_is_refused(tmp_path, value):
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     with pytest.raises(DataError, match=r"b\.jsonl: row 2: model_a is a (list|dict) .*not a name"):
         read_battles(path)
+
+
+def test_whole_number_floats_read_as_integers_only_when_all_are_whole_and_finite():
+    """The text of a float column: ``7.0`` -> ``"7"`` when every value is a whole number; with a fraction or an
+    infinity among them every value keeps pandas' float text (an infinity never becomes ``"0"``)."""
+    import numpy as np
+
+    from arena.rating.frame import _text
+
+    assert _text(pd.Series([1.0, np.nan, 7.0])).tolist()[::2] == ["1", "7"]
+    assert _text(pd.Series([1.0, np.nan, 2.5])).tolist()[::2] == ["1.0", "2.5"]
+    assert _text(pd.Series([1.0, np.nan, np.inf])).tolist()[::2] == ["1.0", "inf"]
+    assert pd.isna(_text(pd.Series([1.0, np.nan])).iloc[1])
