@@ -121,11 +121,12 @@ def validate_frame(frame: pd.DataFrame, where: str = "battles") -> pd.DataFrame:
     out = frame.copy()
     notes = frame_notes(frame)
     given = frame.attrs.get(QUESTIONS_ATTR, True) is not False
-    if "question_id" not in out.columns or out["question_id"].isna().all():
+    blank = _blank(out["question_id"]) if "question_id" in out.columns else None
+    if blank is None or blank.all():
         given = False
         out["question_id"] = _row_ids(out.index)
     else:
-        out["question_id"] = _question_ids(out["question_id"])
+        out["question_id"] = _question_ids(out["question_id"], blank)
     absent = [col for col in _DEFAULTS if col not in out.columns]
     for col, default in _DEFAULTS.items():
         if col not in out.columns:
@@ -231,6 +232,14 @@ def _row_ids(index: pd.Index, prefix: str = "") -> pd.Series:
     return prefix + ids if prefix else ids
 
 
+def _blank(column: pd.Series) -> np.ndarray:
+    """Where ``column`` is missing, or text of spaces only (a number never is)."""
+    missing = column.isna().to_numpy(dtype=bool, copy=True)
+    if pd.api.types.is_string_dtype(column) or column.dtype == object:
+        missing |= (column.astype(str).str.strip() == "").to_numpy(dtype=bool)
+    return missing
+
+
 def _turns(turn: pd.Series, where: str) -> pd.Series:
     """Turn numbers as integers (gaps were filled with 1); a turn that is not a whole number >= 0 is refused,
     naming its row."""
@@ -268,11 +277,10 @@ def _text(column: pd.Series) -> pd.Series:
     return column.astype(str)
 
 
-def _question_ids(qid: pd.Series) -> pd.Series:
-    """Question ids as text (:func:`_text`); a row without one is its own question, with an id no given id equals
-    (``#`` and its row number, more ``#`` if a given id already reads so)."""
+def _question_ids(qid: pd.Series, missing: np.ndarray) -> pd.Series:
+    """Question ids as text (:func:`_text`); a row ``missing`` one (no id, or a blank one) is its own question,
+    with an id no given id equals (``#`` and its row number, more ``#`` if a given id already reads so)."""
     text = _text(qid)
-    missing = qid.isna().to_numpy()
     if not missing.any():
         return text
     given = text[~missing]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -174,3 +175,24 @@ def test_a_battle_without_a_model_is_refused_in_one_line(suffix: str, synthetic:
     code, out = cli(["rate", str(write_battles(frame, tmp_path / f"b{suffix}")), "--bootstrap", "0"])
     assert code == 2 and f"b{suffix}: row 5: no model_b; every battle names both models" in out
     assert len(out.strip().splitlines()) == 1
+
+
+def test_blank_question_ids_are_no_ids_in_rate_and_import_alike(synthetic: pd.DataFrame, tmp_path: Path) -> None:
+    """A JSON line's question id "" or "  " is no id (each such battle its own question), as an empty CSV cell
+    is, and as the Chatbot Arena importer took it: blank ids shared one bootstrap cluster under arena rate."""
+    from arena.interop import import_run
+    from arena.rating.read import read_battles
+
+    frame = synthetic.copy()
+    frame.loc[frame.index[::7], "question_id"] = ""
+    frame.loc[frame.index[3::11], "question_id"] = "  "
+    path = write_battles(frame, tmp_path / "b.jsonl")
+    got = read_battles(path)
+    blank = frame["question_id"].str.strip() == ""
+    assert got.loc[blank.to_numpy(), "question_id"].str.startswith("#").all()
+    assert got["question_id"].nunique() == frame.loc[~blank, "question_id"].nunique() + int(blank.sum())
+    settings = settings_for("bt", 50)
+    imported = import_run("chatbot-arena", path, tmp_path / "run", bootstrap=50)
+    assert all(b.question_id is None for b, k in zip(imported.imported.battles, blank, strict=True) if k)
+    want = compute_leaderboard(got, settings).rows
+    assert_same_rows(json.loads((tmp_path / "run" / "leaderboard.json").read_text()), want, label="blank ids")
