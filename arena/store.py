@@ -343,3 +343,17 @@ def read_json_records(path: Path) -> list[tuple[str, dict[str, Any]]]:
             out.append((f"{path}:[{i}]", obj))
         return out
     return [(f"{path}:{n}", obj) for n, obj in read_jsonl(path)]
+
+
+def text_of(obj: dict[str, Any], key: str, where: str, *, empty: bool = False) -> str:
+    """``obj[key]`` of a record read from another tool's file, as text: a name, an id or a prompt is never null,
+    a list or an object, nor blank unless ``empty`` (an answer may be ""). Numbers are written as text.
+
+    Raises:
+        DataError: one line naming the record (``where``) and the key.
+    """
+    value = obj[key]
+    if value is None or isinstance(value, (list, tuple, dict, set)) or not (empty or str(value).strip()):
+        shown = "null" if value is None else repr(value)[:60]
+        raise DataError(f"{where}: {key!r} is {shown}; expected text")
+    return str(value)

@@ -132,3 +132,20 @@ def test_bad_autoj_label(tmp_path: Path) -> None:
     bad.write_text(json.dumps({"prompt": "x", "response 1": "a", "response 2": "b", "label": 3}) + "\n", encoding="utf-8")
     with pytest.raises(DataError, match=r"pairs.jsonl:1: label 3 must be 0, 1 or 2"):
         read_pairs(bad)
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"input": ["a"]}, r"'input' is \['a'\]; expected text"),
+    ({"output_1": None}, r"'output_1' is null; expected text"),
+    ({"input": "  "}, r"'input' is '  '; expected text"),
+])
+def test_a_pair_whose_texts_are_not_text_is_refused(tmp_path: Path, fields: dict, message: str) -> None:
+    """A null output was judged as the answer "None", a list input as the prompt "['a']"; an empty output is an
+    answer (kept)."""
+    pair = {"input": "Say hi.", "output_1": "hi", "output_2": "", "label": 1}
+    path = tmp_path / "pairs.json"
+    path.write_text(json.dumps([pair, {**pair, **fields}]), encoding="utf-8")
+    with pytest.raises(DataError, match=rf"pairs\.json:\[1\]: {message}"):
+        read_pairs(path)
+    path.write_text(json.dumps([pair]), encoding="utf-8")
+    assert read_pairs(path)[0].output_2 == ""

@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from arena.errors import DataError, UserError
-from arena.interop.common import ImportedRun, exists_or_fail, require, text_of
+from arena.interop.common import ImportedRun, exists_or_fail, require
 from arena.judging.battles import style_features
 from arena.keys import content_key
 from arena.records import Battle, Question
-from arena.store import read_json_records
+from arena.store import read_json_records, text_of
 
 FORMAT = "alpaca-eval"
 

@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from arena.errors import DataError, UserError
-from arena.interop.common import ImportedRun, exists_or_fail, qid_of, require, text_of
+from arena.interop.common import ImportedRun, exists_or_fail, qid_of, require
 from arena.judging.parsers import normalise_five
 from arena.providers.answers import _turns_of
 from arena.questions import read_question_file
 from arena.records import Judgment
+from arena.store import text_of
 
 FORMAT = "arena-hard"
 DEFAULT_BASELINE = "gpt-4-0314"

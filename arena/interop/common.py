@@ -343,16 +343,6 @@ def require(obj: dict[str, Any], keys: Sequence[str], where: str, what: str) -> 
                         f"expected keys {', '.join(keys)}")
 
 
-def text_of(obj: dict[str, Any], key: str, where: str) -> str:
-    """``obj[key]`` as text: a name or a prompt, never null, empty, a list or an object (a one-line
-    :class:`DataError` naming the record and the key)."""
-    value = obj[key]
-    if value is None or isinstance(value, (list, tuple, dict, set)) or not str(value).strip():
-        shown = "null" if value is None else repr(value)[:60]
-        raise DataError(f"{where}: {key!r} is {shown}; expected text")
-    return str(value)
-
-
 def qid_of(obj: dict[str, Any]) -> str | None:
     """A record's question id (``question_id`` or arena-hard's ``uid``) as a string."""
     v = obj.get("question_id", obj.get("uid"))

@@ -32,9 +32,10 @@ from pathlib import Path
 from typing import Any
 
 from arena.errors import DataError, UserError
-from arena.interop.common import ImportedRun, exists_or_fail, qid_of, require, text_of
+from arena.interop.common import ImportedRun, exists_or_fail, qid_of, require
 from arena.questions import read_question_dir, read_question_file
 from arena.records import Judgment
+from arena.store import text_of
 
 FORMAT = "fastchat"
 _WINNERS = {"model_1", "model_2", "tie", "error"}

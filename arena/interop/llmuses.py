@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from arena.errors import DataError
-from arena.interop.common import VERDICT_OF_WINNER, ImportedRun, exists_or_fail, qid_of, require, text_of
+from arena.interop.common import VERDICT_OF_WINNER, ImportedRun, exists_or_fail, qid_of, require
 from arena.questions import read_question_file
 from arena.records import WINNERS
-from arena.store import read_jsonl
+from arena.store import read_jsonl, text_of
 
 FORMAT = "llmuses"
 

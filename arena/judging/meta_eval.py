@@ -77,6 +77,8 @@ def _records(path: Path) -> list[tuple[str, dict[str, Any]]]:
 
 
 def _pair(where: str, obj: dict[str, Any]) -> LabelledPair:
+    from arena.store import text_of
+
     if "response 1" in obj or "response 2" in obj or "prompt" in obj:
         return _autoj_pair(where, obj)
     missing = [k for k in ("input", "output_1", "output_2", "label") if k not in obj]
@@ -86,10 +88,13 @@ def _pair(where: str, obj: dict[str, Any]) -> LabelledPair:
     label = _int_or_none(obj["label"])
     if label not in (1, 2):
         raise DataError(f"{where}: label {obj['label']!r} must be 1 or 2 (the better output)")
-    return LabelledPair(str(obj["input"]), str(obj["output_1"]), str(obj["output_2"]), str(label))
+    return LabelledPair(text_of(obj, "input", where), text_of(obj, "output_1", where, empty=True),
+                        text_of(obj, "output_2", where, empty=True), str(label))
 
 
 def _autoj_pair(where: str, obj: dict[str, Any]) -> LabelledPair:
+    from arena.store import text_of
+
     missing = [k for k in ("prompt", "response 1", "response 2", "label") if k not in obj]
     if missing:
         raise DataError(f"{where}: missing {', '.join(repr(k) for k in missing)}; an Auto-J pair needs prompt, "
@@ -98,7 +103,8 @@ def _autoj_pair(where: str, obj: dict[str, Any]) -> LabelledPair:
     if label not in AUTOJ_LABELS:
         raise DataError(f"{where}: label {obj['label']!r} must be 0, 1 or 2 (Auto-J: response 1 better, "
                         "response 2 better, tie)")
-    return LabelledPair(str(obj["prompt"]), str(obj["response 1"]), str(obj["response 2"]), AUTOJ_LABELS[label],
+    return LabelledPair(text_of(obj, "prompt", where), text_of(obj, "response 1", where, empty=True),
+                        text_of(obj, "response 2", where, empty=True), AUTOJ_LABELS[label],
                         category=str(obj.get("scenario") or "general"))
 
 
