@@ -174,3 +174,14 @@ rating: {bootstrap: 20}
     rows = {r["model"]: r for r in json.loads((tmp_path / "run" / "leaderboard.json").read_text())}
     assert len({rows[m]["rating"] for m in "xyz"}) == 3
     assert all(rows[m]["ci_high"] > rows[m]["ci_low"] for m in "xyz")
+
+
+@pytest.mark.parametrize("turn", [None, ["x"], {"text": "x"}])
+def test_an_answer_turn_that_is_not_text_is_refused(tmp_path: Path, turn: object) -> None:
+    """A null turn was served as the answer "None" and judged; an empty string stays an (empty) answer."""
+    f = tmp_path / "a.jsonl"
+    f.write_text(json.dumps({"question_id": 1, "model_id": "m", "choices": [{"turns": ["a", turn]}]}) + "\n")
+    with pytest.raises(DataError, match=r"a\.jsonl:1: an answer turn is (null|list|dict); write the answer's text"):
+        read_answer_file(f)
+    f.write_text(json.dumps({"question_id": 1, "model_id": "m", "choices": [{"turns": ["a", ""]}]}) + "\n")
+    assert read_answer_file(f)["1"][0] == ["a", ""]

@@ -20,7 +20,7 @@ from typing import Any
 from arena.errors import DataError, UserError
 from arena.interop.common import ImportedRun, exists_or_fail, qid_of, require
 from arena.judging.parsers import normalise_five
-from arena.providers.answers import _turns_of
+from arena.providers.answers import NotText, _turns_of
 from arena.questions import read_question_file
 from arena.records import Judgment
 from arena.store import text_of
@@ -78,6 +78,8 @@ def _read_answers(run: ImportedRun, path: Path) -> None:
             raise DataError(f"{where}: no 'uid' (or 'question_id') in this answer")
         try:
             turns = _turns_of(obj)
+        except NotText as exc:
+            raise DataError(f"{where}: {exc}") from None
         except (KeyError, IndexError, TypeError, AttributeError):
             turns = None
         if turns is None:

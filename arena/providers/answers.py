@@ -14,24 +14,35 @@ from arena.errors import DataError
 from arena.store import read_jsonl
 
 
+class NotText(TypeError):
+    """An answer turn that is null, a list or an object: no answer text (never the answer ``"None"``)."""
+
+
+def _turn(value: Any) -> str:
+    if value is None or isinstance(value, (list, tuple, dict, set)):
+        raise NotText(f"an answer turn is {'null' if value is None else type(value).__name__}; write the answer's "
+                      'text ("" for an empty answer)')
+    return str(value)
+
+
 def _turns_of(obj: dict[str, Any]) -> list[str] | None:
     if "choices" in obj:
-        return [str(t) for t in obj["choices"][0]["turns"]]
+        return [_turn(t) for t in obj["choices"][0]["turns"]]
     if "messages" in obj:
         turns = []
         for m in obj["messages"]:
             if m.get("role") == "assistant":
                 c = m.get("content")
-                turns.append(str(c.get("answer", "")) if isinstance(c, dict) else str(c))
+                turns.append(_turn(c.get("answer", "")) if isinstance(c, dict) else _turn(c))
         return turns
     if "answer" in obj:  # llmuses: {"question_id", "text" (the question), "model_id", "answer"}
-        return [str(obj["answer"])]
+        return [_turn(obj["answer"])]
     if "turns" in obj:
-        return [str(t) for t in obj["turns"]]
+        return [_turn(t) for t in obj["turns"]]
     if "text" in obj:
-        return [str(obj["text"])]
+        return [_turn(obj["text"])]
     if "output" in obj:
-        return [str(obj["output"])]
+        return [_turn(obj["output"])]
     return None
 
 
@@ -50,6 +61,8 @@ def read_answer_file(path: Path, model_id: str | None = None) -> dict[str, tuple
             continue
         try:
             turns = _turns_of(obj)
+        except NotText as exc:
+            raise DataError(f"{where}: {exc}") from None
         except (KeyError, IndexError, TypeError, AttributeError):
             turns = None
         if turns is None:
