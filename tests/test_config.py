@@ -51,6 +51,8 @@ BAD_CASES = [
     ("answers without file", BASE.replace("a: {provider: fake}", "a: {provider: answers}"), ["needs 'file'"]),
     ("negative bootstrap", BASE + "rating: {bootstrap: -1}\n", ["rating.bootstrap"]),
     ("one model pairwise", BASE.replace("  b: {provider: fake}\n", ""), ["at least two"]),
+    ("negative seed", BASE + "seed: -1\n", ["key 'seed'", "greater than or equal to 0"]),
+    ("negative rating seed", BASE + "rating: {seed: -2}\n", ["rating.seed", "greater than or equal to 0"]),
     ("anchor not a model", BASE + "rating: {anchor: {model: bb, rating: 1000}}\n",
      ["rating.anchor.model 'bb' is not a model of this config.", "Did you mean 'b'?", "Models: a, b"]),
 ]

@@ -13,7 +13,7 @@ import click
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "md"]), default="table", show_default=True)
 @click.option("--bootstrap", type=click.IntRange(min=0), default=200, show_default=True,
               help="Bootstrap rounds for the correlation intervals (battle files only; 0 = none).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of every bootstrap.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of every bootstrap.")
 @click.option("--map", "mapping", metavar="OURS=THEIRS,...", default=None,
               help="Battle files: our column <- theirs, e.g. model_a=left,model_b=right.")
 @click.option("--winner-labels", metavar="THEIRS=OURS,...", default=None,

@@ -18,7 +18,7 @@ _IMPORT_FORMATS = ["fastchat", "arena-hard", "alpaca-eval", "llmuses", "chatbot-
 @click.option("--baseline", default=None, help="Baseline model (arena-hard: default gpt-4-0314; alpaca-eval: "
               "default the most common generator_1; fastchat/llmuses: rate as pairwise-baseline).")
 @click.option("--bootstrap", default=1000, show_default=True, type=click.IntRange(0), help="Bootstrap rounds.")
-@click.option("--seed", default=0, show_default=True, type=int, help="Bootstrap seed.")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="Bootstrap seed.")
 @click.option("--map", "mapping", metavar="OURS=THEIRS,...", default=None,
               help="Table formats (chatbot-arena): our column <- theirs, e.g. model_a=left,model_b=right.")
 @click.option("--winner-labels", metavar="THEIRS=OURS,...", default=None,

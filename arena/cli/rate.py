@@ -116,7 +116,8 @@ class _MethodOption(click.Option):
     default=None,
     help="Write here instead of stdout.",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap (and Elo shuffle) seed.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Bootstrap (and Elo shuffle) seed.")
 @click.option(
     "--resample",
     type=click.Choice(["question", "battle"]),

@@ -231,7 +231,7 @@ class ArenaConfig(_Strict):
     name: str = "arena"
     work_dir: Path = Path("outputs/arena")
     """Run directory (relative to the config file)."""
-    seed: int = 0
+    seed: int = Field(0, ge=0)
     questions: QuestionsConfig
     models: dict[str, ModelConfig] = Field(min_length=1)
     judge: JudgeConfig = Field(default_factory=JudgeConfig)

@@ -78,7 +78,7 @@ class RatingSettings(BaseModel):
     scale: float = Field(400.0, gt=0)
     initial: float = 1000.0
     elo: EloSettings = Field(default_factory=EloSettings)
-    seed: int | None = None
+    seed: int | None = Field(None, ge=0)
     """Bootstrap (and Elo shuffle) seed; defaults to the config's ``seed``."""
 
     @field_validator("method")

@@ -173,3 +173,13 @@ def test_no_bootstrap_prints_no_interval_and_no_rank_range(battles, extra):
     assert "(+" not in res.output and "95% CI" not in res.output
     with_ci = CliRunner().invoke(command, [str(battles["csv"]), "--bootstrap", "20", *extra])
     assert "rating (95% CI)" in with_ci.output and "(+" in with_ci.output
+
+
+@pytest.mark.parametrize("command_args", [["rate", "{csv}"], ["compare", "{csv}", "{csv}"]])
+def test_a_negative_seed_is_a_usage_error(battles, command_args):
+    """numpy refuses negative seeds: a ValueError from deep inside became 'arena: failed'; now click refuses it."""
+    from arena.cli import cli
+
+    args = [a.format(csv=battles["csv"]) for a in command_args] + ["--seed", "-1"]
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 2 and "Invalid value for '--seed'" in res.output
