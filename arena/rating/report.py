@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
+
 from arena.errors import UserError
 from arena.rating.leaderboard import LeaderboardResult
 from arena.store import write_text_atomic
@@ -193,6 +195,25 @@ def _model_line(result: LeaderboardResult) -> str:
     return line
 
 
+STYLE_TITLE = "With style control (answer length and markdown held equal, as Chatbot Arena's style control)"
+
+
+def _style_display(result: LeaderboardResult) -> tuple[list[str], list[list[str]]] | None:
+    """The style-controlled ratings (``extras["style"]["rows"]``) as ``rank, model, rating (CI)``, best first,
+    ranks from their intervals as the main table's; None when style control was not fitted."""
+    from arena.rating.bootstrap import rank_bounds
+
+    rows = sorted((result.extras.get("style") or {}).get("rows") or [], key=lambda r: -float(r["rating"]))
+    if not rows:
+        return None
+    best, worst = rank_bounds(np.array([r["ci_low"] for r in rows], dtype=float),
+                              np.array([r["ci_high"] for r in rows], dtype=float))
+    ci = "95% CI" if result.settings.confidence == 0.95 else "CI"
+    body = [[str(b) if b == w else f"{b}-{w}", str(r["model"]), _ci(r, "rating", "ci_low", "ci_high")]
+            for r, b, w in zip(rows, best, worst, strict=True)]
+    return ["rank", "model", f"rating ({ci})"], body
+
+
 def format_leaderboard(result: LeaderboardResult, fmt: Format = "table") -> str:
     """Render a leaderboard.
 
@@ -208,6 +229,10 @@ def format_leaderboard(result: LeaderboardResult, fmt: Format = "table") -> str:
     if fmt in ("table", "md"):
         header, body = _display(result)
         text = _text_table(header, body) if fmt == "table" else _markdown(header, body)
+        style = _style_display(result)
+        if style is not None:  # both leaderboards, each named
+            render = _text_table(*style) if fmt == "table" else _markdown(*style)
+            text = f"Without style control:\n\n{text}\n{STYLE_TITLE}:\n\n{render}"
         for line in (_model_line(result), _style_line(result)):
             if line:
                 text += "\n" + line + "\n"
@@ -240,11 +265,19 @@ def print_leaderboard(result: LeaderboardResult, console: Any = None) -> None:
 
     console = console or Console()
     header, body = _display(result)
-    table = Table(title=f"Leaderboard ({result.method})")
+    style = _style_display(result)
+    table = Table(title=f"Leaderboard ({result.method}{', without style control' if style else ''})")
     for i, h in enumerate(header):
         table.add_column(h, justify="left" if i == 1 else "right")
     for r in body:
         table.add_row(*r)
     console.print(table)
+    if style is not None:
+        styled = Table(title=STYLE_TITLE)
+        for i, h in enumerate(style[0]):
+            styled.add_column(h, justify="left" if i == 1 else "right")
+        for r in style[1]:
+            styled.add_row(*r)
+        console.print(styled)
     for w in result.warnings:
         console.print(f"[yellow]note:[/] {w}")

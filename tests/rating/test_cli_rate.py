@@ -183,3 +183,26 @@ def test_a_negative_seed_is_a_usage_error(battles, command_args):
     args = [a.format(csv=battles["csv"]) for a in command_args] + ["--seed", "-1"]
     res = CliRunner().invoke(cli, args)
     assert res.exit_code == 2 and "Invalid value for '--seed'" in res.output
+
+
+def test_style_control_prints_the_style_controlled_leaderboard_too(tmp_path):
+    """--style-control printed the unadjusted ratings alone (with a coefficient line), under the same heading, so
+    the table read as style-controlled. Both leaderboards are now printed and named; the second holds the
+    style-controlled ratings of extras["style"]["rows"], best first."""
+    from arena.rating import compute_leaderboard
+    from arena.rating.report import STYLE_TITLE, format_leaderboard
+    from tests.invariance.conftest import settings_for, synthetic_battles
+
+    frame = synthetic_battles(seed=5, style=True)
+    result = compute_leaderboard(frame, settings_for("style", 30))
+    for fmt in ("table", "md"):
+        text = format_leaderboard(result, fmt)
+        before, after = text.split(STYLE_TITLE)
+        assert before.startswith("Without style control:")
+        styled = sorted(result.extras["style"]["rows"], key=lambda r: -r["rating"])
+        lines = [line for line in after.splitlines() if any(f" {r['model']} " in line for r in styled)]
+        assert [next(r["model"] for r in styled if f" {r['model']} " in line) for line in lines[:len(styled)]] \
+            == [r["model"] for r in styled]
+        assert f"{styled[0]['rating']:.0f} (+" in lines[0]
+    plain = format_leaderboard(compute_leaderboard(frame, settings_for("bt", 30)), "table")
+    assert STYLE_TITLE not in plain and plain.split()[0] == "rank"
