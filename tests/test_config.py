@@ -53,6 +53,8 @@ BAD_CASES = [
     ("one model pairwise", BASE.replace("  b: {provider: fake}\n", ""), ["at least two"]),
     ("negative seed", BASE + "seed: -1\n", ["key 'seed'", "greater than or equal to 0"]),
     ("negative rating seed", BASE + "rating: {seed: -2}\n", ["rating.seed", "greater than or equal to 0"]),
+    ("style control with elo", BASE + "rating: {method: elo, style_control: true}\n",
+     ["key 'rating'", "style_control fits style as covariates of Bradley-Terry; method 'elo'", "use method bt"]),
     ("anchor not a model", BASE + "rating: {anchor: {model: bb, rating: 1000}}\n",
      ["rating.anchor.model 'bb' is not a model of this config.", "Did you mean 'b'?", "Models: a, b"]),
 ]

@@ -209,7 +209,8 @@ def command(
         )
     except ValidationError as exc:
         err = exc.errors()[0]
-        raise UserError(f"--{'.'.join(str(p) for p in err['loc'])}: {err['msg']}") from None
+        where = ".".join(str(p) for p in err["loc"])
+        raise UserError(f"{'--' + where + ': ' if where else ''}{err['msg'].removeprefix('Value error, ')}") from None
     frame = read_battles(battles_file, columns=columns, winner_labels=labels)
     result = compute_leaderboard(frame, settings, baseline=baseline)
     text = format_leaderboard(result, fmt)  # type: ignore[arg-type]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from arena.rating import registry
 
@@ -94,6 +94,13 @@ class RatingSettings(BaseModel):
         if value not in registry.INTERVALS:
             raise ValueError(registry.unknown_interval(value))
         return value
+
+    @model_validator(mode="after")
+    def _style_is_bradley_terry(self) -> RatingSettings:
+        if self.style_control and self.method != "bt":
+            raise ValueError(f"style_control fits style as covariates of Bradley-Terry; method {self.method!r} "
+                             "would print its own ratings beside Bradley-Terry style-controlled ones: use method bt")
+        return self
 
     @field_validator("ties")
     @classmethod

@@ -206,3 +206,15 @@ def test_style_control_prints_the_style_controlled_leaderboard_too(tmp_path):
         assert f"{styled[0]['rating']:.0f} (+" in lines[0]
     plain = format_leaderboard(compute_leaderboard(frame, settings_for("bt", 30)), "table")
     assert STYLE_TITLE not in plain and plain.split()[0] == "rank"
+
+
+@pytest.mark.parametrize("method", ["elo", "bt-position"])
+def test_style_control_with_another_method_is_refused(battles, method):
+    """Style control is Bradley-Terry with covariates: with Elo the table showed Elo ratings beside
+    Bradley-Terry style-controlled ones, under one method's name."""
+    from tests.invariance.conftest import cli
+
+    code, out = cli(["rate", str(battles["csv"]), "--method", method, "--style-control"])
+    assert code == 2 and len(out.strip().splitlines()) == 1
+    assert f"style_control fits style as covariates of Bradley-Terry; method '{method}'" in out
+    assert "--:" not in out and "Value error" not in out
