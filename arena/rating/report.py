@@ -82,6 +82,10 @@ def _ci(row: dict[str, Any], key: str, low: str, high: str, bounds: bool = True)
     return f"{row[key]:.0f} (+{max(0.0, row[high] - row[key]):.0f}/-{max(0.0, row[key] - row[low]):.0f})"
 
 
+def _ci_label(result: LeaderboardResult) -> str:
+    return "95% CI" if result.settings.confidence == 0.95 else "CI"
+
+
 def _display(result: LeaderboardResult) -> tuple[list[str], list[list[str]]]:
     """Human-facing columns: interval columns folded into one ``value (+up/-down)`` cell.
 
@@ -91,7 +95,7 @@ def _display(result: LeaderboardResult) -> tuple[list[str], list[list[str]]]:
     has = set(columns(result))
     single = is_single(result)
     bounds = result.extras.get("ci") != "none"  # else no interval was computed (0 bootstrap rounds)
-    ci = ("95% CI" if result.settings.confidence == 0.95 else "CI") if bounds else "no CI"
+    ci = _ci_label(result) if bounds else "no CI"
     with_battles = not single or any(row.get("battles") for row in result.rows)
     header = ["rank", "model"]
     if single:
@@ -208,7 +212,7 @@ def _style_display(result: LeaderboardResult) -> tuple[list[str], list[list[str]
         return None
     best, worst = rank_bounds(np.array([r["ci_low"] for r in rows], dtype=float),
                               np.array([r["ci_high"] for r in rows], dtype=float))
-    ci = "95% CI" if result.settings.confidence == 0.95 else "CI"
+    ci = _ci_label(result)
     body = [[str(b) if b == w else f"{b}-{w}", str(r["model"]), _ci(r, "rating", "ci_low", "ci_high")]
             for r, b, w in zip(rows, best, worst, strict=True)]
     return ["rank", "model", f"rating ({ci})"], body
@@ -263,21 +267,18 @@ def print_leaderboard(result: LeaderboardResult, console: Any = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    def show(title: str, header: list[str], body: list[list[str]]) -> None:
+        table = Table(title=title)
+        for i, h in enumerate(header):
+            table.add_column(h, justify="left" if i == 1 else "right")
+        for r in body:
+            table.add_row(*r)
+        console.print(table)
+
     console = console or Console()
-    header, body = _display(result)
     style = _style_display(result)
-    table = Table(title=f"Leaderboard ({result.method}{', without style control' if style else ''})")
-    for i, h in enumerate(header):
-        table.add_column(h, justify="left" if i == 1 else "right")
-    for r in body:
-        table.add_row(*r)
-    console.print(table)
+    show(f"Leaderboard ({result.method}{', without style control' if style else ''})", *_display(result))
     if style is not None:
-        styled = Table(title=STYLE_TITLE)
-        for i, h in enumerate(style[0]):
-            styled.add_column(h, justify="left" if i == 1 else "right")
-        for r in style[1]:
-            styled.add_row(*r)
-        console.print(styled)
+        show(STYLE_TITLE, *style)
     for w in result.warnings:
         console.print(f"[yellow]note:[/] {w}")
