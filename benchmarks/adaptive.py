@@ -22,8 +22,15 @@ the truth, and both against full paired per replicate (``ci_vs_full``, ``rank_vs
 the ratio across replicates (``ci_sd``; ``ci_se`` its standard error).
 Goal (issue 14): full's mean half-width with at most 40% of its calls, and ranks no worse.
 
+Also reported, paired the same way: ``scale_vs_full``, the sd of the fitted ratings over full's, and
+``rel_ci_vs_full`` (``rel_ci_se``), the mean half-width per sd of the fitted ratings over full's. The oracle's
+question effects make the true win probability a blurred (not logistic) function of the strength gap, so the
+fitted rating scale depends on which pairs a design judges: close pairs alone fit a narrower scale than all
+pairs, and every rating-point width narrows with it. ``rel_ci_vs_full`` compares designs on one scale.
+
     python benchmarks/adaptive.py                  # 20, 40, 60 models x 20 questions
     python benchmarks/adaptive.py --models 20 --questions 10 --replicates 1
+    python benchmarks/adaptive.py --models 20 --replicates 12 --seed 4    # other oracles (seeds 4..15)
 """
 
 from __future__ import annotations
@@ -85,8 +92,9 @@ def make_oracle(n_models: int, n_questions: int, seed: int, *, spread: float = 1
     return Oracle(models, theta, games, verdict)
 
 
-def evaluate(oracle: Oracle, calls: np.ndarray) -> tuple[float, float]:
-    """Mean 95% half-width (rating points) and mean absolute rank error of the design ``calls``."""
+def evaluate(oracle: Oracle, calls: np.ndarray) -> tuple[float, float, float]:
+    """Mean 95% half-width (rating points), mean absolute rank error and the sd of the fitted ratings (rating
+    points) of the design ``calls``."""
     games = [oracle.games[c] for c in calls]
     frame = pd.DataFrame({
         "question_id": [g.question.question_id for g in games],
@@ -99,7 +107,17 @@ def evaluate(oracle: Oracle, calls: np.ndarray) -> tuple[float, float]:
     half = 1.959963984540054 * np.sqrt(np.clip(np.diag(fit.cov), 0, None)) * POINTS
     rank = np.argsort(np.argsort(-fit.point))
     true_rank = np.argsort(np.argsort(-oracle.theta))
-    return float(half.mean()), float(np.abs(rank - true_rank).mean())
+    return float(half.mean()), float(np.abs(rank - true_rank).mean()), float(np.std(fit.point) * POINTS)
+
+
+def score(oracle: Oracle, full: tuple[float, float, float], key: dict[str, int], strategy: str, budget: float,
+          calls: np.ndarray, seconds: float) -> dict[str, object]:
+    """One table row: the design ``calls`` evaluated, and paired against full's ``(mean_ci, rank_err, sd)``."""
+    ci, rank, sd = evaluate(oracle, calls)
+    full_ci, full_rank, full_sd = full
+    return {**key, "strategy": strategy, "budget": budget, "calls": len(calls), "mean_ci": ci, "rank_err": rank,
+            "seconds": seconds, "ci_vs_full": ci / full_ci, "rank_vs_full": rank - full_rank,
+            "scale_vs_full": sd / full_sd, "rel_ci_vs_full": (ci / sd) / (full_ci / full_sd)}
 
 
 def adaptive_sequence(oracle: Oracle, limit: int, seed: int, both_orders: bool | str) -> np.ndarray:
@@ -136,7 +154,8 @@ def main() -> None:
     parser.add_argument("--models", type=int, nargs="+", default=[20, 40, 60])
     parser.add_argument("--questions", type=int, default=20)
     parser.add_argument("--budgets", type=float, nargs="+", default=[0.1, 0.2, 0.3, 0.4, 0.5])
-    parser.add_argument("--replicates", type=int, default=4, help="oracles per model count (seeds 0..R-1)")
+    parser.add_argument("--replicates", type=int, default=4, help="oracles per model count (seeds SEED..SEED+R-1)")
+    parser.add_argument("--seed", type=int, default=0, help="first oracle seed (replicate r uses SEED + r)")
     parser.add_argument("--spread", type=float, default=1.0, help="sd of true strengths (log-odds)")
     parser.add_argument("--question-sd", type=float, default=1.0, help="sd of the per-question, per-model effect")
     parser.add_argument("--judge-noise", type=float, default=0.5, help="scale of the judge's logistic noise per call")
@@ -145,23 +164,21 @@ def main() -> None:
     rows: list[dict[str, object]] = []
     flips: list[float] = []
     ties: list[float] = []
-    for n, rep in itertools.product(args.models, range(args.replicates)):
+    seeds = range(args.seed, args.seed + args.replicates)
+    for n, rep in itertools.product(args.models, seeds):
         oracle = make_oracle(n, args.questions, seed=rep, spread=args.spread, question_sd=args.question_sd,
                              home=args.home, judge_noise=args.judge_noise)
         first, second = oracle.verdict[0::2], oracle.verdict[1::2]  # the two orders of each game, side by side
         flips.append(float(np.mean((first == 0) & (second == 0) | (first == 1) & (second == 1))))
         ties.append(float(np.mean(oracle.verdict == 2)))
         total = len(oracle.games)
-        full_ci, full_rank = evaluate(oracle, np.arange(total))
-        rows.append({"models": n, "rep": rep, "strategy": "full", "budget": 1.0, "calls": total,
-                     "mean_ci": full_ci, "rank_err": full_rank, "seconds": 0.0, "ci_vs_full": 1.0,
-                     "rank_vs_full": 0.0})
+        full = evaluate(oracle, np.arange(total))
+        key = {"models": n, "rep": rep}
+
+        rows.append(score(oracle, full, key, "full", 1.0, np.arange(total), 0.0))
         # Every game once, in its seeded order: 50% of full's calls. Under the clustered intervals a 40% design
         # reaches full only where it beats this (both orders of a game share the question's effect).
-        once_ci, once_rank = evaluate(oracle, np.arange(0, total, 2))
-        rows.append({"models": n, "rep": rep, "strategy": "every-game-once", "budget": 0.5, "calls": total // 2,
-                     "mean_ci": once_ci, "rank_err": once_rank, "seconds": 0.0, "ci_vs_full": once_ci / full_ci,
-                     "rank_vs_full": once_rank - full_rank})
+        rows.append(score(oracle, full, key, "every-game-once", 0.5, np.arange(0, total, 2), 0.0))
         limit = math.ceil(max(args.budgets) * total)
         sequences = {"uniform": (np.random.default_rng(rep).permutation(total)[:limit], 0.0)}
         for name, orders in (("adaptive", False), ("adaptive+auto", "auto")):
@@ -169,23 +186,25 @@ def main() -> None:
             sequences[name] = (adaptive_sequence(oracle, limit, rep, orders), time.perf_counter() - t0)
         for name, (seq, secs) in sequences.items():
             for frac in args.budgets:
-                calls = seq[: math.ceil(frac * total)]
-                ci, rank = evaluate(oracle, calls)
-                rows.append({"models": n, "rep": rep, "strategy": name, "budget": frac, "calls": len(calls),
-                             "mean_ci": ci, "rank_err": rank, "seconds": secs, "ci_vs_full": ci / full_ci,
-                             "rank_vs_full": rank - full_rank})
+                rows.append(score(oracle, full, key, name, frac, seq[: math.ceil(frac * total)], secs))
     table = pd.DataFrame(rows)
     # Ratios are paired (each replicate against its own full design); sd and se are across replicates.
     grouped = table.groupby(["models", "strategy", "budget"], sort=True)
-    summary = grouped[["calls", "mean_ci", "rank_err", "seconds", "ci_vs_full", "rank_vs_full"]].mean().reset_index()
+    columns = ["calls", "mean_ci", "rank_err", "seconds", "ci_vs_full", "rank_vs_full", "scale_vs_full",
+               "rel_ci_vs_full"]
+    summary = grouped[columns].mean().reset_index()
     spread = grouped["ci_vs_full"].std(ddof=1).fillna(0.0).to_numpy()
     summary.insert(summary.columns.get_loc("ci_vs_full") + 1, "ci_sd", spread)
     summary.insert(summary.columns.get_loc("ci_sd") + 1, "ci_se", spread / math.sqrt(args.replicates))
+    rel_spread = grouped["rel_ci_vs_full"].std(ddof=1).fillna(0.0).to_numpy()
+    summary["rel_ci_se"] = rel_spread / math.sqrt(args.replicates)
     print(f"oracle: {args.questions} questions, both orders, ties and a position bias; "
-          f"{args.replicates} replicate(s) (seeds 0..{args.replicates - 1}); CI = bt-position sandwich by "
+          f"{args.replicates} replicate(s) (seeds {seeds.start}..{seeds.stop - 1}); CI = bt-position sandwich by "
           "question (rating points) for every strategy; ci_vs_full paired per replicate, ci_sd/ci_se across them")
     print(f"judge: order flips (same position wins both orders) {np.mean(flips):.1%}, ties {np.mean(ties):.1%}, "
           f"spread {args.spread}, question sd {args.question_sd}, judge noise {args.judge_noise}, home {args.home}")
+    print("scale_vs_full: sd of the fitted ratings over full's; rel_ci_vs_full: half-width per sd of the ratings, "
+          "over full's (rel_ci_se its se)")
     print(summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print("\nsmallest budget whose mean CI half-width is at most full's (and its rank error minus full's):")
     for (n, name), group in summary[~summary.strategy.isin(["full", "every-game-once"])].groupby(["models", "strategy"]):
@@ -193,7 +212,8 @@ def main() -> None:
         if len(ok):
             first = ok.iloc[0]
             print(f"  {n} models {name:14s} {first.budget:.0%} of full's calls (CI {first.ci_vs_full:.3f}x "
-                  f"+/- {first.ci_se:.3f} se; rank error {first.rank_vs_full:+.2f} vs full)")
+                  f"+/- {first.ci_se:.3f} se; rank error {first.rank_vs_full:+.2f} vs full; per rating sd "
+                  f"{first.rel_ci_vs_full:.3f}x +/- {first.rel_ci_se:.3f})")
         else:
             best = group.iloc[-1]
             print(f"  {n} models {name:14s} not reached by {best.budget:.0%} (CI {best.ci_vs_full:.2f}x full)")

@@ -115,9 +115,14 @@ def fit_state(models: Sequence[str], played: Sequence[Played]) -> State:
 def question_inflation(state: State) -> np.ndarray:
     """Per model, how much wider the question-clustered variance is than the Fisher one (at least 1).
 
-    The leaderboard's intervals resample whole questions, so a model's interval shrinks with its Fisher
-    variance times this factor; weighting each model's variance drop by it makes the greedy rule aim at
-    the clustered intervals (a weighted A-optimal design) instead of the Fisher ones. 1 before any verdict.
+    :func:`choose_games` weights each model's Fisher variance drop by this factor (a weighted A-optimal
+    design). It is not the rate at which a call shrinks the clustered variance: on the replayed oracle of
+    ``benchmarks/adaptive.py`` (20 models) most of that variance is the questions' own effect on each model,
+    which more calls on the same questions leave in place, and the rest falls with the Fisher variance at a
+    rate unrelated to this factor. The factor is largest in the middle of the field, so the weighting spends
+    more calls on close pairs; at 40% of full's calls its narrower rating-point intervals there come from the
+    narrower rating scale such designs fit (``scale_vs_full``), not from more precision per rating sd
+    (``rel_ci_vs_full``, the same as unweighted). 1 before any verdict.
     """
     n = len(state.models)
     if state.robust is None:
