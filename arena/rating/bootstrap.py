@@ -59,15 +59,22 @@ class Resampler:
     """Frequency per cell: summed ``weight * count`` of its battles."""
     groups: csr_matrix | None
     """``(n_cells, n_groups)`` summed frequencies, or None to resample single battles."""
+    battle_cells: np.ndarray | None = None
+    """Resampling single battles: the cells that hold battles, where some hold none (rows of weight or count 0);
+    only they are drawn, so such rows change no draw, as no row would. None: every cell."""
+
+    @cached_property
+    def _drawn_weight(self) -> np.ndarray:
+        return self.cell_weight if self.battle_cells is None else self.cell_weight[self.battle_cells]
 
     @cached_property
     def _multinomial(self) -> MultinomialTable:
         """The vectorised sampler of Multinomial(``draws``, ``p``), ``p`` each cell's share of the battles."""
-        return MultinomialTable(self.cell_weight, max(1, int(round(float(self.cell_weight.sum())))))
+        return MultinomialTable(self._drawn_weight, max(1, int(round(float(self._drawn_weight.sum())))))
 
     def prepare(self) -> None:
         """Build the lazy sampling tables now (before threads share this resampler)."""
-        if self.groups is None and len(self.cell_weight) >= VECTOR_MIN_CELLS and self.cell_weight.sum() > 0:
+        if self.groups is None and len(self._drawn_weight) >= VECTOR_MIN_CELLS and self._drawn_weight.sum() > 0:
             _ = self._multinomial
 
     def draw(self, rng: np.random.Generator) -> np.ndarray:
@@ -86,17 +93,22 @@ class Resampler:
         """
         n_cells = len(self.cell_weight)
         if self.groups is None:
-            total = float(self.cell_weight.sum())
+            cell_weight = self._drawn_weight
+            total = float(cell_weight.sum())
             if total <= 0 or n_cells == 0:
                 return np.zeros((rounds, n_cells))
             draws = max(1, int(round(total)))
             # In the cells x rounds layout the refit reads (a transposed view of it is returned).
-            if n_cells < VECTOR_MIN_CELLS:
-                weights = rng.multinomial(draws, self.cell_weight / total, size=rounds).T.astype(float, order="C")
+            if len(cell_weight) < VECTOR_MIN_CELLS:
+                weights = rng.multinomial(draws, cell_weight / total, size=rounds).T.astype(float, order="C")
             else:
                 weights = self._multinomial.draw(rng, rounds).astype(float)
             if draws != total:
                 weights *= total / draws
+            if self.battle_cells is not None:
+                every = np.zeros((n_cells, rounds))
+                every[self.battle_cells] = weights
+                weights = every
             return weights.T
         n_groups = self.groups.shape[1]
         mult = np.stack(
@@ -139,7 +151,8 @@ def make_resampler(
         and bool(np.all(battle_weight == 1))
     )
     if resample == "battle" or single:
-        return Resampler(cell_weight, None)
+        held = cell_weight > 0
+        return Resampler(cell_weight, None, None if held.all() else np.flatnonzero(held))
     matrix = csr_matrix((battle_weight, (cell_of_battle, group)), shape=(n_cells, n_groups))
     matrix.sum_duplicates()
     return Resampler(cell_weight, matrix)

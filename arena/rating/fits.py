@@ -60,6 +60,10 @@ class _Reweighted(Resampler):
     base: Resampler | None = None
     factor: np.ndarray | None = None
 
+    def prepare(self) -> None:
+        assert self.base is not None  # built only by _resampler
+        self.base.prepare()
+
     def draw_many(self, rng: np.random.Generator, rounds: int) -> np.ndarray:
         assert self.base is not None and self.factor is not None  # built only by _resampler
         return self.base.draw_many(rng, rounds) * self.factor
@@ -71,7 +75,7 @@ def _resampler(
     base = make_resampler(cell_of_row, enc.weight, enc.count, enc.group, n_cells, resample_unit(enc, settings))
     if cell_factor is None:
         return base
-    return _Reweighted(base.cell_weight * cell_factor, None, base, cell_factor)
+    return _Reweighted(base.cell_weight * cell_factor, None, base=base, factor=cell_factor)
 
 
 def _cell_factor(enc: Encoded, settings: RatingSettings, cell_of_row: np.ndarray, n_cells: int) -> np.ndarray | None:

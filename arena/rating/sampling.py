@@ -24,7 +24,7 @@ class GuideTable:
         """``cdf``: each law's CDF (``width[d]`` entries each, laid end to end; the last entry of each law is taken
         as 1, so every search ends); ``value``: the value of each entry; ``bits``: guide slots per law."""
         start, owner = _layout(width)
-        cdf = np.array(cdf, dtype=float)
+        cdf = np.minimum(cdf, 1.0)  # a running sum of probabilities can pass 1 by a rounding error before its end
         cdf[start + width - 1] = 1.0
         self.bits, self.M = bits, 1 << bits
         self.cdf, self.value = cdf, value
