@@ -102,8 +102,9 @@ def validate_frame(frame: pd.DataFrame, where: str = "battles") -> pd.DataFrame:
       question; a frame with no question ids at all is marked ``attrs["question_ids"] = False`` so that a
       row of count ``n`` resamples as ``n`` questions, exactly as ``n`` rows without ids would.
 
-    Rows where a model meets itself carry no information about any rating: they are dropped and counted
-    in a note in ``attrs["notes"]`` (see :func:`frame_notes`), which the leaderboard reports.
+    Rows of weight or count 0 stand for no battle, and rows where a model meets itself carry no information
+    about any rating: both are dropped and counted in a note in ``attrs["notes"]`` (see :func:`frame_notes`),
+    which the leaderboard reports; a model or a category named only in such rows is not rated.
 
     Args:
         frame: the battles; not changed.
@@ -166,6 +167,11 @@ def validate_frame(frame: pd.DataFrame, where: str = "battles") -> pd.DataFrame:
             raise DataError(f"{where}: row {pos + 1}: {col} must be a finite number >= 0, not {values[pos]}")
     if "turn" not in absent:
         out["turn"] = _turns(out["turn"], where)
+    empty = (out["weight"].to_numpy() * out["count"].to_numpy()) == 0
+    if empty.any():
+        n = int(empty.sum())
+        notes.append(f"dropped {n} row{'' if n == 1 else 's'} of weight or count 0 (no battle)")
+        out = out[~empty]
     same = (out["model_a"] == out["model_b"]).to_numpy()
     if same.any():
         n = int(same.sum())

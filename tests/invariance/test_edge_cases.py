@@ -198,12 +198,15 @@ def test_blank_question_ids_are_no_ids_in_rate_and_import_alike(synthetic: pd.Da
     assert_same_rows(json.loads((tmp_path / "run" / "leaderboard.json").read_text()), want, label="blank ids")
 
 
-@pytest.mark.parametrize("n_models", [5, 40])  # the multinomial of numpy, and the vectorised one (>= 512 cells)
-@pytest.mark.parametrize("resample", ["battle", "question"])
-def test_rows_of_weight_or_count_zero_change_nothing(n_models: int, resample: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("n_models", "entry", "resample"),  # import and the browser resample questions
+                         [(5, "api", "battle"), (5, "rate", "battle"), (40, "api", "battle"), (5, "api", "question"),
+                          (5, "rate", "question"), (5, "import", "question"), (5, "viz", "question"),
+                          (40, "api", "question")])
+def test_rows_of_weight_or_count_zero_change_nothing(n_models: int, entry: str, resample: str, tmp_path: Path) -> None:
     """Rows that stand for no battle (weight 0, count 0) give the leaderboard of the file without them, intervals
-    included: inside played pairs, and as the only rows of the last pair in the cells' order (where a running sum
-    of the cells' shares used to pass 1 before its end and crash the vectorised sampler)."""
+    included: inside played pairs, as the only rows of the last pair in the cells' order (where a running sum of
+    the cells' shares used to pass 1 before its end and crash the vectorised sampler, used from 512 cells on),
+    and as the only rows of a model, which is then not rated."""
     rng = np.random.default_rng(n_models)
     names = [f"m{k:02d}" for k in range(n_models)]
     pairs = [(a, b) for k, a in enumerate(names) for b in names[k + 1:]]
@@ -211,9 +214,11 @@ def test_rows_of_weight_or_count_zero_change_nothing(n_models: int, resample: st
                             "count": int(rng.integers(1, 9))}
                            for k, (a, b) in enumerate(pairs[:-1]) for n, w in enumerate(("model_a", "model_b", "tie"))])
     played["weight"] = 1.0
+    nothing = ((*pairs[-1], 3, 0.0), (*pairs[-1], 0, 1.0), (*pairs[0], 0, 2.0), ("m99", names[0], 2, 0.0))
     empty = pd.DataFrame([{"question_id": "q1", "model_a": a, "model_b": b, "winner": "model_a", "count": c,
-                           "weight": w} for (a, b), c, w in ((pairs[-1], 3, 0.0), (pairs[-1], 0, 1.0), (pairs[0], 0, 2.0))])
+                           "weight": w} for a, b, c, w in nothing])
     settings = settings_for("bt", 40, resample=resample)
     want = api_rows(played, settings, None, tmp_path)
-    got = api_rows(pd.concat([empty.iloc[:1], played, empty.iloc[1:]], ignore_index=True), settings, None, tmp_path)
-    assert_same_rows(got, want, label=f"zero rows/{n_models}/{resample}")
+    got = ENTRY_POINTS[entry](pd.concat([empty.iloc[:1], played, empty.iloc[1:]], ignore_index=True), settings, None,
+                              tmp_path)
+    assert_same_rows(got, want, label=f"zero rows/{n_models}/{entry}/{resample}")
