@@ -167,6 +167,9 @@ def validate_frame(frame: pd.DataFrame, where: str = "battles") -> pd.DataFrame:
             raise DataError(f"{where}: row {pos + 1}: {col} must be a finite number >= 0, not {values[pos]}")
     if "turn" not in absent:
         out["turn"] = _turns(out["turn"], where)
+    for col in STYLE_COLUMNS:
+        if col in out.columns:
+            out[col] = _style_counts(out[col], where)
     empty = (out["weight"].to_numpy() * out["count"].to_numpy()) == 0
     if empty.any():
         n = int(empty.sum())
@@ -255,6 +258,23 @@ def _turns(turn: pd.Series, where: str) -> pd.Series:
         pos = int(np.flatnonzero(bad)[0])
         raise DataError(f"{where}: row {pos + 1}: turn {turn.iloc[pos]!r} is not a whole number >= 0")
     return pd.Series(values.astype(np.int64), index=turn.index)
+
+
+def _style_counts(column: pd.Series, where: str) -> pd.Series:
+    """A style column (an answer's length, or its count of headers, lists or bold spans) as floats: empty cells stay
+    missing (the battle then has no difference in that feature); text that is not a number, a negative or an
+    infinite value is refused, naming its row (it would have been read as no difference, or broken the fit)."""
+    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    given = ~_blank(column)
+    bad = (np.isnan(values) & given) | ~(np.isnan(values) | np.isfinite(values) & (values >= 0))
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        value = column.iloc[pos]
+        shown = repr(value.item() if isinstance(value, np.generic) else value)
+        raise DataError(f"{where}: row {pos + 1}: {column.name} {shown} is not a count >= 0 (style "
+                        "columns hold an answer's length and its headers, lists and bold spans; leave a cell "
+                        "empty where it is unknown)")
+    return pd.Series(values, index=column.index)
 
 
 def _refuse_nested(frame: pd.DataFrame, where: str) -> None:

@@ -222,3 +222,32 @@ def test_rows_of_weight_or_count_zero_change_nothing(n_models: int, entry: str, 
     got = ENTRY_POINTS[entry](pd.concat([empty.iloc[:1], played, empty.iloc[1:]], ignore_index=True), settings, None,
                               tmp_path)
     assert_same_rows(got, want, label=f"zero rows/{n_models}/{entry}/{resample}")
+
+
+@pytest.mark.parametrize("entry", ["api", "rate"])
+@pytest.mark.parametrize("value", ["long", -5, float("inf")])
+def test_a_style_value_that_is_not_a_count_is_refused_in_one_line(entry: str, value: Any, synthetic_style: pd.DataFrame,
+                                                                 tmp_path: Path) -> None:
+    """A length that is text, negative or infinite was read as no difference (text) or broke the features
+    (``(x_a - x_b) / (x_a + x_b)`` of a negative length); it is refused, naming its row."""
+    bad = synthetic_style.astype({"len_a": object})
+    bad.loc[5, "len_a"] = value
+    with pytest.raises((RefusedError, DataError)) as info:
+        ENTRY_POINTS[entry](bad, settings_for("style", 0), None, tmp_path)
+    assert "row 6: len_a" in str(info.value) and str(info.value).strip().count("\n") == 0
+
+
+def test_empty_style_cells_are_missing_values(synthetic_style: pd.DataFrame) -> None:
+    """An empty or blank style cell is an unknown value, as a null is: the same style-controlled leaderboard and
+    coefficients either way, and not those of the cells' given lengths."""
+    settings = settings_for("style", 30)
+    nulls = synthetic_style.astype({"len_a": object})
+    nulls.loc[[2, 7, 11], "len_a"] = None
+    blanks = nulls.copy()
+    blanks.loc[[2, 7, 11], "len_a"] = ["", "  ", ""]
+
+    def style(frame: pd.DataFrame) -> dict[str, Any]:
+        return compute_leaderboard(battles_frame(frame.to_dict(orient="records")), settings).extras["style"]
+
+    assert style(blanks) == style(nulls)
+    assert style(nulls)["coefficients"] != style(synthetic_style)["coefficients"]
