@@ -31,7 +31,7 @@ R = TypeVar("R", bound=BaseModel)
 def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield ``(line_number, object)`` for each line of ``path``.
 
-    Blank lines are skipped. A torn last line (no trailing newline, not valid JSON) is skipped with a
+    A leading byte-order mark and blank lines are skipped. A torn last line (no trailing newline, not valid JSON) is skipped with a
     warning; any other bad line raises :class:`DataError` with ``file:line``.
     """
     try:
@@ -43,6 +43,7 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     except UnicodeDecodeError as exc:
         bad_line = raw[: exc.start].count(b"\n") + 1
         raise DataError(f"{path}:{bad_line}: not UTF-8 text (byte {exc.start}); re-save the file as UTF-8") from None
+    text = text.removeprefix("\ufeff")  # a byte-order mark, as some Windows editors write (CSV and JSON read past it too)
     lines = text.split("\n")
     torn_tail = not text.endswith("\n")
     for i, line in enumerate(lines, start=1):

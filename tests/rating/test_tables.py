@@ -81,6 +81,16 @@ def test_read_table_formats_keep_file_order(tmp_path, name, kind):
     assert frame[["question_id", "model_a", "model_b", "winner"]].to_dict(orient="records") == ROWS
 
 
+@pytest.mark.parametrize(("name", "kind"), [("b.jsonl", "jsonl"), ("b.json", "json"), ("b.csv", "csv"), ("b.tsv", "tsv")])
+def test_a_byte_order_mark_reads_as_without_it(tmp_path, name, kind):
+    """Text files saved with a UTF-8 byte-order mark (as some Windows editors save them) read as they do without
+    one, in every text format (JSON lines used to refuse its first line)."""
+    path = _write(tmp_path / name, kind)
+    plain = read_table(path)
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    pd.testing.assert_frame_equal(read_table(path), plain)
+
+
 @pytest.mark.parametrize(
     ("name", "kind", "message"),
     [
