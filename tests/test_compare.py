@@ -69,6 +69,17 @@ def test_agreement_counts_by_hand() -> None:
     assert ag["separability_a"] == pytest.approx(2 / 3)
 
 
+def test_a_board_without_intervals_has_no_separability() -> None:
+    """Zero-width intervals (none given, or 0 bootstrap rounds) separate no pair by evidence: that side's
+    separability is unknown, where it used to read 1.0 (every pair separated)."""
+    bare = board_from_table(pd.DataFrame({"model": ["m1", "m2", "m3"], "rating": [3.0, 2.0, 1.0]}), "bare")
+    wide = board_from_table(pd.DataFrame({"model": ["m1", "m2", "m3"], "rating": [3.0, 2.0, 1.0],
+                                          "ci_low": [2.5, 0.0, 0.5], "ci_high": [3.5, 2.2, 1.5]}), "wide")
+    ag = agreement(wide, bare)
+    assert ag["separability_b"] is None and ag["separability_a"] == pytest.approx(2 / 3)
+    assert ag["pairs_separated_by_b"] == 3 and ag["same_order"] == 2 and ag["not_separated_by_a"] == 1
+
+
 def test_cli_crowd_votes_against_golden_scores(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """No script needed: the crowd CSV is mapped and rated, the golden file filtered to its BT column."""
     main(["compare", str(CROWD), str(GOLDEN), "--where", "algorithm=bradley_terry", *MAP,
@@ -79,8 +90,9 @@ def test_cli_crowd_votes_against_golden_scores(tmp_path: Path, capsys: pytest.Ca
     assert result["correlations"]["rating"]["spearman"] == pytest.approx(1.0, abs=1e-9)
     assert result["correlations"]["rating"]["kendall"] == pytest.approx(1.0, abs=1e-9)
     ag = result["agreement"]
-    assert ag["opposite_order"] == 0 and ag["separability_b"] == 1.0  # scores without intervals separate all
-    assert ag["agreement"] == pytest.approx(ag["separability_a"])
+    # Scores without intervals order every pair (agreement counts them all) but have no separability.
+    assert ag["opposite_order"] == 0 and ag["separability_b"] is None
+    assert ag["pairs_separated_by_b"] == ag["pairs"] and ag["agreement"] == pytest.approx(ag["separability_a"])
     boot = result["bootstrap"]
     assert boot["rounds"] == 20 and boot["resampled"] == [str(CROWD)]
     low, high = boot["intervals"]["rating"]["spearman"]

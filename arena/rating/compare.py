@@ -20,7 +20,8 @@ Over the models both sides rate, :func:`compare` reports:
   in B), +1 when A orders the pair the same way and separates it, -1 when A separates it the other way,
   0 when A does not separate it; the mean is reported with the three counts. A side without intervals
   separates every pair whose ratings differ;
-- separability of each side: the share of model pairs it separates (interval overlap, arena-hard's);
+- separability of each side: the share of model pairs it separates (interval overlap, arena-hard's); none
+  for a side without intervals;
 - for each side rated from battles, its benchmark quality (:func:`arena.rating.quality.benchmark_quality`)
   with the other side as the reference: separability by a simultaneous max-t test on bootstrap
   differences, agreement and pair-rank Brier score, per-question discrimination, tie and flip rates, and
@@ -220,9 +221,15 @@ def agreement(a: pd.DataFrame, b: pd.DataFrame) -> dict[str, Any]:
         "same_order": agree,
         "opposite_order": disagree,
         "not_separated_by_a": unseparated,
-        "separability_a": separated_a / pairs if pairs else None,
-        "separability_b": separated_b / pairs if pairs else None,
+        "separability_a": separated_a / pairs if pairs and _has_intervals(la, ha) else None,
+        "separability_b": separated_b / pairs if pairs and _has_intervals(lb, hb) else None,
     }
+
+
+def _has_intervals(low: np.ndarray, high: np.ndarray) -> bool:
+    """False for a board whose every interval has zero width (none was given, or 0 bootstrap rounds): its
+    separability is unknown, not 1."""
+    return bool(np.any(high > low))
 
 
 def _bootstrap_ratings(side: Side, rounds: int, seed: int) -> pd.DataFrame:
