@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -100,11 +102,19 @@ def leaderboard_rows(data: RunData, category: str | None = None, bootstrap: int 
     Returns:
         ``(rows, warnings, how)``: rows best first, the rater's warnings, and a line saying where they came from.
     """
-    if category is None and data.leaderboard:
-        return _rows_frame(data.leaderboard), [], "leaderboard.json as written by the run"
-    if category is not None and data.leaderboard_extras.get("categories", {}).get(category):
-        return pd.DataFrame(data.leaderboard_extras["categories"][category]), [], "leaderboard.json (per category)"
+    written = _written_rows(data, category)
+    if written is not None:
+        return written[0], [], written[1]
     return rated_rows(data, data.battles, category, bootstrap, scores=_scores_frame(data))
+
+
+def _written_rows(data: RunData, category: str | None) -> tuple[pd.DataFrame, str] | None:
+    """``leaderboard.json``'s rows for the whole source or one category, and where they came from (None: not written)."""
+    if category is None and data.leaderboard:
+        return _rows_frame(data.leaderboard), "leaderboard.json as written by the run"
+    if category is not None and data.leaderboard_extras.get("categories", {}).get(category):
+        return pd.DataFrame(data.leaderboard_extras["categories"][category]), "leaderboard.json (per category)"
+    return None
 
 
 def rated_rows(data: RunData, battles: pd.DataFrame, category: str | None = None, bootstrap: int | None = None,
@@ -117,6 +127,16 @@ def rated_rows(data: RunData, battles: pd.DataFrame, category: str | None = None
     Returns:
         ``(rows, warnings, how)`` as :func:`leaderboard_rows`.
     """
+    result, how = _rated(data, battles, category, bootstrap, scores)
+    if result is None:
+        return pd.DataFrame(), [], how
+    return pd.DataFrame(result.rows), list(result.warnings), how
+
+
+def _rated(data: RunData, battles: pd.DataFrame, category: str | None, bootstrap: int | None,
+           scores: pd.DataFrame | None) -> tuple[Any, str]:
+    """:func:`rated_rows`'s rating as the whole :class:`~arena.rating.LeaderboardResult` (None: nothing to rate),
+    and the line saying how it was computed."""
     from arena.rating import compute_leaderboard
 
     if category is not None:
@@ -125,7 +145,7 @@ def rated_rows(data: RunData, battles: pd.DataFrame, category: str | None = None
             scores = scores[scores["category"] == category]
             scores = None if scores.empty else scores
     if battles.empty and scores is None:
-        return pd.DataFrame(), [], "no battles"
+        return None, "no battles"
     settings = rating_settings(data, bootstrap)
     baseline = data.baseline
     if baseline is not None and not battles.empty and baseline not in set(battles["model_a"]) | set(battles["model_b"]):
@@ -133,8 +153,7 @@ def rated_rows(data: RunData, battles: pd.DataFrame, category: str | None = None
     result = compute_leaderboard(battles, settings, baseline=baseline, scores=scores)
     _, where, _ = settings_from_manifest(data.manifest)
     what = f"{len(battles):,} battles" + (f" and {len(scores):,} single-answer scores" if scores is not None else "")
-    how = f"computed here from {what} ({describe_settings(settings)}; settings: {where})"
-    return pd.DataFrame(result.rows), list(result.warnings), how
+    return result, f"computed here from {what} ({describe_settings(settings)}; settings: {where})"
 
 
 JURY_MAJORITY = "majority"
@@ -214,6 +233,103 @@ def jury_leaderboard_rows(data: RunData, choice: str, category: str | None = Non
         return leaderboard_rows(data, category, bootstrap)
     rows, warnings, how = rated_rows(data, jury_frame(data, choice), category, bootstrap)
     return rows, warnings, f"{jury_label(choice)}: {how}"
+
+
+UNADJUSTED_TITLE = "Without style control"
+"""The name of the unadjusted leaderboard beside a style-controlled one, as ``arena rate --style-control`` prints it."""
+
+
+@dataclass(frozen=True)
+class StyleBoard:
+    """The style-controlled leaderboard of a rating (``extras["style"]`` of
+    :func:`~arena.rating.compute_leaderboard`), as ``arena rate --style-control`` prints it beside the main one."""
+
+    rows: pd.DataFrame
+    """``rank, rank_high, model, rating, ci_low, ci_high``, best first; ranks from the intervals
+    (:func:`arena.rating.bootstrap.rank_bounds`), as the CLI's style-controlled table ranks them."""
+    coefficients: pd.DataFrame
+    """``feature, coefficient, ci_low, ci_high``: how much the judge rewards each style feature (log-odds per
+    sd of the normalised difference)."""
+    how: str
+    """Where the fit came from."""
+    title: str = ""
+    """The CLI's name for this leaderboard (:data:`arena.rating.report.STYLE_TITLE`)."""
+
+
+def style_board(extras: Mapping[str, Any], how: str) -> StyleBoard | None:
+    """The style-controlled leaderboard in a rating's ``extras`` (None when style control was not fitted).
+
+    Rows best first (a stable sort on the rating, as the CLI's), ranked from their intervals as the CLI's
+    style-controlled table is.
+    """
+    from arena.rating.bootstrap import rank_bounds
+    from arena.rating.report import STYLE_TITLE
+
+    style = extras.get("style") or {}
+    rows = sorted(style.get("rows") or [], key=lambda r: -float(r["rating"]))
+    if not rows:
+        return None
+    frame = pd.DataFrame({k: [r.get(k) for r in rows] for k in ("model", "rating", "ci_low", "ci_high")})
+    for col in ("rating", "ci_low", "ci_high"):
+        frame[col] = frame[col].astype(float)
+    best, worst = rank_bounds(frame["ci_low"].to_numpy(), frame["ci_high"].to_numpy())
+    frame.insert(0, "rank", best)
+    frame.insert(1, "rank_high", worst)
+    names = list(style.get("features") or [])
+    coefs = pd.DataFrame({"feature": names, "coefficient": style.get("coefficients") or [],
+                          "ci_low": style.get("coef_low") or [], "ci_high": style.get("coef_high") or []})
+    return StyleBoard(rows=frame, coefficients=coefs, how=how, title=STYLE_TITLE)
+
+
+def style_controlled(data: RunData) -> bool:
+    """Whether the source's leaderboard is rated with style control: its settings (:func:`rating_settings`)
+    say so, or ``leaderboard.json`` is a full result whose extras hold a style fit."""
+    return bool(rating_settings(data).style_control or (data.leaderboard_extras.get("style") or {}).get("rows"))
+
+
+def leaderboard_with_style(data: RunData, category: str | None = None, bootstrap: int | None = None,
+                           choice: str | None = None) -> tuple[pd.DataFrame, list[str], str, StyleBoard | None]:
+    """:func:`leaderboard_rows` (with a jury ``choice``: :func:`jury_leaderboard_rows`) and the style-controlled
+    leaderboard of the same rating, the two tables ``arena rate --style-control`` prints.
+
+    Rows computed here come with their rating's style fit (one :func:`~arena.rating.compute_leaderboard` call).
+    Rows read from ``leaderboard.json`` come with the style fit its extras hold; a run that wrote the rows alone
+    (as the pipeline does) is rated again from the same battles with the same settings and seed for it, which
+    gives the numbers its ``leaderboard.md`` printed. Without style control the style board is None.
+
+    Returns:
+        ``(rows, warnings, how, style)``: as :func:`leaderboard_rows`, and the :class:`StyleBoard` or None.
+
+    Raises:
+        UserError: ``choice`` is not one of :func:`jury_choices`.
+    """
+    settings = rating_settings(data, bootstrap)
+    if choice is not None and choice != jury_default(data):
+        result, how = _rated(data, jury_frame(data, choice), category, bootstrap, None)
+        how = f"{jury_label(choice)}: {how}"
+    else:
+        written = _written_rows(data, category)
+        if written is not None:
+            rows, how = written
+            in_file = style_board(data.leaderboard_extras, how) if category is None else None
+            if in_file is not None or not settings.style_control:
+                return rows, [], how, in_file
+            result, again = _rated(data, data.battles, category, bootstrap, _scores_frame(data))
+            if result is None:
+                return rows, [], how, None
+            note = [w for w in [(result.extras.get("style") or {}).get("warning")] if w]
+            return rows, note, how, style_board(result.extras, f"{again}; {how} holds no style fit")
+        result, how = _rated(data, data.battles, category, bootstrap, _scores_frame(data))
+    if result is None:
+        return pd.DataFrame(), [], how, None
+    return pd.DataFrame(result.rows), list(result.warnings), how, style_board(result.extras, how)
+
+
+def style_coefficients_view(board: StyleBoard) -> pd.DataFrame:
+    """Display columns of the style coefficients, as the CLI's coefficient line writes them."""
+    c = board.coefficients
+    return pd.DataFrame({"feature": c["feature"], "coefficient": [f"{v:+.3f}" for v in c["coefficient"]],
+                         "interval": [f"{lo:+.3f} to {hi:+.3f}" for lo, hi in zip(c["ci_low"], c["ci_high"], strict=True)]})
 
 
 def _rows_frame(rows: list[LeaderboardRow]) -> pd.DataFrame:

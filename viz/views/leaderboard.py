@@ -1,5 +1,6 @@
 """Leaderboard page: ratings with intervals, rank bounds, W/L/T, win rate or score, per category, run facts;
-for a jury run, a switch between each juror's leaderboard, the majority vote and all battles pooled."""
+for a jury run, a switch between each juror's leaderboard, the majority vote and all battles pooled; with style
+control, the style-controlled leaderboard and its coefficients beside the unadjusted one, as ``arena rate`` prints."""
 
 from __future__ import annotations
 
@@ -18,6 +19,13 @@ def jury_rows(_data: vd.RunData, source: str, signature: tuple[tuple[str, int, i
               category: str | None) -> tuple[pd.DataFrame, list[str], str]:
     """Cached :func:`arena.browse.leaderboard.jury_leaderboard_rows` (keyed on the source's files)."""
     return lb.jury_leaderboard_rows(_data, choice, category)
+
+
+@st.cache_data(show_spinner="Rating ...", max_entries=32)
+def styled_rows(_data: vd.RunData, source: str, signature: tuple[tuple[str, int, int], ...], choice: str | None,
+                category: str | None) -> tuple[pd.DataFrame, list[str], str, lb.StyleBoard | None]:
+    """Cached :func:`arena.browse.leaderboard.leaderboard_with_style` (keyed on the source's files)."""
+    return lb.leaderboard_with_style(_data, category, choice=choice)
 
 
 st.title("Leaderboard")
@@ -50,8 +58,12 @@ if jury:
 common.sync_params(["cat", "from", "jury"], {"cat": ALL, "from": "judge", "jury": jury_default})
 
 cat = None if category == ALL else category
+style: lb.StyleBoard | None = None
 if who != "judge" and votes:
     rows, warnings, how = common.leaderboard_for(who, cat)
+elif lb.style_controlled(data):
+    rows, warnings, how, style = styled_rows(data, data.source, vd.source_signature(data.source),
+                                             st.session_state["jury"] if jury else None, cat)
 elif jury:
     rows, warnings, how = jury_rows(data, data.source, vd.source_signature(data.source), st.session_state["jury"], cat)
 else:
@@ -59,12 +71,23 @@ else:
 if rows.empty:
     st.info("No battles in this selection.")
     st.stop()
+if style is not None:  # both leaderboards, each named as arena rate --style-control names them
+    st.subheader(lb.UNADJUSTED_TITLE)
 st.caption(f"Ratings: {how}.")
 st.dataframe(vd.leaderboard_view(rows), hide_index=True, width="stretch")
 for w in warnings:
     st.warning(w)
 
 st.altair_chart(charts.interval_chart(rows), width="stretch")
+
+if style is not None:
+    st.subheader(style.title)
+    st.caption(f"Ratings: {style.how}.")
+    st.dataframe(vd.leaderboard_view(style.rows), hide_index=True, width="stretch")
+    st.altair_chart(charts.interval_chart(style.rows), width="stretch")
+    st.markdown("**Style control coefficients** (log-odds per sd of the normalised difference; "
+                "positive: the judge favours the answer with more of it)")
+    st.dataframe(lb.style_coefficients_view(style), hide_index=True)
 
 st.subheader("Run facts")
 facts = vd.run_facts(data)
