@@ -64,6 +64,11 @@ def read_question_file(path: Path) -> list[Question]:
         if "turns" not in obj:
             raise DataError(f"{where}: no question text: expected 'turns', 'text' or 'prompt'")
         q = parse_record(Question, obj, where)
+        if not q.question_id.strip():
+            raise DataError(f"{where}: question_id {q.question_id!r} is blank; give every question a visible id")
+        blank = next((k for k, t in enumerate(q.turns, start=1) if not t.strip()), None)
+        if blank is not None:
+            raise DataError(f"{where}: turn {blank} is empty; every turn is a user message the candidates answer")
         if q.question_id in seen:
             raise DataError(
                 f"{where}: duplicate question_id '{q.question_id}' (first on line {seen[q.question_id]}); "

@@ -68,7 +68,7 @@ def parse_record(cls: type[R], obj: dict[str, Any], where: str) -> R:
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"]) or "(record)"
-        raise DataError(f"{where}: field '{field}': {err['msg']}") from None
+        raise DataError(f"{where}: field '{field}': {err['msg'].removeprefix('Value error, ')}") from None
 
 
 def repair_torn_tail(path: Path) -> bool:

@@ -64,3 +64,9 @@ def test_bad_files(tmp_path: Path) -> None:
     path.write_text('{"question_id": "", "turns": ["a"]}\n')  # an id nothing could refer to
     with pytest.raises(DataError, match=r"q\.jsonl:1: field 'question_id': String should have at least 1 char"):
         read_question_file(path)
+    path.write_text('{"question_id": "  ", "turns": ["a"]}\n')
+    with pytest.raises(DataError, match=r"q\.jsonl:1: question_id '  ' is blank"):
+        read_question_file(path)
+    path.write_text('{"question_id": "q1", "turns": ["a"]}\n{"question_id": "q2", "turns": ["b", " \\n "]}\n')
+    with pytest.raises(DataError, match=r"q\.jsonl:2: turn 2 is empty; every turn is a user message"):
+        read_question_file(path)
