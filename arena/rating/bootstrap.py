@@ -312,6 +312,10 @@ def percentile_interval(samples: np.ndarray, confidence: float = 0.95) -> tuple[
     return lo, hi
 
 
+RANK_TOL = 1e-9
+"""Relative tolerance under which two interval bounds compare as equal in :func:`rank_bounds`."""
+
+
 def rank_bounds(low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Ranks from intervals, as Chatbot Arena.
 
@@ -324,8 +328,12 @@ def rank_bounds(low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarr
     """
     low = np.asarray(low, dtype=float)
     high = np.asarray(high, dtype=float)
-    best = 1 + (low[None, :] > high[:, None]).sum(axis=1)
-    above = high[None, :] > low[:, None]
+    # Bounds equal up to rounding (an anchored model's bound sits exactly on the anchor; another's, computed from
+    # rows, counts or weights, lands a rounding error either side of it) compare as equal.
+    finite = np.abs(np.r_[low, high][np.isfinite(np.r_[low, high])])
+    tol = RANK_TOL * max(1.0, float(finite.max(initial=0.0)))
+    best = 1 + (low[None, :] > high[:, None] + tol).sum(axis=1)
+    above = high[None, :] > low[:, None] + tol
     np.fill_diagonal(above, False)
     worst = 1 + above.sum(axis=1)
     return best.astype(int), np.maximum(worst, best).astype(int)

@@ -186,3 +186,35 @@ def test_generated_arenas_bt_all_representations(seed: int, resample: str, tmp_p
         fields = POINT_FIELDS if resample == "battle" and rep in RELABELLED else None
         got = api_rows(new, settings, None, tmp_path)
         assert_same_rows(got, want, back, **({"fields": fields} if fields else {}), label=f"gen{seed}/{resample}/{rep}")
+
+
+@pytest.mark.parametrize("ties", ["half", "drop", "davidson", "rao-kupper"])
+@pytest.mark.parametrize("ci", ["bootstrap", "sandwich"])
+def test_generated_arena_tie_models_and_reweighting_all_representations(ties: str, ci: str, tmp_path: Path) -> None:
+    """A generated arena where an anchored bound touches another model's (found by fuzzing: its rank range turned
+    on a rounding error between rows and counts): every tie model, both interval types, inverse-pair reweighting."""
+    import numpy as np
+
+    from arena.rating import RatingSettings
+
+    rng = np.random.default_rng(7)
+    n = int(rng.integers(2, 8))
+    names = [f"m{k}" for k in range(n)]
+    strength = rng.normal(0, 1, n)
+    rows = []
+    n_questions = int(rng.integers(1, 6))
+    for _ in range(int(rng.integers(10, 120))):
+        i, j = rng.choice(n, 2, replace=False)
+        p = 1 / (1 + np.exp(-(strength[i] - strength[j])))
+        r = rng.random()
+        winner = "model_a" if r < p * 0.8 else ("model_b" if r < 0.8 else str(rng.choice(["tie", "tie (bothbad)"])))
+        rows.append({"question_id": f"q{rng.integers(n_questions)}", "model_a": names[i], "model_b": names[j],
+                     "winner": winner})
+    frame = pd.DataFrame(rows)
+    settings = RatingSettings.model_validate({"ties": ties, "ci": ci, "reweight": "inverse-pair", "bootstrap": 20,
+                                             "seed": 7})
+    want = api_rows(frame, settings, None, tmp_path)
+    for rep in ("counts", "weights", "counts-shuffled", "swapped"):
+        new, back = REPRESENTATIONS[rep](frame)
+        assert_same_rows(api_rows(new, settings, None, tmp_path), want, back, label=f"{ties}/{ci}/{rep}",
+                         check_order=False)

@@ -104,6 +104,17 @@ def test_rank_bounds_from_intervals():
     assert worst.tolist() == [2, 2, 3]
 
 
+@pytest.mark.parametrize("touch", [1000.0, np.nextafter(1000.0, 2000.0), np.nextafter(1000.0, 0.0)])
+def test_rank_bounds_of_touching_intervals_do_not_turn_on_rounding(touch):
+    """An interval ending where another starts (an anchored model's bound sits exactly on the anchor) gives the
+    same ranks whether the two bounds are equal or a rounding error apart: the same battles as rows, counts or
+    weights gave rank ranges 4-5 or 4-4."""
+    low = np.array([1000.0, 400.0, 1200.0])
+    high = np.array([1800.0, touch, 2000.0])
+    best, worst = rank_bounds(low, high)
+    assert best.tolist() == [1, 2, 1] and worst.tolist() == [2, 3, 2]
+
+
 def test_elo_method_with_bootstrap_and_anchor():
     res = compute_leaderboard(
         _rows(), RatingSettings(method="elo", bootstrap=30, anchor={"model": "base", "rating": 1000})
