@@ -70,7 +70,7 @@ def short_names(names: Sequence[str], limit: int = NAME_CHARS) -> dict[str, str]
     return out
 
 
-def interval_chart(rows: pd.DataFrame) -> alt.LayerChart:
+def interval_chart(rows: pd.DataFrame, confidence: float = 0.95) -> alt.LayerChart:
     """Ratings with their intervals, best first, and each model's rank bounds written beside it.
 
     ``rows``: leaderboard rows with ``model, rating, ci_low, ci_high, rank`` and optionally ``rank_high``.
@@ -86,7 +86,7 @@ def interval_chart(rows: pd.DataFrame) -> alt.LayerChart:
     tip = ["model:N", alt.Tooltip("rating:Q", format=".1f"), alt.Tooltip("ci_low:Q", format=".1f"),
            alt.Tooltip("ci_high:Q", format=".1f"), alt.Tooltip("ranks:N", title="rank bounds")]
     base = alt.Chart(frame).encode(y=y)
-    x = alt.X("ci_low:Q", title="rating (95% interval)", scale=alt.Scale(zero=False))
+    x = alt.X("ci_low:Q", title=f"rating ({100 * confidence:g}% interval)", scale=alt.Scale(zero=False))
     rule = base.mark_rule(strokeWidth=2).encode(x=x, x2="ci_high:Q", tooltip=tip)
     point = base.mark_point(filled=True, size=70).encode(x="rating:Q", tooltip=tip)
     ranks = base.mark_text(align="left", dx=6, fontSize=11, color=VALUE_COLOR).encode(x="ci_high:Q", text="ranks:N", tooltip=tip)

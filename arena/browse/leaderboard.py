@@ -235,7 +235,6 @@ def jury_leaderboard_rows(data: RunData, choice: str, category: str | None = Non
     return rows, warnings, f"{jury_label(choice)}: {how}"
 
 
-UNADJUSTED_TITLE = "Without style control"
 """The name of the unadjusted leaderboard beside a style-controlled one, as ``arena rate --style-control`` prints it."""
 
 
@@ -337,8 +336,11 @@ def _rows_frame(rows: list[LeaderboardRow]) -> pd.DataFrame:
     return pd.DataFrame([r.model_dump() for r in rows])
 
 
-def leaderboard_view(rows: pd.DataFrame) -> pd.DataFrame:
-    """Display columns: rank bounds, rating with interval, battles, W/L/T and win rate or score when present."""
+def leaderboard_view(rows: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """Display columns: rank bounds, rating with interval (named by its ``confidence`` level), battles, W/L/T and
+    win rate or score when present."""
+    from arena.rating.report import ci_label
+
     if rows.empty:
         return rows
     out = pd.DataFrame({"rank": rows["rank"], "model": rows["model"]})
@@ -349,7 +351,7 @@ def leaderboard_view(rows: pd.DataFrame) -> pd.DataFrame:
     if "rank_high" in rows.columns and bounds:
         out["rank range"] = rows["rank"].astype(str) + "-" + rows["rank_high"].astype(str)
     out["rating"] = rows["rating"].round(1)
-    out["95% CI"] = "[" + rows["ci_low"].round(0).astype(int).astype(str) + ", " + rows["ci_high"].round(0).astype(int).astype(str) + "]" \
+    out[ci_label(confidence)] = "[" + rows["ci_low"].round(0).astype(int).astype(str) + ", " + rows["ci_high"].round(0).astype(int).astype(str) + "]" \
         if bounds else ("none (0 bootstrap rounds)" if known else "")
     for c in ("battles", "wins", "losses", "ties"):
         if c in rows.columns:

@@ -3,13 +3,14 @@ than their intervals (and the noise floor, when ``arena repeat`` measured one) e
 
 Settings come from :func:`arena.diff.settings.run_settings`; numbers from the two leaderboards. A
 delta's interval is ``delta +- 1.96 * sqrt(se_a^2 + se_b^2 + 2 * sd_noise^2)``, with each run's standard
-error read off its 95% interval (``(ci_high - ci_low) / (2 * 1.96)``) and ``sd_noise`` the run-to-run
+error read off its interval (``(ci_high - ci_low) / (2 * 1.96)`` at 95%, the run's ``rating.confidence``) and ``sd_noise`` the run-to-run
 standard deviation of the rating from ``repeats/noise.json`` (of either run; the larger when both).
 """
 
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,19 @@ from arena.records import LeaderboardRow
 from arena.rundir.load import Run, load_run
 
 Z95 = 1.959963984540054
-"""Two-sided 95% normal quantile, as the intervals of a leaderboard."""
+"""Two-sided 95% normal quantile: a delta's interval, and a leaderboard's intervals unless its run says another
+level (``rating.confidence``, see :func:`interval_z`)."""
+
+
+def interval_z(run: Run) -> float:
+    """The two-sided normal quantile of the level the run's intervals were computed at (``rating.confidence`` in
+    its manifest; 95% when it does not say), to read a standard error off them."""
+    confidence = ((run.manifest.rating if run.manifest is not None else None) or {}).get("confidence", 0.95)
+    try:
+        level = float(confidence)
+    except (TypeError, ValueError):
+        return Z95
+    return statistics.NormalDist().inv_cdf(0.5 + level / 2) if 0 < level < 1 else Z95
 
 _CONTENT_SHOWN = 10
 """Question ids listed per changed-content or id-set difference (the count is always given)."""
@@ -87,13 +100,13 @@ class RunDiff:
         return asdict(self)
 
 
-def _se(low: float | None, high: float | None) -> float | None:
-    """The standard error read off a 95% interval; None when there is none (a zero-width interval is a run
-    rated without one, e.g. 0 bootstrap rounds: not a standard error of 0, which would make every difference
-    look significant)."""
+def _se(low: float | None, high: float | None, z: float = Z95) -> float | None:
+    """The standard error read off an interval of ``+-z`` standard errors (95%: :data:`Z95`); None when there is
+    none (a zero-width interval is a run rated without one, e.g. 0 bootstrap rounds: not a standard error of 0,
+    which would make every difference look significant)."""
     if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)) or high <= low:
         return None
-    return (high - low) / (2 * Z95)
+    return (high - low) / (2 * z)
 
 
 def compare_values(a: float | None, b: float | None, se_a: float | None, se_b: float | None,
@@ -115,11 +128,11 @@ def compare_values(a: float | None, b: float | None, se_a: float | None, se_b: f
     return out
 
 
-def win_share(row: LeaderboardRow) -> tuple[float | None, float | None]:
-    """The row's win rate and its standard error: ``win_rate`` vs the baseline when the rater wrote one,
-    else the share ``(wins + ties / 2) / battles`` with its binomial standard error."""
+def win_share(row: LeaderboardRow, z: float = Z95) -> tuple[float | None, float | None]:
+    """The row's win rate and its standard error: ``win_rate`` vs the baseline when the rater wrote one (its
+    interval read at ``z``), else the share ``(wins + ties / 2) / battles`` with its binomial standard error."""
     if row.win_rate is not None:
-        return row.win_rate, _se(row.win_rate_low, row.win_rate_high)
+        return row.win_rate, _se(row.win_rate_low, row.win_rate_high, z)
     n = float(row.battles)
     if n <= 0:
         return None, None
@@ -127,22 +140,25 @@ def win_share(row: LeaderboardRow) -> tuple[float | None, float | None]:
     return p, math.sqrt(max(p * (1 - p), 0.0) / n)
 
 
-def _rating(row: LeaderboardRow) -> tuple[float | None, float | None]:
+def rating_se(row: LeaderboardRow, z: float = Z95) -> tuple[float | None, float | None]:
+    """The row's rating (or mean score) and the standard error read off its interval of ``+-z`` of them."""
     if row.rating is not None:
-        return row.rating, _se(row.ci_low, row.ci_high)
-    return row.score, _se(row.score_low, row.score_high)
+        return row.rating, _se(row.ci_low, row.ci_high, z)
+    return row.score, _se(row.score_low, row.score_high, z)
 
 
 def model_diffs(rows_a: list[LeaderboardRow], rows_b: list[LeaderboardRow],
-                noise: NoiseFloor | None) -> list[ModelDiff]:
-    """Per model (B's order, then models only in A): rating and win-rate deltas and rank changes."""
+                noise: NoiseFloor | None, z_a: float = Z95, z_b: float = Z95) -> list[ModelDiff]:
+    """Per model (B's order, then models only in A): rating and win-rate deltas and rank changes (each run's
+    intervals read at its level: ``z_a``, ``z_b``)."""
     by_a, by_b = {r.model: r for r in rows_a}, {r.model: r for r in rows_b}
     floor = noise.by_model() if noise is not None else {}
     out = []
     for name in [*by_b, *(m for m in by_a if m not in by_b)]:
         ra, rb = by_a.get(name), by_b.get(name)
-        (va, sa), (vb, sb) = (_rating(ra) if ra else (None, None)), (_rating(rb) if rb else (None, None))
-        (wa, swa), (wb, swb) = (win_share(ra) if ra else (None, None)), (win_share(rb) if rb else (None, None))
+        (va, sa), (vb, sb) = (rating_se(ra, z_a) if ra else (None, None)), (rating_se(rb, z_b) if rb else (None, None))
+        (wa, swa), (wb, swb) = ((win_share(ra, z_a) if ra else (None, None)),
+                                (win_share(rb, z_b) if rb else (None, None)))
         nm = floor.get(name)
         out.append(ModelDiff(
             model=name, rank_a=ra.rank if ra else None, rank_b=rb.rank if rb else None,
@@ -200,7 +216,7 @@ def diff_runs(run_a: Run | Path | str, run_b: Run | Path | str) -> RunDiff:
     floors = [n for n in (load_noise(a.run_dir), load_noise(b.run_dir)) if n is not None]
     noise = _widest(floors)
     out.noise_repeats = noise.repeats if noise is not None else None
-    out.models = model_diffs(a.leaderboard, b.leaderboard, noise)
+    out.models = model_diffs(a.leaderboard, b.leaderboard, noise, interval_z(a), interval_z(b))
     for label, run in (("A", a), ("B", b)):
         if run.manifest is None:
             out.notes.append(f"run {label} ({run.run_dir}) has no readable manifest.json: its settings are "

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from arena.config import ArenaConfig
-from arena.diff.diff import Z95, win_share
+from arena.diff.diff import interval_z, rating_se, win_share
 from arena.diff.noise import NOISE_FILE, GreedyVariation, ModelNoise, NoiseFloor
 from arena.errors import UserError
 from arena.keys import seed_from
@@ -86,20 +86,20 @@ def model_noise(runs: Sequence[Run]) -> list[ModelNoise]:
     """Per model: spread of rating, rank and win share across the repeats' leaderboards, and the mean
     bootstrap standard error; ``wider_than_bootstrap`` when the spread exceeds that standard error."""
     rows: dict[str, list] = {}
+    zs: dict[str, list[float]] = {}
     for run in runs:
+        z = interval_z(run)  # the level its intervals were computed at
         for row in run.leaderboard:
             rows.setdefault(row.model, []).append(row)
+            zs.setdefault(row.model, []).append(z)
     out = []
     for model, rs in rows.items():
         ratings = [r.rating if r.rating is not None else r.score for r in rs]
         vals = [float(v) for v in ratings if v is not None]
         ranks = [r.rank for r in rs if r.rank is not None]
         wins = [w for w in (win_share(r)[0] for r in rs) if w is not None]
-        widths = [(r.ci_high - r.ci_low) if r.rating is not None and r.ci_low is not None and r.ci_high is not None
-                  else (r.score_high - r.score_low) if r.score_high is not None and r.score_low is not None else None
-                  for r in rs]
-        known = [w for w in widths if w is not None]
-        se = statistics.fmean(known) / (2 * Z95) if known else None
+        known = [e for e in (rating_se(r, z)[1] for r, z in zip(rs, zs[model], strict=True)) if e is not None]
+        se = statistics.fmean(known) if known else None
         sd = _sd(vals)
         out.append(ModelNoise(
             model=model, repeats=len(rs), rating_mean=statistics.fmean(vals) if vals else None, rating_sd=sd,

@@ -82,8 +82,13 @@ def _ci(row: dict[str, Any], key: str, low: str, high: str, bounds: bool = True)
     return f"{row[key]:.0f} (+{max(0.0, row[high] - row[key]):.0f}/-{max(0.0, row[key] - row[low]):.0f})"
 
 
+def ci_label(confidence: float) -> str:
+    """The interval column's name at this confidence level: ``95% CI``, ``90% CI``."""
+    return f"{100 * confidence:g}% CI"
+
+
 def _ci_label(result: LeaderboardResult) -> str:
-    return "95% CI" if result.settings.confidence == 0.95 else "CI"
+    return ci_label(result.settings.confidence)
 
 
 def _display(result: LeaderboardResult) -> tuple[list[str], list[list[str]]]:
@@ -200,6 +205,8 @@ def _model_line(result: LeaderboardResult) -> str:
 
 
 STYLE_TITLE = "With style control (answer length and markdown held equal, as Chatbot Arena's style control)"
+UNADJUSTED_TITLE = "Without style control"
+"""The names of the two leaderboards of a style-controlled rating, in every output (text, Markdown, browser)."""
 
 
 def _style_display(result: LeaderboardResult) -> tuple[list[str], list[list[str]]] | None:
@@ -236,7 +243,7 @@ def format_leaderboard(result: LeaderboardResult, fmt: Format = "table") -> str:
         style = _style_display(result)
         if style is not None:  # both leaderboards, each named
             render = _text_table(*style) if fmt == "table" else _markdown(*style)
-            text = f"Without style control:\n\n{text}\n{STYLE_TITLE}:\n\n{render}"
+            text = f"{UNADJUSTED_TITLE}:\n\n{text}\n{STYLE_TITLE}:\n\n{render}"
         for line in (_model_line(result), _style_line(result)):
             if line:
                 text += "\n" + line + "\n"
@@ -277,7 +284,7 @@ def print_leaderboard(result: LeaderboardResult, console: Any = None) -> None:
 
     console = console or Console()
     style = _style_display(result)
-    show(f"Leaderboard ({result.method}{', without style control' if style else ''})", *_display(result))
+    show(f"Leaderboard ({result.method}{', ' + UNADJUSTED_TITLE.lower() if style else ''})", *_display(result))
     if style is not None:
         show(STYLE_TITLE, *style)
     for w in result.warnings:

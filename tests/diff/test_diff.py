@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from pathlib import Path
 
@@ -169,12 +170,27 @@ def test_a_change_to_a_second_juror_is_named(tmp_path: Path) -> None:
 def test_a_zero_width_interval_is_no_standard_error() -> None:
     """Runs rated with 0 bootstrap rounds carry bounds equal to the rating: that is no interval, not a
     standard error of 0 (which would call every difference beyond the intervals)."""
-    from arena.diff.diff import _rating
+    from arena.diff.diff import rating_se
     from arena.records import LeaderboardRow
 
     row = LeaderboardRow(model="a", rating=1000.0, ci_low=1000.0, ci_high=1000.0)
-    assert _rating(row) == (1000.0, None)
-    delta = compare_values(1000.0, 1001.0, *(_rating(row)[1],) * 2, None)
+    assert rating_se(row) == (1000.0, None)
+    delta = compare_values(1000.0, 1001.0, *(rating_se(row)[1],) * 2, None)
     assert delta.delta == 1.0 and delta.beyond_intervals is None
-    assert _rating(LeaderboardRow(model="a", rating=1000.0, ci_low=990.0, ci_high=1010.0))[1] == pytest.approx(
+    assert rating_se(LeaderboardRow(model="a", rating=1000.0, ci_low=990.0, ci_high=1010.0))[1] == pytest.approx(
         20 / (2 * 1.959964), rel=1e-3)
+
+
+def test_intervals_are_read_at_the_level_each_run_computed_them(tmp_path: Path) -> None:
+    """A run rated at 80% intervals (rating.confidence) against the same run at 95%: the standard errors read off
+    the two are close (the same bootstrap rounds), where reading the 80% ones as 95% made them 35% smaller."""
+    a = run_config(tmp_path, "a", fake_config("a", rating={"bootstrap": 200}))
+    b = run_config(tmp_path, "b", fake_config("b", rating={"bootstrap": 200, "confidence": 0.8}))
+    d = diff_runs(a, b)
+    assert names(d) == {("rating", "settings", "confidence")}
+    for m in d.models:
+        assert m.rating.delta == 0.0
+        half = (m.rating.high - m.rating.low) / 2  # 1.96 * sqrt(se_a^2 + se_b^2): both alike, so ~1.96 * sqrt(2) se_a
+        a_row = next(r for r in load_run(a).leaderboard if r.model == m.model)
+        se_a = (a_row.ci_high - a_row.ci_low) / (2 * 1.959964)
+        assert half == pytest.approx(1.959964 * math.sqrt(2) * se_a, rel=0.12)

@@ -136,3 +136,16 @@ def test_cli_repeat_writes_noise_and_diff_reads_it(tmp_path: Path, capsys: pytes
     assert d.noise_repeats == 3
     assert all(m.rating.beyond_noise is not None for m in d.models)
     assert exit_code(["repeat", "-c", str(path), "1"]) == 2
+
+
+def test_repeats_rated_without_intervals_have_no_bootstrap_error() -> None:
+    """Repeats rated with 0 bootstrap rounds carry zero-width intervals: no bootstrap error is known, rather than
+    an error of 0 that every run-to-run spread 'exceeds'."""
+    from arena.diff.repeat import model_noise
+    from arena.records import LeaderboardRow
+    from arena.rundir.load import Run
+
+    runs = [Run(run_dir=Path(f"r{k}"), leaderboard=[LeaderboardRow(model="a", rating=r, ci_low=r, ci_high=r)])
+            for k, r in enumerate((1000.0, 1010.0, 990.0))]
+    (noise,) = model_noise(runs)
+    assert noise.rating_sd == pytest.approx(10.0) and noise.bootstrap_se is None and not noise.wider_than_bootstrap

@@ -250,3 +250,11 @@ def test_jsonable_arrays_give_plain_python_values():
     assert got == {"m": [[1.5, None, -0.0], [None, None, 2.0]], "k": [3, 4], "b": [True], "t": [0.5, 7]}
     assert all(type(v) is float for v in got["m"][0] if v is not None) and type(got["k"][0]) is int
     assert json.dumps(got, allow_nan=False)
+
+
+def test_the_interval_column_names_its_confidence_level():
+    from arena.rating.report import format_leaderboard
+
+    res = compute_leaderboard(_rows(), RatingSettings(bootstrap=20, confidence=0.9))
+    text = format_leaderboard(res, "table")
+    assert "rating (90% CI)" in text and "95%" not in text

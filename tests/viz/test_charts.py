@@ -36,3 +36,11 @@ def test_value_labels_are_dark_not_group_coloured() -> None:
                          "ci_high": [1020.0, 1000.0], "rank": [1, 2]})
     ranks = layers(charts.interval_chart(rows))[2]
     assert ranks["mark"]["color"] == charts.VALUE_COLOR
+
+
+def test_interval_chart_names_its_confidence_level() -> None:
+    rows = pd.DataFrame({"model": ["a", "b"], "rating": [1010.0, 990.0], "ci_low": [1000.0, 980.0],
+                         "ci_high": [1020.0, 1000.0], "rank": [1, 2]})
+    titles = [layer["encoding"]["x"].get("title") for layer in layers(charts.interval_chart(rows, 0.9))
+              if "x" in layer["encoding"] and isinstance(layer["encoding"]["x"], dict)]
+    assert "rating (90% interval)" in titles and "rating (95% interval)" not in titles

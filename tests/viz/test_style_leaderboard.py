@@ -15,7 +15,7 @@ import pytest
 
 from arena import browse as vd
 from arena.browse import leaderboard as lb
-from arena.rating.report import STYLE_TITLE
+from arena.rating.report import STYLE_TITLE, UNADJUSTED_TITLE
 from tests.invariance.conftest import cli, synthetic_battles
 from tests.viz.test_app import DEFAULT, open_page, texts
 from tests.viz.test_browser import _free_port, _serve, _settled, _wait_http, driver  # noqa: F401
@@ -179,7 +179,7 @@ def test_category_style_fit_is_that_categorys(tmp_path: Path) -> None:
 def test_page_shows_both_leaderboards(style_run: Path, run_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     at = open_page(style_run, DEFAULT, monkeypatch)
     words = texts(at)
-    assert lb.UNADJUSTED_TITLE in words and STYLE_TITLE in words
+    assert UNADJUSTED_TITLE in words and STYLE_TITLE in words
     assert "Style control coefficients" in words
     shown = [d.value for d in at.dataframe]
     board = lb.leaderboard_with_style(vd.load_source(style_run))[3]
@@ -189,7 +189,7 @@ def test_page_shows_both_leaderboards(style_run: Path, run_dir: Path, monkeypatc
     assert style_table["rating"].tolist() == board.rows["rating"].round(1).tolist()
     assert shown[2]["feature"].tolist() == board.coefficients["feature"].tolist()
     plain = texts(open_page(run_dir, DEFAULT, monkeypatch))
-    assert STYLE_TITLE not in plain and lb.UNADJUSTED_TITLE not in plain
+    assert STYLE_TITLE not in plain and UNADJUSTED_TITLE not in plain
 
 
 # ------------------------------------------------------------------------------------------------ picture
@@ -231,7 +231,7 @@ def test_style_page_in_chromium(style_run: Path, run_dir: Path, tmp_path: Path, 
             tables = driver.execute_script(TABLES_JS)
             assert all(c["svg"] for c in charts), charts
             if styled:
-                assert lb.UNADJUSTED_TITLE in heads and STYLE_TITLE in heads, heads
+                assert UNADJUSTED_TITLE in heads and STYLE_TITLE in heads, heads
                 assert tables == 4  # unadjusted, style-controlled, coefficients, run facts
                 assert len(charts) == 2, charts
                 style_chart = charts[1]
@@ -239,7 +239,7 @@ def test_style_page_in_chromium(style_run: Path, run_dir: Path, tmp_path: Path, 
                 assert set(models) <= set(style_chart["texts"]) and "rating (95% interval)" in style_chart["texts"]
                 assert style_chart["h"] >= 12 * len(models)
             else:
-                assert STYLE_TITLE not in heads and lb.UNADJUSTED_TITLE not in heads, heads
+                assert STYLE_TITLE not in heads and UNADJUSTED_TITLE not in heads, heads
                 assert tables == 2 and len(charts) == 1  # the leaderboard and run facts; one chart
                 assert charts[0]["points"] == 3
         finally:

@@ -9,6 +9,7 @@ import streamlit as st
 
 from arena import browse as vd
 from arena.browse import leaderboard as lb
+from arena.rating.report import UNADJUSTED_TITLE
 from viz import charts, common
 
 ALL = "(all categories)"
@@ -72,19 +73,20 @@ if rows.empty:
     st.info("No battles in this selection.")
     st.stop()
 if style is not None:  # both leaderboards, each named as arena rate --style-control names them
-    st.subheader(lb.UNADJUSTED_TITLE)
+    st.subheader(UNADJUSTED_TITLE)
+confidence = lb.rating_settings(data).confidence  # the level the intervals were computed at, as arena rate names it
 st.caption(f"Ratings: {how}.")
-st.dataframe(vd.leaderboard_view(rows), hide_index=True, width="stretch")
+st.dataframe(vd.leaderboard_view(rows, confidence), hide_index=True, width="stretch")
 for w in warnings:
     st.warning(w)
 
-st.altair_chart(charts.interval_chart(rows), width="stretch")
+st.altair_chart(charts.interval_chart(rows, confidence), width="stretch")
 
 if style is not None:
     st.subheader(style.title)
     st.caption(f"Ratings: {style.how}.")
-    st.dataframe(vd.leaderboard_view(style.rows), hide_index=True, width="stretch")
-    st.altair_chart(charts.interval_chart(style.rows), width="stretch")
+    st.dataframe(vd.leaderboard_view(style.rows, confidence), hide_index=True, width="stretch")
+    st.altair_chart(charts.interval_chart(style.rows, confidence), width="stretch")
     st.markdown("**Style control coefficients** (log-odds per sd of the normalised difference; "
                 "positive: the judge favours the answer with more of it)")
     st.dataframe(lb.style_coefficients_view(style), hide_index=True)
