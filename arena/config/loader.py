@@ -118,7 +118,33 @@ def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
         line = f":{mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"{path}{line}: malformed YAML ({problem}); fix the syntax there") from None
+    twice = _repeated_key(root)
+    if twice is not None:
+        key, line, first = twice
+        raise ConfigError(f"{path}:{line}: key '{key}' is given twice in one mapping (first on line {first}); YAML "
+                          "keeps only the last, so the first would be ignored: rename or remove one")
     return data, root
+
+
+def _repeated_key(node: yaml.Node | None) -> tuple[str, int, int] | None:
+    """The first key that a mapping of the document gives twice (a copied model block left under its old name):
+    the key, its second line and its first line."""
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value != "<<":
+                if key.value in seen:
+                    return key.value, key.start_mark.line + 1, seen[key.value]
+                seen[key.value] = key.start_mark.line + 1
+            found = _repeated_key(value)
+            if found is not None:
+                return found
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            found = _repeated_key(item)
+            if found is not None:
+                return found
+    return None
 
 
 def config_from_dict(data: Any, path: Path, root: yaml.Node | None = None) -> ArenaConfig:
