@@ -120,8 +120,8 @@ def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
         raise ConfigError(f"{path}{line}: malformed YAML ({problem}); fix the syntax there") from None
     twice = _repeated_key(root)
     if twice is not None:
-        key, line, first = twice
-        raise ConfigError(f"{path}:{line}: key '{key}' is given twice in one mapping (first on line {first}); YAML "
+        key, second, first = twice
+        raise ConfigError(f"{path}:{second}: key '{key}' is given twice in one mapping (first on line {first}); YAML "
                           "keeps only the last, so the first would be ignored: rename or remove one")
     return data, root
 
