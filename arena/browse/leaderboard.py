@@ -256,24 +256,17 @@ class StyleBoard:
 
 
 def style_board(extras: Mapping[str, Any], how: str) -> StyleBoard | None:
-    """The style-controlled leaderboard in a rating's ``extras`` (None when style control was not fitted).
-
-    Rows best first (a stable sort on the rating, as the CLI's), ranked from their intervals as the CLI's
-    style-controlled table is.
-    """
-    from arena.rating.bootstrap import rank_bounds
-    from arena.rating.report import STYLE_TITLE
+    """The style-controlled leaderboard in a rating's ``extras`` (None when style control was not fitted): the rows
+    the CLI prints (:func:`arena.rating.report.style_rows`)."""
+    from arena.rating.report import STYLE_TITLE, style_rows
 
     style = extras.get("style") or {}
-    rows = sorted(style.get("rows") or [], key=lambda r: -float(r["rating"]))
+    rows = style_rows(extras)
     if not rows:
         return None
-    frame = pd.DataFrame({k: [r.get(k) for r in rows] for k in ("model", "rating", "ci_low", "ci_high")})
+    frame = pd.DataFrame({k: [r[k] for r in rows] for k in ("rank", "rank_high", "model", "rating", "ci_low", "ci_high")})
     for col in ("rating", "ci_low", "ci_high"):
         frame[col] = frame[col].astype(float)
-    best, worst = rank_bounds(frame["ci_low"].to_numpy(), frame["ci_high"].to_numpy())
-    frame.insert(0, "rank", best)
-    frame.insert(1, "rank_high", worst)
     names = list(style.get("features") or [])
     coefs = pd.DataFrame({"feature": names, "coefficient": style.get("coefficients") or [],
                           "ci_low": style.get("coef_low") or [], "ci_high": style.get("coef_high") or []})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -209,20 +210,29 @@ UNADJUSTED_TITLE = "Without style control"
 """The names of the two leaderboards of a style-controlled rating, in every output (text, Markdown, browser)."""
 
 
-def _style_display(result: LeaderboardResult) -> tuple[list[str], list[list[str]]] | None:
-    """The style-controlled ratings (``extras["style"]["rows"]``) as ``rank, model, rating (CI)``, best first,
-    ranks from their intervals as the main table's; None when style control was not fitted."""
+def style_rows(extras: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The style-controlled ratings of a result's ``extras`` (``extras["style"]["rows"]``), best first (a stable
+    sort on the rating), each with ``rank`` and ``rank_high`` from the intervals as the main table's ranks: the
+    rows every output shows (text, Markdown, the browser). Empty when style control was not fitted."""
     from arena.rating.bootstrap import rank_bounds
 
-    rows = sorted((result.extras.get("style") or {}).get("rows") or [], key=lambda r: -float(r["rating"]))
+    rows = sorted((extras.get("style") or {}).get("rows") or [], key=lambda r: -float(r["rating"]))
     if not rows:
-        return None
+        return []
     best, worst = rank_bounds(np.array([r["ci_low"] for r in rows], dtype=float),
                               np.array([r["ci_high"] for r in rows], dtype=float))
-    ci = _ci_label(result)
-    body = [[str(b) if b == w else f"{b}-{w}", str(r["model"]), _ci(r, "rating", "ci_low", "ci_high")]
-            for r, b, w in zip(rows, best, worst, strict=True)]
-    return ["rank", "model", f"rating ({ci})"], body
+    return [{**r, "rank": int(b), "rank_high": int(w)} for r, b, w in zip(rows, best, worst, strict=True)]
+
+
+def _style_display(result: LeaderboardResult) -> tuple[list[str], list[list[str]]] | None:
+    """The style-controlled ratings (:func:`style_rows`) as ``rank, model, rating (CI)``; None when style control
+    was not fitted."""
+    rows = style_rows(result.extras)
+    if not rows:
+        return None
+    body = [[str(r["rank"]) if r["rank"] == r["rank_high"] else f"{r['rank']}-{r['rank_high']}", str(r["model"]),
+             _ci(r, "rating", "ci_low", "ci_high")] for r in rows]
+    return ["rank", "model", f"rating ({_ci_label(result)})"], body
 
 
 def format_leaderboard(result: LeaderboardResult, fmt: Format = "table") -> str:
