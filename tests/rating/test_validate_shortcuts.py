@@ -76,3 +76,26 @@ def test_parquet_battles_read_as_the_reference_path_reads_them(tmp_path, case):
         assert str(info.value) == str(exc)
         return
     _same(read_battles(path), want)
+
+
+def test_encoding_through_pyarrow_gives_the_codes_of_pandas():
+    """encode reads pyarrow text columns through pyarrow (model positions, labels, sorted question codes): the same
+    arrays as from plain object columns, for names beyond ASCII (sorted by code point, as Python sorts) and a column
+    made of several chunks."""
+    import numpy as np
+
+    from arena.rating.frame import encode
+
+    parts = [pd.DataFrame({"model_a": ["é", "Z", "a", "ß", "日本"], "model_b": ["z", "é", "日本", "a", "Z"],
+                           "winner": ["model_a", "tie (bothbad)", "tie", "model_b", "model_a"],
+                           "question_id": ["é", "É", "e", "日", "10"]}),
+             pd.DataFrame({"model_a": ["a"], "model_b": ["Z"], "winner": ["tie"], "question_id": ["9"]})]
+    frame = validate_frame(pd.concat([validate_frame(p) for p in parts], ignore_index=True))
+    assert isinstance(frame["model_a"].dtype, pd.StringDtype)  # the pyarrow path is the one under test
+    plain = frame.astype({c: object for c in ("model_a", "model_b", "winner", "question_id")})
+    fast, slow = encode(frame), encode(plain)
+    assert fast.models == slow.models == sorted(fast.models)
+    for field in ("a", "b", "outcome", "group", "bothbad"):
+        got, want = getattr(fast, field), getattr(slow, field)
+        assert got.dtype == want.dtype and np.array_equal(got, want), field
+    assert fast.group.tolist() == [sorted(frame["question_id"]).index(q) for q in frame["question_id"]]
