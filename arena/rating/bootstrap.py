@@ -30,7 +30,7 @@ from typing import Literal
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from arena.rating.bt import DEFAULT_RIDGE, PairDesign, fit_pairs
+from arena.rating.bt import DEFAULT_RIDGE, PairDesign, compact_codes, fit_pairs
 from arena.rating.newton import bt_hessian, win_probability
 from arena.rating.sampling import MultinomialTable
 
@@ -143,7 +143,7 @@ def make_resampler(
     live = battle_weight > 0
     cell_of_battle, battle_weight = np.asarray(cell_of_battle)[live], battle_weight[live]
     battle_count = np.asarray(battle_count)[live]
-    group = np.unique(np.asarray(group)[live], return_inverse=True)[1].ravel()
+    group = compact_codes(np.asarray(group)[live])[1]
     n_groups = int(group.max()) + 1 if len(group) else 0
     single = (
         n_groups == len(group)

@@ -17,7 +17,7 @@ import numpy as np
 
 from arena.errors import UserError
 from arena.rating.bootstrap import make_resampler, percentile_interval
-from arena.rating.bt import DEFAULT_RIDGE
+from arena.rating.bt import DEFAULT_RIDGE, compact_codes
 from arena.rating.frame import A_WINS, B_WINS, Encoded
 from arena.rating.newton import add_ridge, minimize, pair_hessian, solve
 from arena.rating.registry import Fit
@@ -39,8 +39,7 @@ class PositionCells:
 def position_cells(n_items: int, a: np.ndarray, b: np.ndarray, credit: np.ndarray, weight: np.ndarray) -> PositionCells:
     """Sum ``credit * weight`` and ``weight`` per ordered pair ``(a, b)`` (rows of weight 0 drop out)."""
     key = np.asarray(a, dtype=np.int64) * n_items + np.asarray(b, dtype=np.int64)
-    cells, inverse = np.unique(key, return_inverse=True)
-    inverse = inverse.ravel()
+    cells, inverse = compact_codes(key, n_items * n_items)
     wins = np.bincount(inverse, np.asarray(credit, dtype=float) * weight, len(cells))
     total = np.bincount(inverse, np.asarray(weight, dtype=float), len(cells))
     keep = total > 0
@@ -149,7 +148,7 @@ def clustered_meat(n: int, enc: Encoded, credit: np.ndarray, weight: np.ndarray,
         # A row of frequency f is f battles: f single-battle outer products of its per-battle score.
         freq = np.where(weight > 0, weight, 1.0)
         return np.asarray((scores / freq[:, None]).T @ (scores))
-    group = np.unique(enc.group, return_inverse=True)[1].ravel()
+    group = compact_codes(enc.group)[1]
     summed = np.zeros((int(group.max()) + 1 if len(group) else 0, n + 1))
     np.add.at(summed, group, scores)
     return np.asarray(summed.T @ summed)
@@ -198,13 +197,11 @@ def _bootstrap(n: int, enc: Encoded, credit: np.ndarray, weight: np.ndarray, x: 
     """``(rounds, n + 1)`` refits of ``(s, h)`` on resampled questions (or battles), warm-started at ``x``."""
     # Resampling cells: ordered pair x outcome, so a draw's weights carry each cell's credit with them.
     row_key = (enc.a.astype(np.int64) * n + enc.b) * 3 + np.rint(credit * 2).astype(np.int64)
-    keys, cell_of_row = np.unique(row_key, return_inverse=True)
-    cell_of_row = cell_of_row.ravel()
+    keys, cell_of_row = compact_codes(row_key, n * n * 3)
     sampler = make_resampler(cell_of_row, weight, enc.count, enc.group, len(keys),
                              "question" if by_question else "battle")
     cell_credit = (keys % 3) / 2.0
-    pairs, pair_of_cell = np.unique(keys // 3, return_inverse=True)
-    pair_of_cell = pair_of_cell.ravel()
+    pairs, pair_of_cell = compact_codes(keys // 3, n * n)
     shape = PositionCells(pairs // n, pairs % n, np.zeros(len(pairs)), np.ones(len(pairs)))
     draws = sampler.draw_many(rng, rounds)
     samples = np.empty((rounds, n + 1))

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from arena.rating.bt import compact_codes
+
 MIN_PAIR_COUNT = 50.0
 """Pairs with fewer battles are weighted as if they had this many (LMArena's ``min_pair_count``)."""
 
@@ -31,8 +33,8 @@ def inverse_pair_factor(
     if len(a) == 0:
         return np.ones(0)
     code = np.minimum(a, b) * n_items + np.maximum(a, b)
-    uniq, inverse = np.unique(code, return_inverse=True)
-    pair_freq = np.bincount(inverse.ravel(), freq, len(uniq))
-    raw = 1.0 / np.maximum(pair_freq, min_count)[inverse.ravel()]
+    uniq, inverse = compact_codes(code, n_items * n_items)
+    pair_freq = np.bincount(inverse, freq, len(uniq))
+    raw = 1.0 / np.maximum(pair_freq, min_count)[inverse]
     total, weighted = float(freq.sum()), float(freq @ raw)
     return raw * (total / weighted) if weighted > 0 else np.ones(len(a))

@@ -20,7 +20,7 @@ from statistics import NormalDist
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from arena.rating.bt import DEFAULT_RIDGE, PairDesign
+from arena.rating.bt import DEFAULT_RIDGE, PairDesign, compact_codes
 from arena.rating.newton import bt_hessian, win_probability
 
 
@@ -30,7 +30,7 @@ def clusters(
     """``(n_groups, n_cells)`` battle frequency of each cell within each question, or None for single battles."""
     if not by_question:
         return None
-    group = np.unique(np.asarray(group), return_inverse=True)[1].ravel()
+    group = compact_codes(group)[1]
     n_groups = int(group.max()) + 1 if len(group) else 0
     matrix = csr_matrix((np.asarray(freq, float), (group, np.asarray(cell_of_row))), shape=(n_groups, n_cells))
     matrix.sum_duplicates()

@@ -26,7 +26,7 @@ from scipy.sparse import csr_matrix
 
 from arena.rating import newton
 from arena.rating.bootstrap import MAX_CURVATURE_CHANGE
-from arena.rating.bt import DEFAULT_RIDGE
+from arena.rating.bt import DEFAULT_RIDGE, compact_codes
 from arena.rating.frame import A_WINS, B_WINS, Encoded
 
 I_WINS, J_WINS, TIE_KIND, BOTHBAD_KIND = 0, 1, 2, 3
@@ -56,8 +56,7 @@ def tie_cells(enc: Encoded, weight: np.ndarray, *, bothbad_apart: bool) -> tuple
     if bothbad_apart and enc.bothbad is not None:
         kind[enc.bothbad] = BOTHBAD_KIND
     code = (i * n + j) * 4 + kind
-    uniq, inverse = np.unique(code, return_inverse=True)
-    inverse = inverse.ravel()
+    uniq, inverse = compact_codes(code, n * n * 4)
     cells = TieCells(n, uniq // 4 // n, uniq // 4 % n, uniq % 4, np.bincount(inverse, weight, len(uniq)))
     return cells, inverse
 

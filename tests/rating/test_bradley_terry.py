@@ -214,3 +214,17 @@ def test_names_that_differ_only_by_spaces_or_case_get_a_note():
     clean = compute_leaderboard(battles_frame([{"model_a": "a", "model_b": "b", "winner": "tie"}]),
                                 RatingSettings(bootstrap=0))
     assert not any("differ only" in w for w in clean.warnings)
+
+
+@pytest.mark.parametrize("size", [None, 50, 10**9])  # the largest code, a given bound, a bound too big to mark
+def test_compact_codes_are_numpys_unique(size):
+    """Distinct codes in order and each code's index among them, as ``np.unique(return_inverse=True)`` gives,
+    by marking where the range is small and by sorting where it is not."""
+    from arena.rating.bt import compact_codes
+
+    code = np.random.default_rng(3).integers(0, 50, 1000) * 7 % 50
+    uniq, inverse = compact_codes(code, size)
+    want_uniq, want_inverse = np.unique(code, return_inverse=True)
+    np.testing.assert_array_equal(uniq, want_uniq)
+    np.testing.assert_array_equal(inverse, want_inverse.ravel())
+    assert compact_codes(np.zeros(0, dtype=np.int64))[0].size == 0
