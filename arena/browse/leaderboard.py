@@ -321,7 +321,8 @@ def style_coefficients_view(board: StyleBoard) -> pd.DataFrame:
     """Display columns of the style coefficients, as the CLI's coefficient line writes them."""
     c = board.coefficients
     return pd.DataFrame({"feature": c["feature"], "coefficient": [f"{v:+.3f}" for v in c["coefficient"]],
-                         "interval": [f"{lo:+.3f} to {hi:+.3f}" for lo, hi in zip(c["ci_low"], c["ci_high"], strict=True)]})
+                         "interval": [f"{lo:+.3f} to {hi:+.3f}" if hi > lo else "none"  # none computed: no spread
+                                      for lo, hi in zip(c["ci_low"], c["ci_high"], strict=True)]})
 
 
 def _rows_frame(rows: list[LeaderboardRow]) -> pd.DataFrame:
@@ -337,15 +338,15 @@ def leaderboard_view(rows: pd.DataFrame, confidence: float = 0.95) -> pd.DataFra
     if rows.empty:
         return rows
     out = pd.DataFrame({"rank": rows["rank"], "model": rows["model"]})
-    # A leaderboard rated without intervals (0 bootstrap rounds) has bounds equal to the rating: no interval
-    # and no rank range to show, rather than "[1681, 1681]".
+    # A leaderboard rated without intervals (0 bootstrap rounds, or one question resampled) has bounds equal to the
+    # rating: no interval and no rank range to show, rather than "[1681, 1681]"; the notes say why.
     known = bool(rows["ci_low"].notna().all() and rows["ci_high"].notna().all())
     bounds = known and bool((rows["ci_high"] > rows["ci_low"]).any())
     if "rank_high" in rows.columns and bounds:
         out["rank range"] = rows["rank"].astype(str) + "-" + rows["rank_high"].astype(str)
     out["rating"] = rows["rating"].round(1)
     out[ci_label(confidence)] = "[" + rows["ci_low"].round(0).astype(int).astype(str) + ", " + rows["ci_high"].round(0).astype(int).astype(str) + "]" \
-        if bounds else ("none (0 bootstrap rounds)" if known else "")
+        if bounds else ("none" if known else "")
     for c in ("battles", "wins", "losses", "ties"):
         if c in rows.columns:
             out[c] = rows[c]

@@ -37,6 +37,16 @@ def resample_unit(enc: Encoded, settings: RatingSettings) -> Literal["question",
     return settings.resample if enc.has_questions else "battle"
 
 
+def sole_question(enc: Encoded, settings: RatingSettings) -> bool:
+    """True when intervals resample (or cluster by) questions and every battle shares one question: each resample
+    is then that question again (and the clustered sandwich has no spread), so an interval would read zero width,
+    a certainty nothing measured."""
+    if resample_unit(enc, settings) != "question":
+        return False
+    live = enc.group[enc.weight > 0]
+    return len(live) > 0 and bool((live == live[0]).all())
+
+
 def _graph_notes(enc: Encoded, i: np.ndarray, j: np.ndarray, wins: np.ndarray, total: np.ndarray) -> list[str]:
     notes = []
     for kind, idx in graph_warnings(enc.n_items, i, j, wins, total):

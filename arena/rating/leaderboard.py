@@ -17,6 +17,7 @@ from arena.rating import bootstrap as bs
 from arena.rating import matrices as mx
 from arena.rating import registry
 from arena.rating.bt import to_ratings
+from arena.rating.fits import sole_question
 from arena.rating.frame import Encoded, encode, frame_notes, name_notes, validate_frame
 from arena.rating.registry import DEFAULT_INTERVAL
 from arena.rating.rows import (
@@ -55,6 +56,11 @@ def _anchor(models: list[str], settings: RatingSettings, baseline: str | None) -
     return None
 
 
+SOLE_QUESTION_NOTE = ("every battle shares one question: intervals that resample questions cannot be measured "
+                      "(each resample is that question again), so none is shown; rate with --resample battle "
+                      "(rating.resample: battle) for the battles' own noise, or judge more questions")
+
+
 def _rate(
     frame: pd.DataFrame,
     settings: RatingSettings,
@@ -73,6 +79,9 @@ def _rate(
     anchor = _anchor(models, settings, baseline) if models else None
     fit = method.fitter()(enc, settings, rng, interval=interval)
     point, boot, warnings = fit.point, fit.samples, list(fit.warnings)
+    unmeasured = sole_question(enc, settings) and (len(boot) > 0 or fit.cov is not None)
+    if unmeasured:  # every resample is the one question: no interval, rather than a zero-width one
+        boot, warnings = boot[:0], [*warnings, SOLE_QUESTION_NOTE]
     scale, base = method.scale(settings), settings.elo.base
     if method.output == "strengths":
         kw: dict[str, Any] = {"scale": scale, "base": base, "initial": settings.initial, "anchor": anchor}
@@ -82,7 +91,7 @@ def _rate(
         point = point - point[anchor[0]] + anchor[1]
         boot = boot - boot[:, anchor[0] : anchor[0] + 1] + anchor[1]
     rcov = None
-    if fit.cov is not None and method.output == "strengths":
+    if fit.cov is not None and method.output == "strengths" and not unmeasured:
         rcov = rating_covariance(fit.cov, scale / np.log(base), None if anchor is None else anchor[0])
         low, high = normal_interval(point, np.diag(rcov), settings.confidence)
     elif len(boot):
@@ -106,6 +115,8 @@ def _rate(
         row.update({key: count_value(float(v[k])) for key, v in stats.items()})
         rows.append(row)
     extras: dict[str, Any] = {"ci": interval, "ties": {"model": settings.ties, **fit.params}}
+    if interval == "none":
+        extras["ci_none"] = "one question" if unmeasured else "0 bootstrap rounds"
     if baseline is not None:
         b = models.index(baseline)
         wr = mx.predicted_win_rate(point, scale=scale, base=base)[:, b]
@@ -191,7 +202,11 @@ def compute_leaderboard(
         extras.update(matrices(enc, point, registry.rating_scale(settings), settings.elo.base))
         extras["categories"] = _categories(frame, settings, baseline, warnings, interval)
         if settings.style_control:
-            if interval == "sandwich":
+            if extras.get("ci_none") == "one question":  # the style fit's intervals would be zero-width too
+                from arena.rating.style import style_extras
+
+                extras["style"] = style_extras(frame, settings.model_copy(update={"bootstrap": 0}), rng, enc=enc)
+            elif interval == "sandwich":
                 from arena.rating.style_sandwich import style_sandwich_extras
 
                 extras["style"] = style_sandwich_extras(frame, settings, rng)
@@ -243,6 +258,8 @@ def _categories(
                 f"category {cat!r}: anchor model {settings.anchor.model!r} has no battles; mean-anchored"
             )
         base = baseline if baseline in present else None
-        rows = _rate(part.reset_index(drop=True), sub, base, _rng(settings), interval)[0]
+        rows, notes = _rate(part.reset_index(drop=True), sub, base, _rng(settings), interval)[:2]
+        if SOLE_QUESTION_NOTE in notes:
+            warnings.append(f"category {cat!r}: every battle shares one question: no interval is shown for it")
         out[str(cat)] = sorted_rows(rows)
     return out

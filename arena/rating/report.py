@@ -182,8 +182,9 @@ def _style_line(result: LeaderboardResult) -> str:
     style = result.extras.get("style") or {}
     if not style.get("features"):
         return ""
+    bounds = result.extras.get("ci") != "none"  # else no interval was computed: the coefficients alone
     parts = [
-        f"{name} {coef:+.3f} ({low:+.3f} to {high:+.3f})"
+        f"{name} {coef:+.3f}" + (f" ({low:+.3f} to {high:+.3f})" if bounds else "")
         for name, coef, low, high in zip(
             style["features"], style["coefficients"], style["coef_low"], style["coef_high"], strict=True
         )
@@ -199,7 +200,8 @@ def _model_line(result: LeaderboardResult) -> str:
     params = ", ".join(f"{k} {v:.3g}" for k, v in ties.items() if k != "model" and v is not None)
     line = f"ties: {ties['model']}" + (f" ({params})" if params else "")
     interval = result.extras.get("ci", result.settings.ci)
-    line += f"; intervals: {interval}" + (" (0 bootstrap rounds)" if interval == "none" else "")
+    line += f"; intervals: {interval}" + (f" ({result.extras.get('ci_none', '0 bootstrap rounds')})"
+                                          if interval == "none" else "")
     if result.settings.reweight != "none":
         line += f"; reweight: {result.settings.reweight}"
     return line
@@ -230,9 +232,10 @@ def _style_display(result: LeaderboardResult) -> tuple[list[str], list[list[str]
     rows = style_rows(result.extras)
     if not rows:
         return None
+    bounds = result.extras.get("ci") != "none"  # no interval for the main table, none for this one either
     body = [[str(r["rank"]) if r["rank"] == r["rank_high"] else f"{r['rank']}-{r['rank_high']}", str(r["model"]),
-             _ci(r, "rating", "ci_low", "ci_high")] for r in rows]
-    return ["rank", "model", f"rating ({_ci_label(result)})"], body
+             _ci(r, "rating", "ci_low", "ci_high", bounds)] for r in rows]
+    return ["rank", "model", f"rating ({_ci_label(result) if bounds else 'no CI'})"], body
 
 
 def format_leaderboard(result: LeaderboardResult, fmt: Format = "table") -> str:

@@ -218,3 +218,23 @@ def test_style_control_with_another_method_is_refused(battles, method):
     assert code == 2 and len(out.strip().splitlines()) == 1
     assert f"style_control fits style as covariates of Bradley-Terry; method '{method}'" in out
     assert "--:" not in out and "Value error" not in out
+
+
+@pytest.mark.parametrize("extra", [[], ["--ci", "sandwich"], ["--method", "elo"], ["--style-control"]])
+def test_one_question_has_no_question_resampled_interval(tmp_path, extra):
+    """Every battle on one question: each question resample is that question again (and the clustered sandwich
+    has no spread), so the intervals read zero width, a certainty nothing measured ('1015 (+0/-0)', ranks 1, 2,
+    3). No interval is shown, a note says why and what to do; resampling battles still gives one."""
+    rows = [{"question_id": "q1", "model_a": a, "model_b": b, "winner": w, "len_a": la, "len_b": 300}
+            for k, (a, b) in enumerate([("x", "y"), ("y", "z"), ("x", "z")] * 20)
+            for w, la in [(("model_a", "model_b", "tie")[k % 3], 100 + 37 * k % 400)]]
+    path = tmp_path / "one.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    res = CliRunner().invoke(command, [str(path), "--bootstrap", "50", *extra])
+    assert res.exit_code == 0, res.output
+    assert "rating (no CI)" in res.output and "(+" not in res.output and "intervals: none (one question)" in res.output
+    assert "every battle shares one question" in res.output and "--resample battle" in res.output
+    if "--style-control" in extra:
+        assert res.output.count("rating (no CI)") == 2  # the style-controlled table has none either
+    by_battle = CliRunner().invoke(command, [str(path), "--bootstrap", "50", "--resample", "battle", *extra])
+    assert "(+" in by_battle.output and "one question" not in by_battle.output
