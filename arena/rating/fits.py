@@ -37,14 +37,15 @@ def resample_unit(enc: Encoded, settings: RatingSettings) -> Literal["question",
     return settings.resample if enc.has_questions else "battle"
 
 
-def sole_question(enc: Encoded, settings: RatingSettings) -> bool:
-    """True when intervals resample (or cluster by) questions and every battle shares one question: each resample
-    is then that question again (and the clustered sandwich has no spread), so an interval would read zero width,
-    a certainty nothing measured."""
+def question_count(enc: Encoded, settings: RatingSettings) -> int | None:
+    """How many questions hold battles, when intervals resample (or cluster by) questions; None when they resample
+    battles. With ``q`` questions the ratings vary in at most ``q - 1`` directions across resamples (and the
+    clustered sandwich has rank ``q - 1``): with one question every interval would read zero width, a certainty
+    nothing measured, and with fewer questions than models some intervals come out too narrow."""
     if resample_unit(enc, settings) != "question":
-        return False
+        return None
     live = enc.group[enc.weight > 0]
-    return len(live) > 0 and bool((live == live[0]).all())
+    return int(np.unique(live).size)
 
 
 def _graph_notes(enc: Encoded, i: np.ndarray, j: np.ndarray, wins: np.ndarray, total: np.ndarray) -> list[str]:

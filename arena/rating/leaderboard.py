@@ -17,7 +17,7 @@ from arena.rating import bootstrap as bs
 from arena.rating import matrices as mx
 from arena.rating import registry
 from arena.rating.bt import to_ratings
-from arena.rating.fits import sole_question
+from arena.rating.fits import question_count
 from arena.rating.frame import Encoded, encode, frame_notes, name_notes, validate_frame
 from arena.rating.registry import DEFAULT_INTERVAL
 from arena.rating.rows import (
@@ -79,9 +79,15 @@ def _rate(
     anchor = _anchor(models, settings, baseline) if models else None
     fit = method.fitter()(enc, settings, rng, interval=interval)
     point, boot, warnings = fit.point, fit.samples, list(fit.warnings)
-    unmeasured = sole_question(enc, settings) and (len(boot) > 0 or fit.cov is not None)
+    intervals = len(boot) > 0 or fit.cov is not None
+    questions = question_count(enc, settings)
+    unmeasured = intervals and questions == 1
     if unmeasured:  # every resample is the one question: no interval, rather than a zero-width one
         boot, warnings = boot[:0], [*warnings, SOLE_QUESTION_NOTE]
+    elif intervals and questions is not None and 1 < questions < enc.n_items:
+        warnings.append(f"only {questions} questions for {enc.n_items} models: intervals that resample questions "
+                        f"vary in at most {questions - 1} directions, so some are too narrow; judge more questions, "
+                        "or rate with --resample battle (rating.resample: battle)")
     scale, base = method.scale(settings), settings.elo.base
     if method.output == "strengths":
         kw: dict[str, Any] = {"scale": scale, "base": base, "initial": settings.initial, "anchor": anchor}

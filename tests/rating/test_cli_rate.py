@@ -238,3 +238,19 @@ def test_one_question_has_no_question_resampled_interval(tmp_path, extra):
         assert res.output.count("rating (no CI)") == 2  # the style-controlled table has none either
     by_battle = CliRunner().invoke(command, [str(path), "--bootstrap", "50", "--resample", "battle", *extra])
     assert "(+" in by_battle.output and "one question" not in by_battle.output
+
+
+@pytest.mark.parametrize(("n_questions", "resample", "noted"), [(3, "question", True), (3, "battle", False),
+                                                                (6, "question", False)])
+def test_fewer_questions_than_models_are_noted(tmp_path, n_questions, resample, noted):
+    """With q questions resampled, ratings vary in at most q - 1 directions: with fewer questions than models some
+    intervals are too narrow (one model read +4/-4 beside others at +50/-50 on 3 questions for 6 models)."""
+    models = ["a", "b", "c", "d", "e", "f"]
+    rows = [{"question_id": f"q{k % n_questions}", "model_a": x, "model_b": y, "winner": ("model_a", "model_b", "tie")[
+        (k + i) % 3]} for k in range(12) for i, x in enumerate(models) for y in models[i + 1:]]
+    path = tmp_path / "few.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    for ci in ("bootstrap", "sandwich"):
+        res = CliRunner().invoke(command, [str(path), "--bootstrap", "30", "--ci", ci, "--resample", resample])
+        assert res.exit_code == 0, res.output
+        assert (f"only {n_questions} questions for 6 models" in res.output) is noted, res.output
