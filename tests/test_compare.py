@@ -180,3 +180,20 @@ def test_leaderboards_read_under_the_names_other_tools_write(tmp_path: Path, mod
     ours = pd.DataFrame({"model": ["a", "b", "c"], "rating": [1000.0, 1100.0, 900.0]})
     theirs = ours.rename(columns={"model": model, "rating": rating})
     pd.testing.assert_frame_equal(board_from_table(theirs, "t"), board_from_table(ours, "o"))
+
+
+def test_battles_on_one_question_compare_without_bootstrap_figures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every battle on one question: question resampling cannot vary it, so the correlations get no interval (with
+    a note) and separability, max-t agreement and the Brier score are n/a, where compare used to stop with 'gives
+    no bootstrap samples' (and the quality section read separability 0 and a perfect Brier score of 0)."""
+    rows = [{"question_id": "q1", "model_a": a, "model_b": b, "winner": ("model_a", "model_b", "tie")[k % 3]}
+            for k, (a, b) in enumerate([("x", "y"), ("y", "z"), ("x", "z")] * 15)]
+    path = tmp_path / "one.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    main(["compare", str(path), str(path), "--bootstrap", "20", "--format", "json", "--out", str(tmp_path / "c.json")])
+    result = json.loads((tmp_path / "c.json").read_text())
+    assert result["bootstrap"] is None and any("shares one question" in n for n in result["notes"])
+    for side in ("a", "b"):
+        quality = result["quality"][side]
+        assert quality["separability"]["share"] is None
+        assert quality["reference"]["agreement"] is None and quality["reference"]["brier"] is None

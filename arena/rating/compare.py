@@ -232,18 +232,22 @@ def _has_intervals(low: np.ndarray, high: np.ndarray) -> bool:
     return bool(np.any(high > low))
 
 
-def _bootstrap_ratings(side: Side, rounds: int, seed: int) -> pd.DataFrame:
-    """``rounds`` bootstrap rating samples of a side rated from battles (its own, when they match)."""
-    from arena.rating import RatingSettings
+def _bootstrap_ratings(side: Side, rounds: int, seed: int) -> pd.DataFrame | None:
+    """``rounds`` bootstrap rating samples of a side rated from battles (its own, when they match); None when its
+    battles share one question, which question resampling cannot vary (the rating's note says so)."""
+    from arena.rating import RatingSettings, compute_leaderboard
+    from arena.rating.leaderboard import SOLE_QUESTION_NOTE
 
     settings = side.settings if side.settings is not None else RatingSettings()
     if side.samples is not None and len(side.samples) == rounds and settings.seed == seed:
         return side.samples
-    samples = _rate(side.battles, settings.model_copy(update={"bootstrap": rounds, "seed": seed}))[1]
-    if samples is None:
+    result = compute_leaderboard(side.battles, settings.model_copy(update={"bootstrap": rounds, "seed": seed}))
+    if result.samples is None and SOLE_QUESTION_NOTE in result.warnings:
+        return None
+    if result.samples is None:
         raise DataError(f"{side.source}: rating method {settings.method!r} with these settings gives no "
                         "bootstrap samples; compare with --bootstrap 0")
-    return samples
+    return result.samples
 
 
 def _interval(values: list[float | None], confidence: float) -> list[float | None]:
@@ -281,9 +285,15 @@ def compare(a: Side, b: Side, *, bootstrap: int = 200, seed: int = 0, confidence
     }
     sides = [s for s in (a, b) if s.battles is not None]
     result["quality"] = _quality(a, b, bootstrap, seed, confidence)
-    if bootstrap > 0 and sides:
-        boots = {id(s): _bootstrap_ratings(s, bootstrap, seed + k).reindex(columns=common).to_numpy(float)
-                 for k, s in enumerate((a, b)) if s.battles is not None}
+    boots: dict[int, np.ndarray] = {}
+    for k, s in enumerate((a, b)):
+        drawn = _bootstrap_ratings(s, bootstrap, seed + k) if bootstrap > 0 and s.battles is not None else None
+        if drawn is not None:
+            boots[id(s)] = drawn.reindex(columns=common).to_numpy(float)
+        elif bootstrap > 0 and s.battles is not None:
+            result["notes"].append(f"{s.source}: every battle shares one question, which question resampling cannot "
+                                   "vary: the correlations get no bootstrap interval (rate with --resample battle)")
+    if boots and all(id(s) in boots for s in sides):
         samples: dict[str, list[float | None]] = {m: [] for m in _METHODS}
         for r in range(bootstrap):
             xa = boots[id(a)][r] if id(a) in boots else ra

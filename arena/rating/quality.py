@@ -358,7 +358,8 @@ def benchmark_quality(
         "method": "bradley-terry, ties as half a win",
         "rounds": rounds,
         "confidence": settings.confidence,
-        "separability": {"share": separability(sign) if rounds > 0 else None,
+        # No usable spread (no rounds, or every resample alike: one question) measures no separability, not 0.
+        "separability": {"share": separability(sign) if rounds > 0 and np.isfinite(critical) else None,
                          "separated_pairs": int(np.count_nonzero(np.triu(sign, 1))),
                          "pairs": n * (n - 1) // 2,
                          "max_t_critical": critical if np.isfinite(critical) else None},
@@ -367,6 +368,8 @@ def benchmark_quality(
         out["reference"] = reference_agreement(enc.models, sign, order_probability(st.point, samples), reference)
         if rounds == 0:  # nothing is separated without a bootstrap: agreement would read as "none agree"
             out["reference"]["agreement"] = None
+        elif not np.isfinite(critical):  # rounds without spread (one question): no agreement, and order
+            out["reference"]["agreement"] = out["reference"]["brier"] = None  # probabilities of 0 or 1 are no Brier
     qids = np.unique(battles["question_id"].astype(str).to_numpy())
     if enc.has_questions:
         table = question_table(st, qids)
