@@ -192,7 +192,7 @@ def test_battles_on_one_question_compare_without_bootstrap_figures(tmp_path: Pat
     pd.DataFrame(rows).to_csv(path, index=False)
     main(["compare", str(path), str(path), "--bootstrap", "20", "--format", "json", "--out", str(tmp_path / "c.json")])
     result = json.loads((tmp_path / "c.json").read_text())
-    assert result["bootstrap"] is None and any("shares one question" in n for n in result["notes"])
+    assert result["bootstrap"] is None and any("resamples are all alike" in n for n in result["notes"])
     for side in ("a", "b"):
         quality = result["quality"][side]
         assert quality["separability"]["share"] is None

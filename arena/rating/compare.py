@@ -234,15 +234,15 @@ def _has_intervals(low: np.ndarray, high: np.ndarray) -> bool:
 
 def _bootstrap_ratings(side: Side, rounds: int, seed: int) -> pd.DataFrame | None:
     """``rounds`` bootstrap rating samples of a side rated from battles (its own, when they match); None when its
-    battles share one question, which question resampling cannot vary (the rating's note says so)."""
+    resamples are all alike (one question, or one kind of battle: the rating's note says so)."""
     from arena.rating import RatingSettings, compute_leaderboard
-    from arena.rating.leaderboard import SOLE_QUESTION_NOTE
+    from arena.rating.leaderboard import NO_SPREAD_NOTES
 
     settings = side.settings if side.settings is not None else RatingSettings()
     if side.samples is not None and len(side.samples) == rounds and settings.seed == seed:
         return side.samples
     result = compute_leaderboard(side.battles, settings.model_copy(update={"bootstrap": rounds, "seed": seed}))
-    if result.samples is None and SOLE_QUESTION_NOTE in result.warnings:
+    if result.samples is None and any(note in result.warnings for note in NO_SPREAD_NOTES):
         return None
     if result.samples is None:
         raise DataError(f"{side.source}: rating method {settings.method!r} with these settings gives no "
@@ -291,8 +291,8 @@ def compare(a: Side, b: Side, *, bootstrap: int = 200, seed: int = 0, confidence
         if drawn is not None:
             boots[id(s)] = drawn.reindex(columns=common).to_numpy(float)
         elif bootstrap > 0 and s.battles is not None:
-            result["notes"].append(f"{s.source}: every battle shares one question, which question resampling cannot "
-                                   "vary: the correlations get no bootstrap interval (rate with --resample battle)")
+            result["notes"].append(f"{s.source}: its resamples are all alike (one question, or one kind of battle): "
+                                   "the correlations get no bootstrap interval")
     if boots and all(id(s) in boots for s in sides):
         samples: dict[str, list[float | None]] = {m: [] for m in _METHODS}
         for r in range(bootstrap):

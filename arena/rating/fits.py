@@ -24,7 +24,7 @@ from arena.rating.bt import (
     graph_warnings,
     pair_design,
 )
-from arena.rating.frame import TIE, Encoded
+from arena.rating.frame import A_WINS, B_WINS, TIE, Encoded
 from arena.rating.online_elo import elo, elo_bootstrap, elo_updates, is_shuffled
 from arena.rating.registry import TIE_MODELS, Fit
 from arena.rating.reweight import inverse_pair_factor
@@ -37,15 +37,21 @@ def resample_unit(enc: Encoded, settings: RatingSettings) -> Literal["question",
     return settings.resample if enc.has_questions else "battle"
 
 
-def question_count(enc: Encoded, settings: RatingSettings) -> int | None:
-    """How many questions hold battles, when intervals resample (or cluster by) questions; None when they resample
-    battles. With ``q`` questions the ratings vary in at most ``q - 1`` directions across resamples (and the
-    clustered sandwich has rank ``q - 1``): with one question every interval would read zero width, a certainty
-    nothing measured, and with fewer questions than models some intervals come out too narrow."""
-    if resample_unit(enc, settings) != "question":
-        return None
-    live = enc.group[enc.weight > 0]
-    return int(np.unique(live).size)
+def resampling_units(enc: Encoded, settings: RatingSettings) -> tuple[Literal["question", "battle"], int]:
+    """What intervals resample (or cluster by), and how many distinct ones hold battles: questions, or for single
+    battles the kinds of battle (pair and outcome), since identical battles resample alike.
+
+    With ``q`` questions the ratings vary in at most ``q - 1`` directions across resamples (and the clustered
+    sandwich has rank ``q - 1``): with one unit every interval would read zero width, a certainty nothing
+    measured, and with fewer questions than models some intervals come out too narrow."""
+    unit = resample_unit(enc, settings)
+    live = enc.weight > 0
+    if unit == "question":
+        return unit, int(np.unique(enc.group[live]).size)
+    lo, hi = np.minimum(enc.a, enc.b)[live], np.maximum(enc.a, enc.b)[live]
+    outcome = np.where(enc.outcome[live] == TIE, TIE, np.where((enc.outcome[live] == A_WINS) == (enc.a[live] == lo),
+                                                                A_WINS, B_WINS))
+    return unit, int(np.unique((lo * enc.n_items + hi) * 3 + outcome).size)
 
 
 def _graph_notes(enc: Encoded, i: np.ndarray, j: np.ndarray, wins: np.ndarray, total: np.ndarray) -> list[str]:

@@ -17,7 +17,7 @@ from arena.rating import bootstrap as bs
 from arena.rating import matrices as mx
 from arena.rating import registry
 from arena.rating.bt import to_ratings
-from arena.rating.fits import question_count
+from arena.rating.fits import resampling_units
 from arena.rating.frame import Encoded, encode, frame_notes, name_notes, validate_frame
 from arena.rating.registry import DEFAULT_INTERVAL
 from arena.rating.rows import (
@@ -59,6 +59,10 @@ def _anchor(models: list[str], settings: RatingSettings, baseline: str | None) -
 SOLE_QUESTION_NOTE = ("every battle shares one question: intervals that resample questions cannot be measured "
                       "(each resample is that question again), so none is shown; rate with --resample battle "
                       "(rating.resample: battle) for the battles' own noise, or judge more questions")
+SOLE_BATTLE_NOTE = ("every battle is the same pair with the same outcome: resampling them cannot vary anything, so "
+                    "no interval is shown; it takes more battles, with other outcomes or pairs")
+NO_SPREAD_NOTES = (SOLE_QUESTION_NOTE, SOLE_BATTLE_NOTE)
+"""The notes of a rating whose resamples are all alike (one question, or one kind of battle): no interval."""
 
 
 def _rate(
@@ -80,11 +84,12 @@ def _rate(
     fit = method.fitter()(enc, settings, rng, interval=interval)
     point, boot, warnings = fit.point, fit.samples, list(fit.warnings)
     intervals = len(boot) > 0 or fit.cov is not None
-    questions = question_count(enc, settings)
-    unmeasured = intervals and questions == 1
-    if unmeasured:  # every resample is the one question: no interval, rather than a zero-width one
-        boot, warnings = boot[:0], [*warnings, SOLE_QUESTION_NOTE]
-    elif intervals and questions is not None and 1 < questions < enc.n_items:
+    unit, units = resampling_units(enc, settings)
+    unmeasured = intervals and units == 1
+    if unmeasured:  # every resample is the same: no interval, rather than a zero-width one
+        boot, warnings = boot[:0], [*warnings, SOLE_QUESTION_NOTE if unit == "question" else SOLE_BATTLE_NOTE]
+    elif intervals and unit == "question" and 1 < units < enc.n_items:
+        questions = units
         warnings.append(f"only {questions} questions for {enc.n_items} models: intervals that resample questions "
                         f"vary in at most {questions - 1} directions, so some are too narrow; judge more questions, "
                         "or rate with --resample battle (rating.resample: battle)")
@@ -122,7 +127,8 @@ def _rate(
         rows.append(row)
     extras: dict[str, Any] = {"ci": interval, "ties": {"model": settings.ties, **fit.params}}
     if interval == "none":
-        extras["ci_none"] = "one question" if unmeasured else "0 bootstrap rounds"
+        extras["ci_none"] = ("0 bootstrap rounds" if not unmeasured else "one question" if unit == "question"
+                             else "one kind of battle")
     if baseline is not None:
         b = models.index(baseline)
         wr = mx.predicted_win_rate(point, scale=scale, base=base)[:, b]
@@ -208,7 +214,7 @@ def compute_leaderboard(
         extras.update(matrices(enc, point, registry.rating_scale(settings), settings.elo.base))
         extras["categories"] = _categories(frame, settings, baseline, warnings, interval)
         if settings.style_control:
-            if extras.get("ci_none") == "one question":  # the style fit's intervals would be zero-width too
+            if extras.get("ci_none") in ("one question", "one kind of battle"):  # the style fit's would be too
                 from arena.rating.style import style_extras
 
                 extras["style"] = style_extras(frame, settings.model_copy(update={"bootstrap": 0}), rng, enc=enc)
@@ -265,7 +271,8 @@ def _categories(
             )
         base = baseline if baseline in present else None
         rows, notes = _rate(part.reset_index(drop=True), sub, base, _rng(settings), interval)[:2]
-        if SOLE_QUESTION_NOTE in notes:
-            warnings.append(f"category {cat!r}: every battle shares one question: no interval is shown for it")
+        if any(note in notes for note in NO_SPREAD_NOTES):
+            warnings.append(f"category {cat!r}: its resamples are all alike (one question, or one kind of battle): "
+                            "no interval is shown for it")
         out[str(cat)] = sorted_rows(rows)
     return out

@@ -254,3 +254,17 @@ def test_fewer_questions_than_models_are_noted(tmp_path, n_questions, resample, 
         res = CliRunner().invoke(command, [str(path), "--bootstrap", "30", "--ci", ci, "--resample", resample])
         assert res.exit_code == 0, res.output
         assert (f"only {n_questions} questions for 6 models" in res.output) is noted, res.output
+
+
+@pytest.mark.parametrize("rows", [[("x", "y", "model_a", 1)], [("x", "y", "model_a", 4), ("y", "x", "model_b", 3)]])
+def test_one_kind_of_battle_has_no_interval(tmp_path, rows):
+    """One battle, or only identical battles (one pair, one outcome, either side): every resample of single battles
+    is the same, so no interval is shown (it read '1681 (+0/-0)'); a second outcome brings the interval back."""
+    frame = pd.DataFrame(rows, columns=["model_a", "model_b", "winner", "count"])
+    path = tmp_path / "same.csv"
+    frame.to_csv(path, index=False)
+    res = CliRunner().invoke(command, [str(path), "--bootstrap", "30"])
+    assert res.exit_code == 0, res.output
+    assert "rating (no CI)" in res.output and "(+" not in res.output and "none (one kind of battle)" in res.output
+    pd.concat([frame, pd.DataFrame([("x", "y", "model_b", 1)], columns=frame.columns)]).to_csv(path, index=False)
+    assert "(+" in CliRunner().invoke(command, [str(path), "--bootstrap", "30"]).output
