@@ -41,17 +41,10 @@ CONFIG: dict[str, Any] = {
 
 def make_style_run(root: Path) -> Path:
     """The fake pipeline (20 MT-Bench questions, 480 battles) with ``rating.style_control: true`` into ``root/run`` (leaderboard.json: rows only)."""
-    import yaml
-
-    from arena.config import load_config
-    from arena.pipeline import run
+    from tests.diff.helpers import run_config
 
     root.mkdir(parents=True, exist_ok=True)
-    cfg = {**CONFIG, "work_dir": str(root / "run")}
-    path = root / "config.yaml"
-    path.write_text(yaml.safe_dump(cfg), encoding="utf-8")
-    run(load_config(path), config_path=str(path), progress=False)
-    return root / "run"
+    return run_config(root, "config", {**CONFIG, "work_dir": str(root / "run")})
 
 
 @pytest.fixture(scope="module")
