@@ -316,12 +316,13 @@ RANK_TOL = 1e-9
 """Relative tolerance under which two interval bounds compare as equal in :func:`rank_bounds`."""
 
 
-def rank_bounds(low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def rank_bounds(low: np.ndarray, high: np.ndarray, tol: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Ranks from intervals, as Chatbot Arena.
 
     ``rank`` (the best rank the data allow) is 1 + the number of models whose lower bound exceeds this
-    model's upper bound; the worst rank is 1 + the number of other models whose upper bound exceeds this
-    model's lower bound.
+    model's upper bound; the worst rank is 1 + the number of other models whose upper bound reaches this
+    model's lower bound (touching intervals overlap). Bounds closer than ``tol`` (the precision they were computed
+    to, e.g. a bootstrap refit's), or than :data:`RANK_TOL` of their size, compare as equal.
 
     Returns:
         ``(best, worst)`` integer arrays.
@@ -329,11 +330,12 @@ def rank_bounds(low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarr
     low = np.asarray(low, dtype=float)
     high = np.asarray(high, dtype=float)
     # Bounds equal up to rounding (an anchored model's bound sits exactly on the anchor; another's, computed from
-    # rows, counts or weights, lands a rounding error either side of it) compare as equal.
+    # rows, counts or weights, lands a rounding error either side of it) compare as equal, and intervals that touch
+    # overlap: neither is surely above the other, and either may be.
     finite = np.abs(np.r_[low, high][np.isfinite(np.r_[low, high])])
-    tol = RANK_TOL * max(1.0, float(finite.max(initial=0.0)))
+    tol = max(tol, RANK_TOL * max(1.0, float(finite.max(initial=0.0))))
     best = 1 + (low[None, :] > high[:, None] + tol).sum(axis=1)
-    above = high[None, :] > low[:, None] + tol
+    above = high[None, :] > low[:, None] - tol
     np.fill_diagonal(above, False)
     worst = 1 + above.sum(axis=1)
     return best.astype(int), np.maximum(worst, best).astype(int)

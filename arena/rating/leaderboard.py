@@ -110,7 +110,11 @@ def _rate(
     else:  # no interval (0 bootstrap rounds): the bounds are the point, and the extras say "ci": "none"
         low, high = point.copy(), point.copy()
         interval = "none"
-    best, worst = bs.rank_bounds(low, high)
+    # Bootstrap refits stop within ROUND_TOL (natural scale) of their optimum: bounds closer than that, in rating
+    # points, are equal as far as the refits can tell (many resamples can land on one configuration, e.g. all
+    # models level at 1000, whose bounds then differ by refit noise alone).
+    refit = bs.ROUND_TOL * scale / np.log(base) if len(boot) and method.output == "strengths" else 0.0
+    best, worst = bs.rank_bounds(low, high, refit)
     stats = model_stats(enc)
     rows: list[dict[str, Any]] = []
     for k, name in enumerate(models):
