@@ -20,6 +20,7 @@ from arena.rating.bt import (
     DEFAULT_RIDGE,
     aggregate,
     canonical,
+    compact_codes,
     fit_pairs,
     graph_warnings,
     pair_design,
@@ -47,11 +48,11 @@ def resampling_units(enc: Encoded, settings: RatingSettings) -> tuple[Literal["q
     unit = resample_unit(enc, settings)
     live = enc.weight > 0
     if unit == "question":
-        return unit, int(np.unique(enc.group[live]).size)
+        return unit, len(compact_codes(enc.group[live])[0])
     lo, hi = np.minimum(enc.a, enc.b)[live], np.maximum(enc.a, enc.b)[live]
     outcome = np.where(enc.outcome[live] == TIE, TIE, np.where((enc.outcome[live] == A_WINS) == (enc.a[live] == lo),
                                                                 A_WINS, B_WINS))
-    return unit, int(np.unique((lo * enc.n_items + hi) * 3 + outcome).size)
+    return unit, len(compact_codes((lo * enc.n_items + hi) * 3 + outcome, enc.n_items * enc.n_items * 3)[0])
 
 
 def _graph_notes(enc: Encoded, i: np.ndarray, j: np.ndarray, wins: np.ndarray, total: np.ndarray) -> list[str]:

@@ -107,7 +107,7 @@ def _rate(
         low, high = normal_interval(point, np.diag(rcov), settings.confidence)
     elif len(boot):
         low, high = bs.percentile_interval(boot, settings.confidence)
-    else:  # no interval (0 bootstrap rounds): the bounds are the point, and the extras say "ci": "none"
+    else:  # no interval (0 bootstrap rounds, or resamples all alike): the bounds are the point, and "ci": "none"
         low, high = point.copy(), point.copy()
         interval = "none"
     # Bootstrap refits stop within ROUND_TOL (natural scale) of their optimum: bounds closer than that, in rating
