@@ -235,17 +235,14 @@ def jury_leaderboard_rows(data: RunData, choice: str, category: str | None = Non
     return rows, warnings, f"{jury_label(choice)}: {how}"
 
 
-"""The name of the unadjusted leaderboard beside a style-controlled one, as ``arena rate --style-control`` prints it."""
-
-
 @dataclass(frozen=True)
 class StyleBoard:
     """The style-controlled leaderboard of a rating (``extras["style"]`` of
     :func:`~arena.rating.compute_leaderboard`), as ``arena rate --style-control`` prints it beside the main one."""
 
     rows: pd.DataFrame
-    """``rank, rank_high, model, rating, ci_low, ci_high``, best first; ranks from the intervals
-    (:func:`arena.rating.bootstrap.rank_bounds`), as the CLI's style-controlled table ranks them."""
+    """``rank, rank_high, model, rating, ci_low, ci_high``, best first, as the CLI's style-controlled table has them
+    (:func:`arena.rating.report.style_rows`)."""
     coefficients: pd.DataFrame
     """``feature, coefficient, ci_low, ci_high``: how much the judge rewards each style feature (log-odds per
     sd of the normalised difference)."""

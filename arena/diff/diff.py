@@ -3,8 +3,9 @@ than their intervals (and the noise floor, when ``arena repeat`` measured one) e
 
 Settings come from :func:`arena.diff.settings.run_settings`; numbers from the two leaderboards. A
 delta's interval is ``delta +- 1.96 * sqrt(se_a^2 + se_b^2 + 2 * sd_noise^2)``, with each run's standard
-error read off its interval (``(ci_high - ci_low) / (2 * 1.96)`` at 95%, the run's ``rating.confidence``) and ``sd_noise`` the run-to-run
-standard deviation of the rating from ``repeats/noise.json`` (of either run; the larger when both).
+error read off its interval at the run's level (``rating.confidence``; at 95% ``(ci_high - ci_low) / (2 * 1.96)``)
+and ``sd_noise`` the run-to-run standard deviation of the rating from ``repeats/noise.json`` (of either run; the
+larger when both).
 """
 
 from __future__ import annotations

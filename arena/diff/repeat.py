@@ -19,6 +19,7 @@ from arena.diff.diff import interval_z, rating_se, win_share
 from arena.diff.noise import NOISE_FILE, GreedyVariation, ModelNoise, NoiseFloor
 from arena.errors import UserError
 from arena.keys import seed_from
+from arena.records import LeaderboardRow
 from arena.rundir.load import Run, load_run
 from arena.store import write_json_atomic
 
@@ -85,20 +86,19 @@ def _sd(values: list[float]) -> float | None:
 def model_noise(runs: Sequence[Run]) -> list[ModelNoise]:
     """Per model: spread of rating, rank and win share across the repeats' leaderboards, and the mean
     bootstrap standard error; ``wider_than_bootstrap`` when the spread exceeds that standard error."""
-    rows: dict[str, list] = {}
-    zs: dict[str, list[float]] = {}
+    rows: dict[str, list[tuple[LeaderboardRow, float]]] = {}
     for run in runs:
         z = interval_z(run)  # the level its intervals were computed at
         for row in run.leaderboard:
-            rows.setdefault(row.model, []).append(row)
-            zs.setdefault(row.model, []).append(z)
+            rows.setdefault(row.model, []).append((row, z))
     out = []
-    for model, rs in rows.items():
+    for model, with_z in rows.items():
+        rs = [r for r, _ in with_z]
         ratings = [r.rating if r.rating is not None else r.score for r in rs]
         vals = [float(v) for v in ratings if v is not None]
         ranks = [r.rank for r in rs if r.rank is not None]
         wins = [w for w in (win_share(r)[0] for r in rs) if w is not None]
-        known = [e for e in (rating_se(r, z)[1] for r, z in zip(rs, zs[model], strict=True)) if e is not None]
+        known = [e for e in (rating_se(r, z)[1] for r, z in with_z) if e is not None]
         se = statistics.fmean(known) if known else None
         sd = _sd(vals)
         out.append(ModelNoise(

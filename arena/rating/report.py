@@ -92,6 +92,18 @@ def _ci_label(result: LeaderboardResult) -> str:
     return ci_label(result.settings.confidence)
 
 
+def _computed(result: LeaderboardResult) -> bool:
+    """False when no interval was computed (0 bootstrap rounds, or resamples all alike): every output then shows
+    values alone, with no interval and no rank range."""
+    return result.extras.get("ci") != "none"
+
+
+def _rank_cell(row: dict[str, Any], bounds: bool) -> str:
+    """``rank`` alone, or ``rank-rank_high`` where the intervals leave a range."""
+    high = row.get("rank_high", row["rank"])
+    return str(row["rank"]) if high == row["rank"] or not bounds else f"{row['rank']}-{high}"
+
+
 def _display(result: LeaderboardResult) -> tuple[list[str], list[list[str]]]:
     """Human-facing columns: interval columns folded into one ``value (+up/-down)`` cell.
 
@@ -100,7 +112,7 @@ def _display(result: LeaderboardResult) -> tuple[list[str], list[list[str]]]:
     """
     has = set(columns(result))
     single = is_single(result)
-    bounds = result.extras.get("ci") != "none"  # else no interval was computed (0 bootstrap rounds)
+    bounds = _computed(result)
     ci = _ci_label(result) if bounds else "no CI"
     with_battles = not single or any(row.get("battles") for row in result.rows)
     header = ["rank", "model"]
@@ -118,12 +130,7 @@ def _display(result: LeaderboardResult) -> tuple[list[str], list[list[str]]]:
         header.append("score")
     body = []
     for row in result.rows:
-        rank = (
-            str(row["rank"])
-            if row.get("rank_high", row["rank"]) == row["rank"] or not bounds
-            else f"{row['rank']}-{row['rank_high']}"
-        )
-        line = [rank, str(row["model"])]
+        line = [_rank_cell(row, bounds), str(row["model"])]
         if single:
             line.append(_ci(row, "score", "score_low", "score_high"))
         if with_battles:
@@ -182,7 +189,7 @@ def _style_line(result: LeaderboardResult) -> str:
     style = result.extras.get("style") or {}
     if not style.get("features"):
         return ""
-    bounds = result.extras.get("ci") != "none"  # else no interval was computed: the coefficients alone
+    bounds = _computed(result)
     parts = [
         f"{name} {coef:+.3f}" + (f" ({low:+.3f} to {high:+.3f})" if bounds else "")
         for name, coef, low, high in zip(
@@ -232,9 +239,8 @@ def _style_display(result: LeaderboardResult) -> tuple[list[str], list[list[str]
     rows = style_rows(result.extras)
     if not rows:
         return None
-    bounds = result.extras.get("ci") != "none"  # no interval for the main table, none for this one either
-    body = [[str(r["rank"]) if r["rank"] == r["rank_high"] else f"{r['rank']}-{r['rank_high']}", str(r["model"]),
-             _ci(r, "rating", "ci_low", "ci_high", bounds)] for r in rows]
+    bounds = _computed(result)
+    body = [[_rank_cell(r, bounds), str(r["model"]), _ci(r, "rating", "ci_low", "ci_high", bounds)] for r in rows]
     return ["rank", "model", f"rating ({_ci_label(result) if bounds else 'no CI'})"], body
 
 
