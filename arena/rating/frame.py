@@ -256,8 +256,13 @@ def _turns(turn: pd.Series, where: str) -> pd.Series:
     bad = ~(np.isfinite(values) & (values >= 0) & (values == np.round(values)))
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
-        raise DataError(f"{where}: row {pos + 1}: turn {turn.iloc[pos]!r} is not a whole number >= 0")
+        raise DataError(f"{where}: row {pos + 1}: turn {_shown(turn.iloc[pos])} is not a whole number >= 0")
     return pd.Series(values.astype(np.int64), index=turn.index)
+
+
+def _shown(value: Any) -> str:
+    """A cell as an error message quotes it: ``1.5`` or ``'x'``, not numpy's ``np.float64(1.5)``."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
 
 
 def _style_counts(column: pd.Series, where: str) -> pd.Series:
@@ -269,9 +274,7 @@ def _style_counts(column: pd.Series, where: str) -> pd.Series:
     bad = (np.isnan(values) & given) | ~(np.isnan(values) | np.isfinite(values) & (values >= 0))
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
-        value = column.iloc[pos]
-        shown = repr(value.item() if isinstance(value, np.generic) else value)
-        raise DataError(f"{where}: row {pos + 1}: {column.name} {shown} is not a count >= 0 (style "
+        raise DataError(f"{where}: row {pos + 1}: {column.name} {_shown(column.iloc[pos])} is not a count >= 0 (style "
                         "columns hold an answer's length and its headers, lists and bold spans; leave a cell "
                         "empty where it is unknown)")
     return pd.Series(values, index=column.index)

@@ -80,6 +80,8 @@ def test_aggregated_count_column(tmp_path):
         ('{"model_a": "a", "model_b": "b"}\n', [], "missing column(s) winner"),
         ('{"model_a": "a", "model_b": "b", "winner": "tie"}\n', ["--anchor", "nope"], "MODEL=RATING"),
         ('{"model_a": "a", "model_b": "b", "winner": "tie"}\n', ["--k", "-1"], "--elo.k"),
+        ('{"model_a": "a", "model_b": "b", "winner": "tie", "turn": 1.5}\n', [], "row 1: turn 1.5 is not a whole"),
+        ('{"model_a": "a", "model_b": "b", "winner": "tie", "len_a": -2, "len_b": 3}\n', [], "row 1: len_a -2 is not"),
     ],
 )
 def test_user_errors(tmp_path, content, args, message):
