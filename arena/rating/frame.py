@@ -150,9 +150,10 @@ def validate_frame(frame: pd.DataFrame, where: str = "battles") -> pd.DataFrame:
         if bad.any():
             pos = int(np.flatnonzero(bad.to_numpy())[0])
             value = out["winner"].iloc[pos]
-            what = "no winner" if pd.isna(value) else f"unknown winner {value!r}"
-            hint = "" if pd.isna(value) else " (map other labels with --winner-labels THEIRS=OURS,...)"
-            raise DataError(f"{where}: row {pos + 1}: {what}; allowed: {', '.join(WINNERS)}{hint}")
+            if pd.isna(value):
+                raise DataError(f"{where}: row {pos + 1}: no winner; allowed: {', '.join(WINNERS)}")
+            raise DataError(f"{where}: row {pos + 1}: unknown winner {value!r}; allowed: {', '.join(WINNERS)}"
+                            f"{_winner_hint(str(value), out.iloc[pos])}")
     for col in ("weight", "count"):
         if col in absent:
             continue  # the default 1.0, as a float column
@@ -206,6 +207,19 @@ def _columns_hint(missing: list[str], found: list[str]) -> str:
             return f" (found {found_near}: remove the spaces around the header's names)"
         return f" (found {found_near}: rename them in the header, or pass --map {','.join(f'{m}={f}' for m, f in near.items())})"
     return f" (found: {', '.join(found[:12])}{', ...' if len(found) > 12 else ''}; name yours with --map)"
+
+
+def _winner_hint(value: str, row: pd.Series) -> str:
+    """What to do about an unknown winner label: a model's name (the file names the winning model, which no
+    label mapping can translate), one of ours in other case (the mapping to give), else the mapping option."""
+    side = next((col for col in ("model_a", "model_b") if value == row[col]), None)
+    if side is not None:
+        return (f" (the winner column names the winning model: {value!r} is this row's {side}; write which side "
+                "won, model_a or model_b, or tie, in the winner column)")
+    ours = next((w for w in WINNERS if w.casefold() == value.casefold()), None)
+    if ours is not None:
+        return f' (labels are lower case: --winner-labels "{value}={ours}")'
+    return " (map other labels with --winner-labels THEIRS=OURS,...)"
 
 
 def _all_labels(winner: pd.Series) -> bool:

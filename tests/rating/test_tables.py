@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from arena.cli import main
 from arena.cli.rate import command
 from arena.errors import DataError, UserError
 from arena.rating.read import read_battles
@@ -178,6 +179,36 @@ def test_a_label_left_unmapped_is_the_usual_unknown_winner_error(tmp_path):
     with pytest.raises(DataError, match=r"row 2: unknown winner 'R'; allowed: model_a"):
         read_battles(path, columns={"model_a": "left", "model_b": "right", "winner": "verdict"},
                      winner_labels={"L": "model_a"})
+
+
+@pytest.mark.parametrize(
+    ("winner", "hint"),
+    [
+        ("x", "the winner column names the winning model: 'x' is this row's model_a; write which side won"),
+        ("y", "'y' is this row's model_b"),
+        ("Tie", 'labels are lower case: --winner-labels "Tie=tie")'),
+        ("TIE (BOTHBAD)", 'labels are lower case: --winner-labels "TIE (BOTHBAD)=tie (bothbad)")'),
+        ("left", "map other labels with --winner-labels THEIRS=OURS,..."),
+    ],
+)
+def test_an_unknown_winner_label_says_what_to_do(tmp_path, capsys, winner, hint):
+    path = tmp_path / "b.csv"
+    pd.DataFrame({"model_a": ["x", "x"], "model_b": ["y", "y"], "winner": ["model_a", winner]}).to_csv(path, index=False)
+    with pytest.raises(DataError) as info:
+        read_battles(path)
+    assert f"row 2: unknown winner {winner!r}" in str(info.value) and hint in str(info.value)
+    with pytest.raises(SystemExit) as exc:
+        main(["rate", str(path)])
+    err = capsys.readouterr().err.strip()
+    assert exc.value.code == 2 and err.count("\n") == 0 and hint in err
+
+
+def test_a_hinted_lower_case_mapping_reads_the_file(tmp_path):
+    path = tmp_path / "b.csv"
+    pd.DataFrame({"model_a": ["x", "x"], "model_b": ["y", "y"], "winner": ["model_a", "TIE (BOTHBAD)"]}).to_csv(
+        path, index=False)
+    result = CliRunner().invoke(command, [str(path), "--bootstrap", "0", "--winner-labels", "TIE (BOTHBAD)=tie (bothbad)"])
+    assert result.exit_code == 0, result.output
 
 
 def test_read_battles_maps_and_validates(tmp_path):
