@@ -80,6 +80,9 @@ class RunData:
     leaderboard: list[LeaderboardRow] | None = None
     """``leaderboard.json`` rows as written by the run (None: no usable file)."""
     leaderboard_extras: dict[str, Any] = field(default_factory=dict)
+    leaderboard_notes: list[str] = field(default_factory=list)
+    """The warnings the run wrote under its leaderboard (``leaderboard.md``'s notes, as ``arena run`` printed
+    them), shown with :attr:`leaderboard`'s rows."""
     judge_report: JudgeReport | None = None
     manifest: Manifest | None = None
     run: Run | None = None

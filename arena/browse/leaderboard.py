@@ -94,8 +94,9 @@ def _scores_frame(data: RunData) -> pd.DataFrame | None:
 def leaderboard_rows(data: RunData, category: str | None = None, bootstrap: int | None = None) -> tuple[pd.DataFrame, list[str], str]:
     """Leaderboard rows for the whole source or one category.
 
-    ``leaderboard.json`` is used as written when it exists (whole source); otherwise the rows are computed from
-    the battles with :func:`arena.rating.compute_leaderboard` and the source's settings
+    ``leaderboard.json`` is used as written when it exists (whole source), with the notes the run wrote under
+    it (:attr:`RunData.leaderboard_notes`, read back from ``leaderboard.md``, not rated again); otherwise the
+    rows are computed from the battles with :func:`arena.rating.compute_leaderboard` and the source's settings
     (:func:`rating_settings`: the run's own, else ``arena rate``'s defaults), so they equal what the pipeline
     or ``arena rate`` writes for the same battles. ``bootstrap`` overrides the number of rounds.
 
@@ -104,16 +105,22 @@ def leaderboard_rows(data: RunData, category: str | None = None, bootstrap: int 
     """
     written = _written_rows(data, category)
     if written is not None:
-        return written[0], [], written[1]
+        return written
     return rated_rows(data, data.battles, category, bootstrap, scores=_scores_frame(data))
 
 
-def _written_rows(data: RunData, category: str | None) -> tuple[pd.DataFrame, str] | None:
-    """``leaderboard.json``'s rows for the whole source or one category, and where they came from (None: not written)."""
+def _written_rows(data: RunData, category: str | None) -> tuple[pd.DataFrame, list[str], str] | None:
+    """``leaderboard.json``'s rows for the whole source or one category, the notes written with them, and where
+    they came from (None: not written).
+
+    The whole source's notes are all of :attr:`RunData.leaderboard_notes`; a category's (rows from a full
+    document's ``extras``) are those the rater wrote about that category (``category 'name': ...``)."""
     if category is None and data.leaderboard:
-        return _rows_frame(data.leaderboard), "leaderboard.json as written by the run"
+        return _rows_frame(data.leaderboard), list(data.leaderboard_notes), "leaderboard.json as written by the run"
     if category is not None and data.leaderboard_extras.get("categories", {}).get(category):
-        return pd.DataFrame(data.leaderboard_extras["categories"][category]), "leaderboard.json (per category)"
+        own = f"category {category!r}:"  # as arena.rating.leaderboard names a category in its warnings
+        notes = [n for n in data.leaderboard_notes if n.startswith(own)]
+        return pd.DataFrame(data.leaderboard_extras["categories"][category]), notes, "leaderboard.json (per category)"
     return None
 
 
@@ -282,7 +289,8 @@ def leaderboard_with_style(data: RunData, category: str | None = None, bootstrap
     leaderboard of the same rating, the two tables ``arena rate --style-control`` prints.
 
     Rows computed here come with their rating's style fit (one :func:`~arena.rating.compute_leaderboard` call).
-    Rows read from ``leaderboard.json`` come with the style fit its extras hold; a run that wrote the rows alone
+    Rows read from ``leaderboard.json`` come with the notes the run wrote under them (see :func:`leaderboard_rows`)
+    and the style fit its extras hold; a run that wrote the rows alone
     (as the pipeline does) is rated again from the same battles with the same settings and seed for it, which
     gives the numbers its ``leaderboard.md`` printed. Without style control the style board is None.
 
@@ -299,15 +307,16 @@ def leaderboard_with_style(data: RunData, category: str | None = None, bootstrap
     else:
         written = _written_rows(data, category)
         if written is not None:
-            rows, how = written
+            rows, notes, how = written
             in_file = style_board(data.leaderboard_extras, how) if category is None else None
             if in_file is not None or not settings.style_control:
-                return rows, [], how, in_file
+                return rows, notes, how, in_file
             result, again = _rated(data, data.battles, category, bootstrap, _scores_frame(data))
             if result is None:
-                return rows, [], how, None
-            note = [w for w in [(result.extras.get("style") or {}).get("warning")] if w]
-            return rows, note, how, style_board(result.extras, f"{again}; {how} holds no style fit")
+                return rows, notes, how, None
+            style_note = (result.extras.get("style") or {}).get("warning")  # written too, unless settings changed
+            notes = [*notes, style_note] if style_note and style_note not in notes else notes
+            return rows, notes, how, style_board(result.extras, f"{again}; {how} holds no style fit")
         result, how = _rated(data, data.battles, category, bootstrap, _scores_frame(data))
     if result is None:
         return pd.DataFrame(), [], how, None

@@ -120,6 +120,7 @@ def _run_data(root: Path) -> RunData:
         notes.append(problem)
     if run.leaderboard:
         data.leaderboard, data.leaderboard_extras = run.leaderboard, run.leaderboard_extras
+        data.leaderboard_notes = run.leaderboard_notes
     if run.battles is not None:
         data.battles = run.battles
     frame = run.judgment_frame()

@@ -273,6 +273,33 @@ def format_leaderboard(result: LeaderboardResult, fmt: Format = "table") -> str:
     raise UserError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 
+_MD_NOTE = "> note: "
+"""How :func:`format_leaderboard` starts each warning in Markdown (``fmt="md"``)."""
+
+
+def read_notes(markdown: str) -> list[str]:
+    """The warnings a Markdown leaderboard of :func:`format_leaderboard` (``leaderboard.md``) ends with, as
+    they were in ``result.warnings``: the inverse of its ``md`` writer, so the browser shows a run's notes
+    without rating it again.
+
+    The notes are the file's last block: a blank line, then one ``> note: `` line per warning. A warning
+    may hold newlines (a model name with one): the lines after a note line that do not start with
+    ``> note: `` belong to it. A line of a warning that itself starts with ``> note: ``, or a model name holding
+    a blank line followed by ``> note: ``, cannot be told apart from the writer's own and reads differently.
+    Give the text as written (not with newlines translated: a warning may hold a ``\\r``).
+
+    Returns:
+        The warnings in order; ``[]`` when the text has none (a leaderboard without warnings, or text not
+        written by :func:`format_leaderboard`).
+    """
+    start = markdown.find("\n\n" + _MD_NOTE)
+    if start < 0:
+        return []
+    block = markdown[start + 2 + len(_MD_NOTE):]
+    block = block.removesuffix("\n")  # the writer ends the file with one newline after the last note
+    return block.split("\n" + _MD_NOTE)
+
+
 def write_leaderboard_files(result: LeaderboardResult, run_dir: Path | str) -> list[Path]:
     """Write ``leaderboard.json`` (the rows), ``leaderboard.csv`` and ``leaderboard.md`` atomically.
 

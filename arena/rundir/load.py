@@ -39,8 +39,8 @@ R = TypeVar("R", bound=BaseModel)
 Line = tuple[str, dict[str, Any]]
 """``(file:line, object)``: one line of a JSONL file as read."""
 
-RUN_FILES: tuple[str, ...] = ("battles.jsonl", "judgments.jsonl", "leaderboard.json", "judge_report.json",
-                              "manifest.json", "questions.jsonl", "jury_battles.jsonl")
+RUN_FILES: tuple[str, ...] = ("battles.jsonl", "judgments.jsonl", "leaderboard.json", "leaderboard.md",
+                              "judge_report.json", "manifest.json", "questions.jsonl", "jury_battles.jsonl")
 """The files of a run dir besides ``answers/``."""
 
 
@@ -65,6 +65,9 @@ class Run:
     leaderboard: list[LeaderboardRow] = field(default_factory=list)
     leaderboard_extras: dict[str, Any] = field(default_factory=dict)
     """``extras`` of a full leaderboard document (per-category rows etc.), when the file is one."""
+    leaderboard_notes: list[str] = field(default_factory=list)
+    """The leaderboard's warnings as the run wrote them under ``leaderboard.md``
+    (:func:`arena.rating.report.read_notes`); ``[]`` without that file."""
     report: JudgeReport | None = None
     manifest: Manifest | None = None
     notes: list[str] = field(default_factory=list)
@@ -309,6 +312,21 @@ def load_leaderboard(path: Path, notes: list[str]) -> tuple[list[LeaderboardRow]
     return out, extras
 
 
+def load_leaderboard_notes(path: Path, notes: list[str]) -> list[str]:
+    """The warnings written under the leaderboard in ``leaderboard.md`` (:func:`arena.rating.report.read_notes`);
+    ``[]`` when the file is missing, and with a note when it cannot be read."""
+    from arena.rating.report import read_notes
+
+    if not path.is_file():
+        return []
+    try:
+        text = path.read_bytes().decode("utf-8")  # as written: no newline translation (a note may hold a \r)
+    except (OSError, UnicodeDecodeError) as exc:
+        notes.append(f"{path.name}: cannot be read ({exc}); the leaderboard's notes are not shown")
+        return []
+    return read_notes(text)
+
+
 def load_manifest(path: Path, notes: list[str]) -> Manifest | None:
     """``manifest.json`` of either shape (native or imported, this or an earlier version)."""
     return _model(Manifest, read_json_file(path, notes), path, notes)
@@ -342,6 +360,7 @@ def _load_run(root: Path, require: bool) -> Run:
                      "dir? A run that has just started writes them as it goes")
     run.manifest = load_manifest(root / "manifest.json", notes)
     run.leaderboard, run.leaderboard_extras = load_leaderboard(root / "leaderboard.json", notes)
+    run.leaderboard_notes = load_leaderboard_notes(root / "leaderboard.md", notes)
     run.report = _model(JudgeReport, read_json_file(root / "judge_report.json", notes), root / "judge_report.json",
                         notes)
     questions = parse_lines(read_lines(root / "questions.jsonl", notes), Question, notes, normalise=_normalise)

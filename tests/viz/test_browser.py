@@ -86,6 +86,8 @@ def test_arena_viz_in_chromium(run_dir: Path, driver) -> None:  # type: ignore[n
         driver.get(url)  # the leaderboard is the default page
         _wait_for_text(driver, "Run facts")
         body = _wait_for_text(driver, "rating (95% interval)")  # the chart's axis title; tables are a canvas
+        notes = vd.load_source(run_dir).leaderboard_notes  # arena run wrote them under its leaderboard
+        assert notes and all(note in body for note in notes), (notes, body[:2000])
         assert "gamma" in body and "Page not found" not in body
 
         t = vd.load_source(run_dir).table
