@@ -2,7 +2,9 @@
 
 Battle logs (FastChat's ``clean_battle_*.json`` or the public ``arena_*`` dumps, as a JSON array or JSONL,
 CSV, TSV or parquet): one row per vote with ``model_a, model_b, winner`` (``model_a | model_b | tie |
-tie (bothbad)``) and optionally ``question_id, turn, judge, category, language, anony, tstamp``. Aggregated
+tie (bothbad)``) and optionally ``question_id, turn, judge, category, language, anony, tstamp, conv_metadata``
+(votes with ``anony`` false are dropped and the style features read from ``conv_metadata``, by the validation every
+rater shares: :func:`arena.rating.frame.validate_frame`). Aggregated
 counts add a ``count`` column: how many identical votes the row stands for. ``count`` stays a count in
 ``battles.jsonl`` (a row with ``count: n`` means exactly what n identical rows mean: in the fit, in the
 bootstrap, which resamples votes, and in the battles/wins columns), so the leaderboard equals

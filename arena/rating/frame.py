@@ -102,17 +102,21 @@ def validate_frame(frame: pd.DataFrame, where: str = "battles") -> pd.DataFrame:
       question; a frame with no question ids at all is marked ``attrs["question_ids"] = False`` so that a
       row of count ``n`` resamples as ``n`` questions, exactly as ``n`` rows without ids would.
 
+    - Chatbot Arena's dumps: the style columns come from ``conv_metadata`` when none is given
+      (:data:`METADATA_STYLE`), and votes whose ``anony`` is false are dropped (:data:`ANONYMOUS_COLUMN`).
+
     Rows of weight or count 0 stand for no battle, and rows where a model meets itself carry no information
     about any rating: both are dropped and counted in a note in ``attrs["notes"]`` (see :func:`frame_notes`),
-    which the leaderboard reports; a model or a category named only in such rows is not rated.
+    which the leaderboard reports, as are the votes that were not anonymous; a model or a category named only in
+    such rows is not rated.
 
     Args:
         frame: the battles; not changed.
         where: prefixes error messages (a file name); row numbers in messages are 1-based data rows.
 
     Raises:
-        DataError: a missing column, an unknown winner label, or a weight or count that is not a finite
-            number >= 0.
+        DataError: a missing column, an unknown winner label, a weight or count that is not a finite number
+            >= 0, a style value that is not a count, or an ``anony`` that is not true or false.
     """
     missing = [c for c in ("model_a", "model_b", "winner") if c not in frame.columns]
     if missing:
@@ -168,9 +172,20 @@ def validate_frame(frame: pd.DataFrame, where: str = "battles") -> pd.DataFrame:
             raise DataError(f"{where}: row {pos + 1}: {col} must be a finite number >= 0, not {values[pos]}")
     if "turn" not in absent:
         out["turn"] = _turns(out["turn"], where)
+    if METADATA_COLUMN in out.columns and not any(c in out.columns for c in STYLE_COLUMNS):
+        for col, values in _metadata_style(out[METADATA_COLUMN], where).items():
+            out[col] = values
     for col in STYLE_COLUMNS:
         if col in out.columns:
             out[col] = _style_counts(out[col], where)
+    if ANONYMOUS_COLUMN in out.columns:
+        named = ~_anonymous(out[ANONYMOUS_COLUMN], where)
+        if named.any():
+            n = int(named.sum())
+            notes.append(f"dropped {n} vote{'' if n == 1 else 's'} that {'was' if n == 1 else 'were'} not anonymous "
+                         f"({ANONYMOUS_COLUMN} false), as Chatbot Arena's leaderboard rates anonymous votes only; to "
+                         f"rate every vote, rename or drop the {ANONYMOUS_COLUMN} column")
+            out = out[~named]
     empty = (out["weight"].to_numpy() * out["count"].to_numpy()) == 0
     if empty.any():
         n = int(empty.sum())
@@ -292,6 +307,93 @@ def _style_counts(column: pd.Series, where: str) -> pd.Series:
                         "columns hold an answer's length and its headers, lists and bold spans; leave a cell "
                         "empty where it is unknown)")
     return pd.Series(values, index=column.index)
+
+
+METADATA_COLUMN = "conv_metadata"
+"""Chatbot Arena's per-battle answer statistics (``clean_battle_*.json``, the public ``arena_*`` dumps): a mapping per
+row that holds the style features FastChat's style control reads (:data:`METADATA_STYLE`)."""
+METADATA_STYLE: dict[str, str] = {
+    "len_a": "sum_assistant_a_tokens", "len_b": "sum_assistant_b_tokens",
+    "header_a": "header_count_a", "header_b": "header_count_b",
+    "list_a": "list_count_a", "list_b": "list_count_b",
+    "bold_a": "bold_count_a", "bold_b": "bold_count_b",
+}
+"""Style column -> ``conv_metadata`` key. A count given per kind (``{"h1": 2, "h2": 1}``) is summed, as FastChat does;
+the length is in tokens there, which the normalised difference of style control does not depend on."""
+ANONYMOUS_COLUMN = "anony"
+"""Chatbot Arena's mark of an anonymous vote (the models' names hidden until the vote); its leaderboard rates only
+those, and so does every rater here: rows where it is false are dropped with a note."""
+
+
+def _metadata_style(column: pd.Series, where: str) -> dict[str, pd.Series]:
+    """The style columns of a ``conv_metadata`` column (see :data:`METADATA_STYLE`): a missing mapping or key is a
+    missing value; a row whose metadata is not a mapping, or a count that is neither a number nor a mapping of
+    numbers, is refused, naming its row."""
+    metas = column.tolist()
+    fast = _metadata_fast(metas)
+    if fast is not None:
+        return {col: pd.Series(v, index=column.index) for col, v in fast.items()}
+    values = {col: np.full(len(column), np.nan) for col in METADATA_STYLE}
+    for pos, meta in enumerate(metas):
+        if meta is None or (isinstance(meta, float) and np.isnan(meta)):
+            continue
+        if not isinstance(meta, Mapping):
+            raise DataError(f"{where}: row {pos + 1}: {METADATA_COLUMN} {_shown(meta):.60} is not a mapping of answer "
+                            "statistics (Chatbot Arena's: sum_assistant_a_tokens, header_count_a, ...)")
+        for col, key in METADATA_STYLE.items():
+            count = _metadata_count(meta.get(key))
+            if count is None and meta.get(key) is not None:
+                raise DataError(f"{where}: row {pos + 1}: {METADATA_COLUMN}.{key} {_shown(meta[key]):.60} is not a count")
+            values[col][pos] = np.nan if count is None else count
+    return {col: pd.Series(v, index=column.index) for col, v in values.items()}
+
+
+def _metadata_fast(metas: list[Any]) -> dict[str, np.ndarray] | None:
+    """:func:`_metadata_style`'s columns in one pass per key (several times faster than its row-by-row checks)
+    where every row is a dict or missing and every count a number or a dict of numbers; None where anything is
+    not, and those checks decide."""
+    if not all(type(m) is dict or m is None or (type(m) is float and m != m) for m in metas):
+        return None
+
+    def total(item: Any) -> Any:
+        kind = type(item)
+        if kind is dict:
+            return sum(item.values())  # a TypeError on anything but numbers: the checks decide
+        if kind is int or kind is float:
+            return item
+        if item is None:
+            return np.nan
+        raise TypeError(kind)
+
+    try:
+        return {col: np.array([total(m.get(key)) if type(m) is dict else np.nan for m in metas], dtype=float)
+                for col, key in METADATA_STYLE.items()}
+    except TypeError:
+        return None
+
+
+def _metadata_count(item: Any) -> float | None:
+    """A ``conv_metadata`` count: a number, or the sum of a mapping of numbers (None among them is 0); None when
+    ``item`` is missing or neither."""
+    def number(value: Any) -> bool:
+        return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+    if isinstance(item, Mapping) and all(v is None or number(v) for v in item.values()):
+        return float(sum(float(v) for v in item.values() if v is not None))
+    return float(item) if number(item) else None
+
+
+def _anonymous(column: pd.Series, where: str) -> np.ndarray:
+    """Where the ``anony`` column does not say false (true, 1, or missing: unknown, kept); a value that is not a
+    yes or no is refused, naming its row."""
+    words = {"true": True, "1": True, "1.0": True, "false": False, "0": False, "0.0": False}
+    missing = column.isna().to_numpy(dtype=bool)
+    said = column.astype(str).str.strip().str.casefold().map(words)
+    bad = said.isna().to_numpy(dtype=bool) & ~missing
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        raise DataError(f"{where}: row {pos + 1}: {ANONYMOUS_COLUMN} {_shown(column.iloc[pos])} is not true or false")
+    return missing | said.fillna(False).to_numpy(dtype=bool)
 
 
 def _refuse_nested(frame: pd.DataFrame, where: str) -> None:

@@ -1,7 +1,9 @@
 """Style control as Chatbot Arena: answer length and markdown as covariates in a logistic Bradley-Terry.
 
 For each battle the style features are the normalised differences ``(x_a - x_b) / (x_a + x_b)`` (after
-adding one to every count, so two answers without headers compare as equal), standardised over battles
+adding one to every count, so two answers without headers compare as equal: ``(x_a - x_b) / (x_a + x_b + 2)``;
+FastChat divides by ``x_a + x_b + 1``, arena-rank's example by ``x_a + x_b``, which differ only for small counts),
+standardised over battles
 (weighted by ``count * weight``, so rows, counts and weights of the same battles give the same features).
 The model is ``logit P(a beats b) = s_a - s_b + beta . f``; ``beta`` says how much the judge rewards each
 feature, and ``s`` are ratings with that effect removed.

@@ -1,0 +1,127 @@
+"""Chatbot Arena's own battle dumps (``clean_battle_*.json``): style features nested in ``conv_metadata`` and the
+``anony`` mark, read the same through every entry point as the flat columns they stand for."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from arena.errors import DataError
+from arena.rating import battles_frame, compute_leaderboard
+from tests.invariance.conftest import ENTRY_POINTS, RefusedError, api_rows, assert_same_rows, settings_for
+
+KINDS = {"header": ("h1", "h2", "h3"), "list": ("ordered", "unordered"), "bold": ("**", "__")}
+
+
+def _metadata(row: pd.Series, rng: np.random.Generator) -> dict[str, Any]:
+    """FastChat's ``conv_metadata`` for a flat row: the length as a token count, each markdown count split at
+    random over its kinds (``{"h1": 2, "h2": 1}``), as Chatbot Arena writes them."""
+    meta: dict[str, Any] = {"sum_user_tokens": 12}
+    for side in "ab":
+        meta[f"sum_assistant_{side}_tokens"] = int(row[f"len_{side}"])
+        for feature, kinds in KINDS.items():
+            total = int(row[f"{feature}_{side}"])
+            split = rng.multinomial(total, np.full(len(kinds), 1.0 / len(kinds)))
+            meta[f"{feature}_count_{side}"] = {k: int(v) for k, v in zip(kinds, split, strict=True)}
+    return meta
+
+
+@pytest.fixture(scope="module")
+def flat(synthetic_style: pd.DataFrame) -> pd.DataFrame:
+    rng = np.random.default_rng(11)
+    out = synthetic_style.copy()
+    for feature in KINDS:
+        for side in "ab":
+            out[f"{feature}_{side}"] = rng.poisson(2.0, len(out))
+    return out
+
+
+def _dump(flat: pd.DataFrame) -> pd.DataFrame:
+    """The flat battles as a Chatbot Arena dump: style columns folded into ``conv_metadata``."""
+    rng = np.random.default_rng(5)
+    style = [f"{f}_{s}" for f in ("len", *KINDS) for s in "ab"]
+    dump = flat.drop(columns=style)
+    dump["conv_metadata"] = [_metadata(row, rng) for _, row in flat.iterrows()]
+    return dump
+
+
+@pytest.mark.parametrize("entry", ["api", "rate"])
+def test_style_features_nested_in_conv_metadata_rate_as_the_flat_columns(entry: str, flat: pd.DataFrame,
+                                                                         tmp_path: Path) -> None:
+    settings = settings_for("style", 60)
+    want = api_rows(flat, settings, None, tmp_path)
+    got = ENTRY_POINTS[entry](_dump(flat), settings, None, tmp_path)
+    assert_same_rows(got, want, label=f"conv_metadata/{entry}")
+    coefficients = compute_leaderboard(battles_frame(_dump(flat).to_dict(orient="records")), settings).extras["style"]
+    assert coefficients["features"] == ["len", "header", "list", "bold"]
+
+
+def test_conv_metadata_from_parquet_reads_as_from_json(flat: pd.DataFrame, tmp_path: Path) -> None:
+    from arena.rating.read import read_battles
+
+    dump = _dump(flat)
+    dump.to_parquet(tmp_path / "d.parquet")
+    (tmp_path / "d.json").write_text(dump.to_json(orient="records"), encoding="utf-8")
+    a, b = read_battles(tmp_path / "d.parquet"), read_battles(tmp_path / "d.json")
+    for col in ("len_a", "len_b", "header_a", "header_b", "list_a", "list_b", "bold_a", "bold_b"):
+        assert a[col].tolist() == b[col].tolist() == flat[col].astype(float).tolist()
+
+
+@pytest.mark.parametrize("entry", ["api", "rate", "import", "viz"])
+def test_votes_that_were_not_anonymous_are_dropped_with_a_note(entry: str, synthetic: pd.DataFrame,
+                                                               tmp_path: Path) -> None:
+    settings = settings_for("bt", 50)
+    want = api_rows(synthetic, settings, None, tmp_path)
+    named = synthetic.sample(frac=0.3, random_state=2).assign(winner="model_a")  # would move every rating
+    mixed = pd.concat([synthetic.assign(anony=True), named.assign(anony=False)]).sample(frac=1.0, random_state=3)
+    got = ENTRY_POINTS[entry](mixed.reset_index(drop=True), settings, None, tmp_path)
+    assert_same_rows(got, want, label=f"anony/{entry}")
+    result = compute_leaderboard(battles_frame(mixed.to_dict(orient="records")), settings)
+    assert any(f"dropped {len(named)} votes that were not anonymous" in w for w in result.warnings)
+
+
+@pytest.mark.parametrize(("column", "value", "message"), [
+    ("anony", "maybe", "row 2: anony 'maybe' is not true or false"),
+    ("conv_metadata", "tokens: 12", "row 2: conv_metadata 'tokens: 12' is not a mapping of answer statistics"),
+    ("conv_metadata", {"header_count_a": {"h1": "two"}}, "row 2: conv_metadata.header_count_a {'h1': 'two'} is not a count"),
+    ("conv_metadata", {"sum_assistant_a_tokens": -4}, "row 2: len_a -4.0 is not a count >= 0"),
+])
+def test_bad_chatbot_arena_fields_are_refused_in_one_line(column: str, value: Any, message: str) -> None:
+    rows = [{"model_a": "x", "model_b": "y", "winner": "model_a", column: True if column == "anony" else {}},
+            {"model_a": "x", "model_b": "y", "winner": "tie", column: value}]
+    with pytest.raises(DataError) as info:
+        battles_frame(rows)
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_missing_metadata_is_a_missing_style_value() -> None:
+    rows = [{"model_a": "x", "model_b": "y", "winner": "model_a", "conv_metadata": None},
+            {"model_a": "x", "model_b": "y", "winner": "tie",
+             "conv_metadata": {"sum_assistant_a_tokens": 5, "sum_assistant_b_tokens": 9,
+                               "header_count_a": {"h1": 1, "h2": None}}}]
+    frame = battles_frame(rows)
+    assert np.isnan(frame["len_a"].iloc[0]) and frame["len_a"].iloc[1] == 5 and frame["header_a"].iloc[1] == 1
+    assert np.isnan(frame["header_b"].iloc[1])
+
+
+def test_given_style_columns_win_over_conv_metadata(flat: pd.DataFrame) -> None:
+    dump = _dump(flat)
+    both = dump.assign(**{c: flat[c] for c in ("len_a", "len_b")})
+    frame = battles_frame(both.to_dict(orient="records"))
+    assert frame["len_a"].tolist() == flat["len_a"].astype(float).tolist() and "header_a" not in frame.columns
+
+
+def test_refusals_name_the_file(tmp_path: Path) -> None:
+    from arena.rating.read import read_battles
+
+    path = tmp_path / "b.jsonl"
+    path.write_text('{"model_a": "x", "model_b": "y", "winner": "tie", "anony": "no"}\n', encoding="utf-8")
+    with pytest.raises(DataError, match=r"b.jsonl: row 1: anony 'no' is not true or false"):
+        read_battles(path)
+    with pytest.raises(RefusedError):
+        ENTRY_POINTS["rate"](pd.DataFrame([{"model_a": "x", "model_b": "y", "winner": "tie", "anony": "no"}]),
+                             settings_for("bt", 0), None, tmp_path)
