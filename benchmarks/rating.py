@@ -248,6 +248,16 @@ def style_rows(n_models: int, n_battles: int, rounds: int) -> list[tuple[str, fl
     t_fc, _ = timed(lambda: fc.compute_bootstrap_style_control(fc_frame, num_round=rounds, num_cpu=2))
     rows.append((f"FastChat compute_bootstrap_style_control, {rounds} rounds", t_fc,
                  f"{t_fc / t_ours:.1f}x arena's time"))
+    # The same frame FastChat reads (style features nested in conv_metadata), through arena's own reading of it.
+    t_meta, board = timed(lambda: compute_leaderboard(validate_frame(fc_frame), settings))
+    rows.append(("arena: the same, reading FastChat's conv_metadata frame", t_meta,
+                 f"{t_fc / t_meta:.1f}x faster than FastChat"))
+    fc_ratings, fc_coef = fc.compute_style_control(fc_frame)
+    ours = {r["model"]: r["rating"] for r in board.extras["style"]["rows"]}
+    gap = np.array([ours[m] - fc_ratings[m] for m in fc_ratings.index])
+    rows.append(("point ratings, arena vs FastChat compute_style_control", float("nan"),
+                 f"max |difference| {np.abs(gap - gap.mean()).max():.3f} points (centred); coefficients "
+                 f"{np.round(board.extras['style']['coefficients'], 3).tolist()} vs {np.round(fc_coef, 3).tolist()}"))
     return rows
 
 
