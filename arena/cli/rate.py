@@ -174,7 +174,8 @@ def command(
     \b
     Columns: model_a, model_b, winner (model_a | model_b | tie | tie (bothbad)); optional
     question_id (the resampling unit), weight and count. Another tool's names: --map, --winner-labels.
-    Chatbot Arena dumps: style features from conv_metadata; votes with anony false are dropped (noted).
+    Chatbot Arena dumps: style features from conv_metadata; votes with anony false are dropped (noted);
+    one-hot winner_model_a, winner_model_b, winner_tie columns read as the winner.
 
     \b
     count: a row with count n is exactly n identical battles, for every method.

@@ -50,7 +50,7 @@ is imported without one, as ``arena rate`` treats it."""
 def _with_log_defaults(frame: pd.DataFrame) -> pd.DataFrame:
     """A battle log's own defaults before the common validation: a vote without a judge is a person's
     (``human``), the ``language`` column stands in for a missing ``category``."""
-    if not {"model_a", "model_b", "winner"} <= set(frame.columns):
+    if not {"model_a", "model_b"} <= set(frame.columns):
         return frame  # validation names what is missing among the file's own columns
     out = frame.copy()
     out[_GIVEN_ID] = out["question_id"].map(_present) if "question_id" in out.columns else False

@@ -118,6 +118,8 @@ def validate_frame(frame: pd.DataFrame, where: str = "battles") -> pd.DataFrame:
         DataError: a missing column, an unknown winner label, a weight or count that is not a finite number
             >= 0, a style value that is not a count, or an ``anony`` that is not true or false.
     """
+    if "winner" not in frame.columns and all(c in frame.columns for c in ONE_HOT_WINNER):
+        frame = frame.assign(winner=_one_hot_winner(frame, where))
     missing = [c for c in ("model_a", "model_b", "winner") if c not in frame.columns]
     if missing:
         raise DataError(f"{where}: missing column(s) {', '.join(missing)}; battles need model_a, model_b, winner"
@@ -206,6 +208,26 @@ def validate_frame(frame: pd.DataFrame, where: str = "battles") -> pd.DataFrame:
     return out
 
 
+ONE_HOT_WINNER: dict[str, str] = {"winner_model_a": "model_a", "winner_model_b": "model_b", "winner_tie": "tie"}
+"""One column per outcome, 1 on the row's outcome (LMArena's human-preference datasets on Kaggle and Hugging Face):
+read as the ``winner`` column when a frame has these and no ``winner``."""
+
+
+def _one_hot_winner(frame: pd.DataFrame, where: str) -> pd.Series:
+    """The ``winner`` labels of :data:`ONE_HOT_WINNER` columns; a row where not exactly one of them is 1 (or true)
+    is refused, naming it and its values."""
+    cols = list(ONE_HOT_WINNER)
+    values = np.stack([pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan) for c in cols],
+                      axis=1)
+    ok = np.isin(values, (0.0, 1.0)).all(axis=1) & (values.sum(axis=1) == 1.0)
+    if not ok.all():
+        pos = int(np.flatnonzero(~ok)[0])
+        shown = ", ".join(f"{c} {_shown(frame[c].iloc[pos])}" for c in cols)
+        raise DataError(f"{where}: row {pos + 1}: {shown}: exactly one of them must be 1, the outcome of the battle")
+    labels = np.array(list(ONE_HOT_WINNER.values()), dtype=object)
+    return pd.Series(labels[values.argmax(axis=1)], index=frame.index, dtype="str")
+
+
 def _columns_hint(missing: list[str], found: list[str]) -> str:
     """What the file has instead: names that differ only by spaces or case, a header that is one column holding
     separators (a ``;``- or tab-separated file read as CSV), else the columns found."""
@@ -226,15 +248,23 @@ def _columns_hint(missing: list[str], found: list[str]) -> str:
 
 def _winner_hint(value: str, row: pd.Series) -> str:
     """What to do about an unknown winner label: a model's name (the file names the winning model, which no
-    label mapping can translate), one of ours in other case (the mapping to give), else the mapping option."""
+    label mapping can translate), one of ours written otherwise (``Tie``, ``both_bad``: the mapping to give),
+    else the mapping option."""
     side = next((col for col in ("model_a", "model_b") if value == row[col]), None)
     if side is not None:
         return (f" (the winner column names the winning model: {value!r} is this row's {side}; write which side "
                 "won, model_a or model_b, or tie, in the winner column)")
-    ours = next((w for w in WINNERS if w.casefold() == value.casefold()), None)
+    ours = _LABEL_SPELLINGS.get("".join(c for c in value.casefold() if c.isalnum()))
     if ours is not None:
-        return f' (labels are lower case: --winner-labels "{value}={ours}")'
+        return f' (it reads as {ours!r}: --winner-labels "{value}={ours}")'
     return " (map other labels with --winner-labels THEIRS=OURS,...)"
+
+
+_LABEL_SPELLINGS: dict[str, str] = {
+    **{"".join(c for c in w if c.isalnum()): w for w in WINNERS}, "bothbad": "tie (bothbad)",
+}
+"""Our labels without case, spaces or punctuation (``Model A``, ``tie(bothbad)``), and ``both_bad`` (LMArena's
+newer dumps): the unknown labels whose mapping the error can name."""
 
 
 def _all_labels(winner: pd.Series) -> bool:

@@ -1,5 +1,6 @@
-"""Chatbot Arena's own battle dumps (``clean_battle_*.json``): style features nested in ``conv_metadata`` and the
-``anony`` mark, read the same through every entry point as the flat columns they stand for."""
+"""Chatbot Arena's own battle dumps (``clean_battle_*.json``): style features nested in ``conv_metadata``, the
+``anony`` mark, and LMArena's one-hot winner columns, read the same through every entry point as the flat columns
+they stand for."""
 
 from __future__ import annotations
 
@@ -125,3 +126,34 @@ def test_refusals_name_the_file(tmp_path: Path) -> None:
     with pytest.raises(RefusedError):
         ENTRY_POINTS["rate"](pd.DataFrame([{"model_a": "x", "model_b": "y", "winner": "tie", "anony": "no"}]),
                              settings_for("bt", 0), None, tmp_path)
+
+
+def _one_hot(frame: pd.DataFrame) -> pd.DataFrame:
+    """The winner as LMArena's Kaggle/Hugging Face preference data writes it: one 0/1 column per outcome."""
+    out = frame.drop(columns=["winner"])
+    for col, label in (("winner_model_a", "model_a"), ("winner_model_b", "model_b"), ("winner_tie", "tie")):
+        out[col] = (frame["winner"] == label).astype(int)
+    return out
+
+
+@pytest.mark.parametrize("entry", ["api", "rate", "rate-csv", "import", "viz"])
+def test_one_hot_winner_columns_rate_as_the_winner_column(entry: str, synthetic: pd.DataFrame, tmp_path: Path) -> None:
+    battles = synthetic[synthetic["winner"] != "tie (bothbad)"].reset_index(drop=True)
+    settings = settings_for("bt", 50)
+    want = api_rows(battles, settings, None, tmp_path)
+    got = ENTRY_POINTS[entry](_one_hot(battles), settings, None, tmp_path)
+    assert_same_rows(got, want, label=f"one-hot/{entry}")
+
+
+@pytest.mark.parametrize("values", [(1, 1, 0), (0, 0, 0), (1, 0, "x"), (0.5, 0.5, 0)])
+def test_one_hot_rows_that_are_not_one_outcome_are_refused(values: tuple[Any, Any, Any]) -> None:
+    rows = [{"model_a": "x", "model_b": "y", "winner_model_a": 0, "winner_model_b": 1, "winner_tie": 0},
+            {"model_a": "x", "model_b": "y", **dict(zip(("winner_model_a", "winner_model_b", "winner_tie"), values,
+                                                       strict=True))}]
+    with pytest.raises(DataError, match=r"row 2: winner_model_a .*: exactly one of them must be 1"):
+        battles_frame(rows)
+
+
+def test_a_winner_column_wins_over_one_hot_columns(synthetic: pd.DataFrame) -> None:
+    both = _one_hot(synthetic).assign(winner=synthetic["winner"], winner_tie=7)  # the winner column is read
+    assert battles_frame(both.to_dict(orient="records"))["winner"].tolist() == synthetic["winner"].tolist()

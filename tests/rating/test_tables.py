@@ -186,8 +186,10 @@ def test_a_label_left_unmapped_is_the_usual_unknown_winner_error(tmp_path):
     [
         ("x", "the winner column names the winning model: 'x' is this row's model_a; write which side won"),
         ("y", "'y' is this row's model_b"),
-        ("Tie", 'labels are lower case: --winner-labels "Tie=tie")'),
-        ("TIE (BOTHBAD)", 'labels are lower case: --winner-labels "TIE (BOTHBAD)=tie (bothbad)")'),
+        ("Tie", """it reads as 'tie': --winner-labels "Tie=tie")"""),
+        ("TIE (BOTHBAD)", """it reads as 'tie (bothbad)': --winner-labels "TIE (BOTHBAD)=tie (bothbad)")"""),
+        ("both_bad", """it reads as 'tie (bothbad)': --winner-labels "both_bad=tie (bothbad)")"""),
+        ("Model A", """it reads as 'model_a': --winner-labels "Model A=model_a")"""),
         ("left", "map other labels with --winner-labels THEIRS=OURS,..."),
     ],
 )
