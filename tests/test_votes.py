@@ -10,10 +10,10 @@ import pytest
 
 from arena.cli import main
 from arena.judging.meta_eval import read_verdicts, score_verdicts
-from arena.judging.votes import judge_vs_people
+from arena.judging.votes import format_people, judge_vs_people
 from arena.rating.read import read_battles
 from arena.records import HumanVote, Judgment
-from arena.records.votes import votes_to_battles
+from arena.records.votes import UNKNOWN_ANNOTATOR, latest_votes, repeat_notes, votes_to_battles
 
 
 def _cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -91,6 +91,50 @@ def test_judge_vs_people_ties_categories_and_unmatched() -> None:
     assert people["per_category"]["math"]["agreement_with_ties"]["value"] == 1.0
     assert people["per_category"]["code"]["agreement_with_ties"]["value"] == 0.5
     assert a["agreement_with_ties"]["ci"] is None
+
+
+@pytest.mark.parametrize(
+    ("cast", "kept"),
+    [
+        ([("ann", "g", "A")], [0]),
+        ([("ann", "g", "A"), ("ann", "g", "A")], [1]),  # a double submit
+        ([("ann", "g", "A"), ("ann", "g", "B"), ("ann", "g", "tie")], [2]),  # changes of mind: the latest counts
+        ([("ann", "g", "A"), ("bob", "g", "B")], [0, 1]),  # two people on one game: both count
+        ([("ann", "g", "A"), ("ann", "h", "B")], [0, 1]),  # one person on two games
+        ([("ann", "g", "A"), ("ann", "g", "skip")], [0, 1]),  # a later skip replaces nothing
+        ([("ann", "g", "skip"), ("ann", "g", "B")], [0, 1]),  # a skip never counts: kept as seen
+        ([("ann", "g", "B"), ("bob", "g", "A"), ("ann", "g", "A")], [1, 2]),  # file order kept
+        ([(UNKNOWN_ANNOTATOR, "g", "A"), (UNKNOWN_ANNOTATOR, "g", "B")], [0, 1]),  # imported, nameless: not one person
+    ],
+)
+def test_latest_votes_counts_one_annotators_vote_on_a_game_once(cast: list[tuple[str, str, str]], kept: list[int]) -> None:
+    votes = [_vote(game, "x", "y", "x", label, who=who, qid=game) for who, game, label in cast]
+    assert latest_votes(votes) == [votes[i] for i in kept]
+    replaced = len(cast) - len(kept)
+    assert repeat_notes(votes) == ([] if not replaced else [
+        f"human_votes.jsonl: {replaced} repeated vote{'' if replaced == 1 else 's'} replaced by the same "
+        "annotator's later vote on the same game (each annotator's vote on a game counts once: the latest)"])
+
+
+def test_judge_vs_people_counts_a_repeated_vote_once() -> None:
+    """LLMBar's gold labels as one annotator's votes, with repeats added: 30 earlier votes of the opposite label
+    (changed minds) and 20 double submits. Only each annotator's latest vote counts, so every number equals
+    that of the votes without the repeats; before, the repeats were matched as votes of their own."""
+    judgments, votes, _ = _llmbar()
+    base = judge_vs_people(judgments, votes, {}, bootstrap=20, seed=1)
+    flip = {"A": "B", "B": "A"}
+    changed = [HumanVote.model_validate(v.model_dump(exclude={"winner", "vote_id"}) | {"label": flip[v.label]})
+               for v in votes[:30]]
+    doubled = [HumanVote.model_validate(v.model_dump()) for v in votes[40:60]]
+    repeated = [*changed, *votes, *doubled]
+    assert len(latest_votes(repeated)) == len(votes)
+    people = judge_vs_people(judgments, repeated, {}, bootstrap=20, seed=1)
+    assert (people["votes"], people["replaced_votes"], people["matched_votes"]) == (150, 50, 100)
+    assert people["comparisons"] == base["comparisons"] == 200
+    for key in ("agreement", "per_category", "per_position", "position_bias", "rank_correlation", "games"):
+        assert people[key] == base[key], key
+    assert "50 repeats replaced by a later vote" in format_people(people)
+    assert "repeats" not in format_people(base)
 
 
 def test_votes_to_battles_positions_and_skips() -> None:

@@ -1,7 +1,8 @@
 """People in the browser: leaderboards from the judge, the human votes or both, and judge vs people.
 
-Votes become battles with :func:`arena.judging.votes.votes_to_battles` and are rated with the run's own
-settings (:func:`arena.browse.leaderboard.rating_settings`); the agreement numbers are
+The votes that count (:func:`arena.records.votes.latest_votes`: each annotator's latest vote on a game) become
+battles with :func:`arena.records.votes.votes_to_battles` and are rated with the run's own settings
+(:func:`arena.browse.leaderboard.rating_settings`); the agreement numbers are
 :func:`arena.judging.votes.judge_vs_people`, unchanged.
 """
 
@@ -21,11 +22,12 @@ WHO: tuple[str, ...] = ("judge", "humans", "both")
 
 
 def human_battles(votes: Sequence[HumanVote]) -> pd.DataFrame:
-    """The votes as a validated battles frame (skips dropped); empty when no vote decides anything."""
+    """The votes that count (:func:`~arena.records.votes.latest_votes`) as a validated battles frame (skips
+    dropped); empty when no vote decides anything."""
     from arena.rating import validate_frame
-    from arena.records.votes import votes_to_battles
+    from arena.records.votes import latest_votes, votes_to_battles
 
-    rows = [b.model_dump() for b in votes_to_battles(votes)]
+    rows = [b.model_dump() for b in votes_to_battles(latest_votes(votes))]
     if not rows:
         return pd.DataFrame()
     return validate_frame(pd.DataFrame(rows), "human_votes.jsonl")
@@ -35,14 +37,16 @@ def leaderboard_for(data: RunData, who: str, votes: Sequence[HumanVote], categor
                     bootstrap: int | None = None) -> tuple[pd.DataFrame, list[str], str]:
     """Leaderboard rows rated from the judge's battles, the people's votes, or both pooled.
 
-    ``judge`` is :func:`arena.browse.leaderboard_rows`; ``humans`` and ``both`` rate the vote battles (with
-    the judge's battles for ``both``) with the source's rating settings, so the three differ only in
-    their battles.
+    ``judge`` is :func:`arena.browse.leaderboard_rows`; ``humans`` and ``both`` rate the vote battles
+    (:func:`human_battles`: each annotator's vote on a game once; with the judge's battles for ``both``) with the
+    source's rating settings, so the three differ only in their battles. When an annotator voted on a game more
+    than once, a warning says how many repeats their latest vote replaced.
 
     Returns:
         ``(rows, warnings, how)`` as :func:`arena.browse.leaderboard_rows`.
     """
     from arena.rating import compute_leaderboard, validate_frame
+    from arena.records.votes import repeat_notes
 
     if who not in WHO:
         raise ValueError(f"who must be one of {', '.join(WHO)}, not {who!r}")
@@ -62,7 +66,8 @@ def leaderboard_for(data: RunData, who: str, votes: Sequence[HumanVote], categor
     result = compute_leaderboard(frame, settings)
     n_people = int((frame["judge"] == "human").sum()) if "judge" in frame.columns else len(frame)
     what = f"{n_people:,} human votes" + (f" and {len(frame) - n_people:,} judge battles" if who == "both" else "")
-    return pd.DataFrame(result.rows), list(result.warnings), f"computed here from {what} ({describe_settings(settings)})"
+    return (pd.DataFrame(result.rows), [*repeat_notes(votes), *result.warnings],
+            f"computed here from {what} ({describe_settings(settings)})")
 
 
 def people_report(data: RunData, votes: Sequence[HumanVote], bootstrap: int = 200) -> dict[str, Any] | None:

@@ -28,7 +28,7 @@ from arena.browse.data import RunData
 from arena.errors import UserError
 from arena.keys import seed_from
 from arena.records import HumanVote
-from arena.records.votes import VOTE_LABELS
+from arena.records.votes import UNKNOWN_ANNOTATOR, VOTE_LABELS, latest_votes
 from arena.store import JsonlStore, parse_record, read_jsonl
 
 VOTES_FILE = "human_votes.jsonl"
@@ -84,14 +84,14 @@ def order_games(games: pd.DataFrame, votes: Sequence[HumanVote], seed: int, anno
     The score of a game is ``(flip + closeness) / (1 + votes)``: ``flip`` is 1 when the judge's two orders
     disagreed, ``closeness`` is ``1 - |2p - 1|`` for the probability ``p`` that ``model_a`` wins
     (``predicted_a[game_key]`` from the ratings when given, else the judge's share), and ``votes`` counts the
-    non-skip votes already cast on the game by anyone. Equal scores are ordered by a hash of ``seed`` and the
+    non-skip votes on the game that count (:func:`~arena.records.votes.latest_votes`: one per annotator). Equal scores are ordered by a hash of ``seed`` and the
     game key, so the order is random across games but the same on every reload.
     """
     if games.empty:
         return []
     done = {v.game_key for v in votes if v.annotator == annotator}
     counts: dict[str, int] = {}
-    for v in votes:
+    for v in latest_votes(votes):
         if v.label != "skip":
             counts[v.game_key] = counts.get(v.game_key, 0) + 1
     keys = games["game_key"].astype(str)
@@ -130,6 +130,8 @@ def clean_annotator(name: str) -> str:
         raise UserError("annotator: enter your name (or a pseudonym) before voting")
     if len(name) > MAX_ANNOTATOR or any(unicodedata.category(c).startswith("C") for c in name):
         raise UserError(f"annotator: use at most {MAX_ANNOTATOR} printable characters")
+    if name == UNKNOWN_ANNOTATOR:
+        raise UserError(f"annotator: {name!r} marks imported votes of unknown people; choose another name")
     return name
 
 
@@ -152,13 +154,24 @@ def make_vote(games: pd.DataFrame, game_key: str, label: str, annotator: str, sh
 
 def cast_vote(data: RunData, games: pd.DataFrame, game_key: str, label: str, annotator: str,
               shown_left: str) -> HumanVote:
-    """Validate a vote and append it as one line to the source's ``human_votes.jsonl`` (the only file written)."""
+    """Validate a vote and append it as one line to the source's ``human_votes.jsonl`` (the only file written).
+
+    A second vote of the same annotator on the same game (two tabs showing the same game, a change of mind) is
+    appended too: the file keeps every vote, and every reader counts the annotator's latest decision only
+    (:func:`~arena.records.votes.latest_votes`; :func:`earlier_vote` finds the one it replaces)."""
     path = votes_path(data)
     if path is None:
         raise UserError(f"{data.source}: votes are cast on a run dir; this source is a {data.kind} file")
     vote = make_vote(games, game_key, label, annotator, shown_left)
     JsonlStore(path, HumanVote, key_field="vote_id").append(vote)
     return vote
+
+
+def earlier_vote(votes: Sequence[HumanVote], annotator: str, game_key: str) -> HumanVote | None:
+    """The annotator's decision on the game that counts now (the latest that is not a skip), which a new
+    decision of theirs replaces; None when they have none."""
+    mine = [v for v in votes if v.annotator == annotator and v.game_key == game_key and v.winner is not None]
+    return mine[-1] if mine else None
 
 
 def load_votes(data: RunData) -> list[HumanVote]:

@@ -2,8 +2,9 @@
 
 :func:`~arena.records.votes.votes_to_battles` turns blind votes (``human_votes.jsonl``, :class:`~arena.records.HumanVote`) into
 battle rows that every rater reads; :func:`judge_vs_people` compares the judge's verdicts with the votes
-on the games both judged. Every judge call is compared with every vote on its game (a game judged in
-both orders and voted on twice gives four comparisons), as LLMBar averages its two orders. Outcomes are
+on the games both judged. Each annotator's vote on a game counts once (:func:`~arena.records.votes.latest_votes`:
+their latest). Every judge call is compared with every vote that counts on its game (a game judged in both orders
+and voted on by two people gives four comparisons), as LLMBar averages its two orders. Outcomes are
 compared in the pair's sorted order (:func:`~arena.judging.agreement.canonical_outcome`), ``tie`` and
 ``tie (bothbad)`` both count as a tie. Intervals are percentile bootstraps over games (seeded).
 """
@@ -20,7 +21,7 @@ import numpy as np
 from arena.judging.agreement import agreement_rate, canonical_outcome, cohen_kappa, pair_of
 from arena.judging.battles import WINNER_OF, build_battles
 from arena.records import Answer, HumanVote, Judgment
-from arena.records.votes import votes_to_battles
+from arena.records.votes import latest_votes, votes_to_battles
 
 CONFIDENCE = 0.95
 
@@ -152,14 +153,17 @@ def judge_vs_people(judgments: Sequence[Judgment], votes: Sequence[HumanVote], a
 
     Args:
         judgments: the judge's judgments (single-mode and failed ones are ignored).
-        votes: human votes (skips are ignored); a vote meets the judgments of its ``game_key``, or of the
-            same question, turn and pair of models when no judgment has that key.
+        votes: human votes as read, oldest first (skips are ignored; an annotator's repeated vote on a game is
+            replaced by their latest, :func:`~arena.records.votes.latest_votes`); a vote meets the judgments of
+            its ``game_key``, or of the same question, turn and pair of models when no judgment has that key.
         answers: every answer by key (for the judge's battles in the rank correlation).
         bootstrap: rounds of every bootstrap (0: no intervals).
         seed: seed of every bootstrap.
 
     Returns:
-        ``votes``, ``skipped_votes``, ``matched_votes``, ``games``, ``comparisons``; ``agreement`` (with and
+        ``votes`` (as given), ``replaced_votes`` (repeats dropped by
+        :func:`~arena.records.votes.latest_votes`), ``skipped_votes``, ``matched_votes`` (counted votes on a
+        judged game), ``games``, ``comparisons``; ``agreement`` (with and
         without ties, Cohen's kappa over first/second/tie), ``per_category`` and ``per_position`` (the
         judge's order: ``original``/``swapped``) with the same three; ``position_bias`` (share of decisive
         verdicts won by the answer shown first, for the judge and for people, and their difference);
@@ -168,10 +172,12 @@ def judge_vs_people(judgments: Sequence[Judgment], votes: Sequence[HumanVote], a
         games).
     """
     rng = np.random.default_rng(seed)
-    comparisons, matched = _match(judgments, votes)
+    counted = latest_votes(votes)
+    comparisons, matched = _match(judgments, counted)
     skipped = sum(1 for v in votes if v.winner is None)
     out: dict[str, Any] = {
         "votes": len(votes),
+        "replaced_votes": len(votes) - len(counted),
         "skipped_votes": skipped,
         "matched_votes": sum(len(v) for v in matched.values()),
         "games": len({c.game for c in comparisons}),
@@ -189,7 +195,7 @@ def judge_vs_people(judgments: Sequence[Judgment], votes: Sequence[HumanVote], a
         },
         "position_bias": _with_intervals(lambda cs: _position(cs, matched), comparisons, bootstrap, rng),
     }
-    out["rank_correlation"] = _rank_correlation(judgments, votes, answers, bootstrap, seed)
+    out["rank_correlation"] = _rank_correlation(judgments, counted, answers, bootstrap, seed)
     return out
 
 
@@ -206,8 +212,10 @@ def format_people(people: Mapping[str, Any]) -> str:
         return "n/a" if v is None else f"{v:.3f}" + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "")
 
     a = people["agreement"]
+    replaced = people.get("replaced_votes") or 0  # absent from reports of earlier versions
     lines = [f"judge vs people: {people['matched_votes']} votes on {people['games']} games "
-             f"({people['skipped_votes']} skipped): agreement {pct(a['agreement_with_ties'])} with ties, "
+             f"({people['skipped_votes']} skipped" + (f", {replaced} repeats replaced by a later vote" if replaced else "")
+             + f"): agreement {pct(a['agreement_with_ties'])} with ties, "
              f"{pct(a['agreement_without_ties'])} without; Cohen's kappa {num(a['cohen_kappa'])}"]
     pb = people["position_bias"]
     lines.append(f"  first answer wins: judge {pct(pb['judge_first_position_win_rate'])}, "

@@ -3,6 +3,9 @@
 Each line carries FastChat's battle columns (``question_id, model_a, model_b, winner, judge``), so
 ``arena rate RUN_DIR/human_votes.jsonl`` rates the votes like any battles file (skips excluded), and the
 browser's fields (``label`` as the person saw it, ``shown_left``, ``annotator``) on top.
+
+The file keeps every vote cast; :func:`latest_votes` says which of them count: one annotator's vote on a game
+counts once (their latest), whoever reads the votes.
 """
 
 from __future__ import annotations
@@ -83,13 +86,57 @@ class HumanVote(BaseModel):
         return self
 
 
+UNKNOWN_ANNOTATOR = "imported"
+"""The annotator of an imported vote whose table names none (:mod:`arena.interop.votes`): unknown people, so
+their votes on a game are never taken for one person's repeats."""
+
+
+def _counts_once(v: HumanVote) -> bool:
+    """A vote that a later vote of the same annotator on the same game replaces: a decision (not a skip) by a
+    named annotator."""
+    return v.winner is not None and v.annotator != UNKNOWN_ANNOTATOR
+
+
+def latest_votes(votes: Sequence[HumanVote]) -> list[HumanVote]:
+    """The votes that count: each annotator's latest decision on a game, in file order.
+
+    One annotator's vote on a game counts once: a decision (A, B, tie, both bad) is dropped when the same
+    annotator casts a later decision on the same game (``game_key``), whether from a double submit, a reload
+    or a change of mind. A later skip replaces nothing. Different annotators on one game count separately;
+    skips are kept (they count for nothing, and say who saw a game); votes of :data:`UNKNOWN_ANNOTATOR` are
+    all kept. "Later" is the order of ``votes``: ``human_votes.jsonl`` is appended as votes are cast.
+
+    Args:
+        votes: votes as read, oldest first.
+
+    Returns:
+        The votes kept, in their order.
+    """
+    last: dict[tuple[str, str], int] = {}
+    for i, v in enumerate(votes):
+        if _counts_once(v):
+            last[(v.annotator, v.game_key)] = i
+    return [v for i, v in enumerate(votes) if not _counts_once(v) or last[(v.annotator, v.game_key)] == i]
+
+
+def repeat_notes(votes: Sequence[HumanVote], where: str = "human_votes.jsonl") -> list[str]:
+    """One line saying how many of ``votes`` :func:`latest_votes` drops (repeated decisions replaced by the
+    same annotator's later one on the same game); ``[]`` when none is."""
+    replaced = len(votes) - len(latest_votes(votes))
+    if not replaced:
+        return []
+    return [f"{where}: {replaced} repeated vote{'' if replaced == 1 else 's'} replaced by the same annotator's "
+            "later vote on the same game (each annotator's vote on a game counts once: the latest)"]
+
+
 _FLIP = {"model_a": "model_b", "model_b": "model_a"}
 
 
 def votes_to_battles(votes: Sequence[HumanVote]) -> list[Battle]:
     """Battle rows of the votes, in the positions the person saw (``model_a`` was shown left).
 
-    Skipped votes are dropped; each battle has ``judge`` (``"human"``), weight 1, the vote's id as its
+    One battle per vote given: pass :func:`latest_votes` of them for the votes that count. Skipped votes are
+    dropped; each battle has ``judge`` (``"human"``), weight 1, the vote's id as its
     key and the game's key, and ``swapped`` when the pair was shown in the reverse of its canonical order.
     """
     out = []

@@ -107,3 +107,29 @@ def test_judge_vs_people_page(fresh_run: Path, monkeypatch: pytest.MonkeyPatch) 
     value = report["agreement"]["agreement_with_ties"]["value"]
     assert metrics["agreement, ties counted"].startswith(f"{100 * value:.1f}%")
     assert "Judge's leaderboard vs the people's" in texts(at)
+
+
+def test_two_tabs_of_one_person_on_the_same_game(fresh_run: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page can write a repeat: two tabs (sessions) of one name draw the same first game, and each casts a
+    vote on it. Both lines are kept; the second tab says its vote replaces the first; the people's leaderboard
+    and the judge comparison count the latest once and say how many votes were replaced."""
+    monkeypatch.delenv("ARENA_VIZ_TOKEN", raising=False)
+    monkeypatch.delenv("ARENA_VIZ_PASSWORD", raising=False)
+    first = open_page(fresh_run, "views/vote.py", monkeypatch, who="ann")
+    second = open_page(fresh_run, "views/vote.py", monkeypatch, who="ann")
+    first.button(key="vote_A").click().run()
+    second.button(key="vote_B").click().run()  # drawn before the first tab voted: the same game
+    assert not first.exception and not second.exception
+    lines = [json.loads(x) for x in (fresh_run / "human_votes.jsonl").read_text().splitlines()]
+    assert [(v["annotator"], v["label"]) for v in lines] == [("ann", "A"), ("ann", "B")]
+    assert lines[0]["game_key"] == lines[1]["game_key"]
+    assert "It replaces your earlier vote on this game (A (left) is better" in second.success[0].value
+    assert "replaces" not in first.success[0].value
+
+    board = open_page(fresh_run, "views/leaderboard.py", monkeypatch, **{"from": "humans"})
+    assert board.dataframe[0].value["battles"].sum() == 2  # one vote: one battle, counted for both models
+    note = "human_votes.jsonl: 1 repeated vote replaced by the same annotator's later vote on the same game"
+    assert any(w.value.startswith(note) for w in board.warning), [w.value for w in board.warning]
+    people = open_page(fresh_run, "views/people.py", monkeypatch)
+    assert any(w.value.startswith(note) for w in people.warning)
+    assert "1 votes on 1 judged games" in texts(people)

@@ -125,6 +125,65 @@ def test_cast_vote_writes_one_line_in_the_run_dir_only(tmp_path: Path, run_dir: 
     assert [v.vote_id for v in bv.load_votes(vd.load_source(run))] == [line["vote_id"]]
 
 
+def test_a_repeated_vote_is_kept_on_disk_and_counted_once(tmp_path: Path, run_dir: Path) -> None:
+    """cast_vote appends a second vote of one annotator on one game (two tabs, a change of mind); the people
+    leaderboard, the judge comparison and the vote queue count that annotator's latest vote on the game only,
+    and the leaderboard says how many were replaced. Another annotator's vote on the game still counts."""
+    import shutil
+
+    from arena.browse import people as bp
+    from arena.records.votes import latest_votes
+
+    run = shutil.copytree(run_dir, tmp_path / "run")
+    data = vd.load_source(run)
+    games = bv.vote_games(data)
+    g, other = games.iloc[0], games.iloc[1]
+    assert bv.earlier_vote(bv.load_votes(data), "ann", g["game_key"]) is None
+    bv.cast_vote(data, games, g["game_key"], "A", "ann", g["model_a"])  # model_a wins
+    bv.cast_vote(data, games, g["game_key"], "A", "ann", g["model_a"])  # a double submit
+    bv.cast_vote(data, games, g["game_key"], "skip", "ann", g["model_a"])  # a skip replaces nothing
+    earlier = bv.earlier_vote(bv.load_votes(data), "ann", g["game_key"])
+    assert earlier is not None and earlier.label == "A"
+    bv.cast_vote(data, games, g["game_key"], "B", "ann", g["model_a"])  # changed mind: model_b wins
+    bv.cast_vote(data, games, g["game_key"], "A", "bob", g["model_a"])  # another person: counts apart
+    bv.cast_vote(data, games, other["game_key"], "A", "ann", other["model_a"])
+    votes = bv.load_votes(data)
+    assert len(votes) == 6  # the file keeps every vote
+    counted = latest_votes(votes)
+    assert [(v.annotator, v.label) for v in counted if v.game_key == g["game_key"]] == [("ann", "skip"), ("ann", "B"), ("bob", "A")]
+
+    rows, warnings, how = bp.leaderboard_for(data, "humans", votes)
+    assert int(rows["battles"].sum()) == 2 * 3  # ann's latest on g, bob's on g, ann's on the other game
+    assert "computed here from 3 human votes" in how
+    assert warnings[0].startswith("human_votes.jsonl: 2 repeated votes replaced by the same annotator's later vote")
+    winners = {r["model"]: (r["wins"], r["losses"]) for r in rows.to_dict("records")}
+    assert winners[g["model_b"]][0] >= 1 and winners[g["model_a"]][0] >= 1  # ann's B and bob's A, once each
+    both, both_warnings, _ = bp.leaderboard_for(data, "both", votes)
+    assert both_warnings[0] == warnings[0]
+
+    report = bp.people_report(data, votes, bootstrap=0)
+    assert report is not None and report["votes"] == 6 and report["replaced_votes"] == 2
+    assert report["matched_votes"] == 3  # ann on g (latest), bob on g, ann on the other game
+    # the queue: a game's vote count is one per person (2 on g), not the 4 decisions ann and bob cast
+    assert bv.order_games(games, votes, seed=0, annotator="cy") == bv.order_games(games, counted, seed=0, annotator="cy")
+
+
+def test_a_persons_repeated_votes_push_a_game_back_once() -> None:
+    """Three votes of one person on the flipped game count as one (score 2/2, level with the close games); three
+    people's push it behind them (2/4), as in test_votes_so_far_push_a_game_back_and_own_votes_remove_it."""
+    g = games_frame()
+    once = bv.order_games(g, [vote("flip", "ann")], seed=0, annotator="dora")
+    assert bv.order_games(g, [vote("flip", "ann", label) for label in ("A", "A", "B")], seed=0, annotator="dora") == once
+    assert once.index("flip") < 3
+    people = bv.order_games(g, [vote("flip", who) for who in ("ann", "bob", "carl")], seed=0, annotator="dora")
+    assert people[-2:] == ["flip", "lopsided"]
+
+
+def test_imported_is_not_a_name_to_vote_under() -> None:
+    with pytest.raises(UserError, match="marks imported votes of unknown people"):
+        bv.clean_annotator(" imported ")
+
+
 def test_battles_file_source_cannot_vote(evalscope_file: Path) -> None:
     data = vd.load_source(evalscope_file)
     with pytest.raises(UserError, match="votes are cast on a run dir"):

@@ -14,6 +14,7 @@ import streamlit as st
 from arena import browse as vd
 from arena.browse import votes as bv
 from arena.errors import UserError
+from arena.records.votes import latest_votes
 from viz import common
 
 BUTTONS = [("A", "A is better", "a"), ("B", "B is better", "b"), ("tie", "Tie", "t"), ("bothbad", "Both bad", "x"),
@@ -80,12 +81,12 @@ if not annotator.strip():
     st.stop()
 
 votes = bv.load_votes(data)
-seed = data.manifest.seed if data.manifest is not None else 0
-rows, _, _ = common.leaderboard(None)
+seed = int(data.manifest.seed or 0) if data.manifest is not None else 0  # an imported run may have none
+rows = common.leaderboard(None)[0]
 queue = bv.order_games(games, votes, seed, annotator.strip(), bv.predicted_share(games, rows))
 mine = len({v.game_key for v in votes if v.annotator == annotator.strip()} & set(games["game_key"]))
 st.progress(mine / len(games), text=f"{mine:,} of {len(games):,} games voted by you; "
-            f"{sum(v.label != 'skip' for v in votes):,} votes by everyone")
+            f"{sum(v.label != 'skip' for v in latest_votes(votes)):,} votes by everyone")
 
 last = st.session_state.get("last_vote")
 if last:
@@ -111,6 +112,9 @@ def cast(label: str, key: str, shown_left: str, shown_right: str, who: str) -> N
     done = st.session_state.setdefault("voted", set())
     if (who, key) in done:  # a double key press before the page moved on
         return
+    # Another tab or session of the same name may have voted on this game since it was drawn: the file keeps
+    # both votes and only the latest counts, so say so.
+    earlier = bv.earlier_vote(bv.load_votes(data), who, key) if label != "skip" else None
     try:
         bv.cast_vote(data, games, key, label, who, shown_left)
     except UserError as exc:
@@ -118,7 +122,9 @@ def cast(label: str, key: str, shown_left: str, shown_right: str, who: str) -> N
         return
     done.add((who, key))
     st.session_state["last_vote"] = (f"Saved: you said {SAID[label]}. Left (A) was **{shown_left}**, "
-                                     f"right (B) was **{shown_right}**.")
+                                     f"right (B) was **{shown_right}**." + (
+                                         f" It replaces your earlier vote on this game ({SAID[earlier.label]}, "
+                                         f"{earlier.created}): only your latest vote counts." if earlier else ""))
 
 
 st.subheader(f"Question {game['question_id']} ({game['category']})" + (f", turn {game['turn']}" if game["turn"] > 1 else ""))
