@@ -68,12 +68,13 @@ class _MethodOption(click.Option):
 @click.option("--k", "k", type=float, default=4.0, show_default=True, help="Elo K factor.")
 @click.option(
     "--elo-order",
-    type=click.Choice(["auto", "file", "shuffle"]),
+    type=click.Choice(["auto", "file", "time", "shuffle"]),
     default="auto",
     show_default=True,
     help="Elo battle order. file: rows in file order, a row of count n as n consecutive battles; "
-    "shuffle: that sequence shuffled with --seed; auto: file when every row is one battle of weight <= 1, "
-    "else shuffle (an aggregated file keeps no battle order).",
+    "time: rows ordered by their tstamp, then as file; shuffle: the file sequence shuffled with --seed; "
+    "auto: when every row is one battle of weight <= 1, time if every row has a tstamp (as FastChat), else "
+    "file; otherwise shuffle (an aggregated file keeps no battle order).",
 )
 @click.option(
     "--bootstrap",

@@ -4,7 +4,8 @@ Battle logs (FastChat's ``clean_battle_*.json`` or the public ``arena_*`` dumps,
 CSV, TSV or parquet): one row per vote with ``model_a, model_b, winner`` (``model_a | model_b | tie |
 tie (bothbad)``) and optionally ``question_id, turn, judge, category, language, anony, tstamp, conv_metadata``
 (votes with ``anony`` false are dropped and the style features read from ``conv_metadata``, by the validation every
-rater shares: :func:`arena.rating.frame.validate_frame`). Aggregated
+rater shares: :func:`arena.rating.frame.validate_frame`; when every vote has a ``tstamp`` the battles are written
+in time order, the order online Elo runs a timed log in, so ``battles.jsonl`` rates as the log). Aggregated
 counts add a ``count`` column: how many identical votes the row stands for. ``count`` stays a count in
 ``battles.jsonl`` (a row with ``count: n`` means exactly what n identical rows mean: in the fit, in the
 bootstrap, which resamples votes, and in the battles/wins columns), so the leaderboard equals
@@ -23,11 +24,19 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from arena.errors import DataError
 from arena.interop.common import ImportedRun, exists_or_fail
-from arena.rating.frame import FRAME_COLUMNS, STYLE_COLUMNS, frame_notes, validate_frame
+from arena.rating.frame import (
+    FRAME_COLUMNS,
+    STYLE_COLUMNS,
+    TIME_COLUMN,
+    battle_times,
+    frame_notes,
+    validate_frame,
+)
 from arena.records import Battle
 
 FORMAT = "chatbot-arena"
@@ -82,18 +91,26 @@ def import_chatbot_arena(
         raise DataError(f"{src}: no .json, .jsonl, .csv, .tsv or .parquet battle file in this folder")
     run = ImportedRun(fmt=FORMAT, source=src, mode="pairwise-all")
     aggregated = 0
+    times: list[np.ndarray] = []
     for path in files:
         run.files.append(str(path))
         frame = apply_mapping(read_table(path, columns), columns or {}, winner_labels or {}, str(path))
         aggregated += int(frame["count"].notna().sum()) if "count" in frame.columns else 0
         battles = validate_frame(_with_log_defaults(frame), where=str(path))  # the one check of battle rows
         run.notes += frame_notes(battles)
+        times.append(battle_times(battles[TIME_COLUMN]) if TIME_COLUMN in battles.columns
+                     else np.full(len(battles), np.nan))
         given = battles.pop(_GIVEN_ID).to_numpy(dtype=bool)
         style = [c for c in STYLE_COLUMNS if c in battles.columns]
         for k, row in enumerate(battles[[*FRAME_COLUMNS, *style]].to_dict(orient="records")):
             row["question_id"] = row["question_id"] if given[k] else None
             run.battles.append(Battle.model_validate(
                 {c: v for c, v in row.items() if not (c in style and isinstance(v, float) and math.isnan(v))}))
+    when = np.concatenate(times) if times else np.empty(0)
+    if len(when) and np.isfinite(when).all() and (np.diff(when) < 0).any():
+        run.battles = [run.battles[k] for k in np.argsort(when, kind="stable")]
+        run.notes.append(f"battles written in the order of their {TIME_COLUMN} (online Elo's order for a timed log), "
+                         "not in file order")
     if aggregated:
         total = sum(b.count for b in run.battles)
         run.notes.append(f"{aggregated} aggregated rows standing for {total:g} battles: 'count' kept as a count "

@@ -25,8 +25,8 @@ from arena.rating.bt import (
     graph_warnings,
     pair_design,
 )
-from arena.rating.frame import A_WINS, B_WINS, TIE, Encoded
-from arena.rating.online_elo import elo, elo_bootstrap, elo_updates, is_shuffled
+from arena.rating.frame import A_WINS, B_WINS, TIE, TIME_COLUMN, Encoded
+from arena.rating.online_elo import elo, elo_bootstrap, elo_updates, sequence_order
 from arena.rating.registry import TIE_MODELS, Fit
 from arena.rating.reweight import inverse_pair_factor
 from arena.rating.sandwich import bt_covariance, clusters, meat, sandwich
@@ -208,14 +208,29 @@ def fit_elo(
             f"elo would run {total:,.0f} sequential updates (over {MAX_ELO_UPDATES:,}); "
             "use --method bt, which fits aggregated counts directly"
         )
-    rows, step = elo_updates(enc.count, row_weight, e.order, rng)
+    untimed = 0 if enc.time is None else int((~np.isfinite(enc.time)).sum())
+    try:
+        order = sequence_order(enc.count, row_weight, e.order, enc.time)
+    except ValueError:
+        raise DataError(
+            f"rating.elo.order time (--elo-order time) runs battles in the order of their {TIME_COLUMN}, but "
+            + (f"there is no {TIME_COLUMN} column" if enc.time is None else f"{untimed:,} of {len(enc.a):,} rows have none")
+            + "; give every row a time, or use --elo-order file"
+        ) from None
+    rows, step = elo_updates(enc.count, row_weight, order, rng, enc.time)
     notes = []
-    if is_shuffled(enc.count, row_weight, e.order):
+    if order == "shuffle":
         seed = 0 if settings.seed is None else settings.seed
         notes.append(
             f"elo: {len(enc.a):,} rows expanded to {len(rows):,} updates (counts, and weights above 1) "
             f"and run in an order shuffled with seed {seed}; online Elo depends on battle order"
         )
+    elif order == "time" and (moved := int((np.diff(rows) < 0).sum())):
+        notes.append(f"elo: battles run in the order of their {TIME_COLUMN} (as FastChat orders Chatbot Arena's), "
+                     f"not in file order ({moved:,} steps back in the file)")
+    elif order == "file" and untimed:
+        notes.append(f"elo: {untimed:,} of {len(enc.a):,} rows have no usable {TIME_COLUMN}, so battles run in file "
+                     "order (online Elo depends on it)")
     kw: dict[str, Any] = {
         "k": e.k,
         "initial": e.initial,

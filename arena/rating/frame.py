@@ -490,6 +490,9 @@ class Encoded:
     bothbad: np.ndarray | None = None
     """True where the winner is ``tie (bothbad)`` (outcome :data:`TIE`); tie models that keep it apart read
     it (Davidson); None means no such rows."""
+    time: np.ndarray | None = None
+    """Each row's :data:`TIME_COLUMN` in seconds (NaN where missing or not a time), online Elo's battle order;
+    None without the column."""
 
     @property
     def n_items(self) -> int:
@@ -518,7 +521,28 @@ def encode(frame: pd.DataFrame, models: list[str] | None = None) -> Encoded:
         has_questions=frame.attrs.get(QUESTIONS_ATTR, True) is not False,
         row_weight=row_weight,
         bothbad=label == WINNERS.index("tie (bothbad)"),
+        time=battle_times(frame[TIME_COLUMN]) if TIME_COLUMN in frame.columns else None,
     )
+
+
+TIME_COLUMN = "tstamp"
+"""When each battle was judged (Chatbot Arena's dumps: seconds since 1970; a date and time text reads too). Online
+Elo runs battles in this order when every row has one (FastChat sorts its battles by it), so a log in any row
+order gives the same Elo; the order-free raters ignore it."""
+
+
+def battle_times(column: pd.Series) -> np.ndarray:
+    """A time column as seconds (floats): numbers as they are, date and time text (ISO 8601) or datetimes as
+    seconds since 1970 (UTC when no zone is given); NaN where a value is missing or neither."""
+    if pd.api.types.is_datetime64_any_dtype(column):
+        stamps = pd.to_datetime(column, utc=True)
+    else:
+        numbers = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        if not (np.isnan(numbers) & column.notna().to_numpy(dtype=bool)).any():
+            return numbers
+        stamps = pd.to_datetime(column.astype("object"), errors="coerce", utc=True, format="ISO8601")
+    seconds = stamps.to_numpy(dtype="datetime64[ns]").astype(np.int64) / 1e9
+    return np.where(stamps.isna().to_numpy(dtype=bool), np.nan, seconds)
 
 
 _OUTCOME = {"model_a": A_WINS, "model_b": B_WINS, "tie": TIE, "tie (bothbad)": TIE}

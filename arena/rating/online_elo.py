@@ -9,9 +9,11 @@ Order matters for online Elo: the same battles shuffled give different ratings. 
   of step ``K`` and one of the fractional rest (a strong verdict of weight 3 is three battles, exactly as
   arena-hard duplicates the row three times), so a weight-2 row, a count-2 row and two identical rows
   are the same updates;
-- ``order="file"``: rows in file order, a row's updates consecutive; ``"shuffle"``: that sequence
-  permuted with the rating seed; ``"auto"``: ``file`` when every row is at most one update (the
-  Chatbot Arena convention, battles in file order), else ``shuffle`` (an aggregated file keeps no battle
+- ``order="file"``: rows in file order, a row's updates consecutive; ``"time"``: rows in the order of their
+  times (``tstamp``; equal times in file order), then as ``file``; ``"shuffle"``: that sequence permuted with
+  the rating seed; ``"auto"``: when every row is at most one update, ``time`` if every row has a time (FastChat
+  sorts Chatbot Arena's battles by it: a log in any row order then gives the same Elo), else ``file`` (the
+  Chatbot Arena convention, battles in file order); else ``shuffle`` (an aggregated file keeps no battle
   order, and consecutive blocks of one pair would bias online Elo toward whichever block came last).
 
 The bootstrap resamples those updates (or whole questions) with replacement and reruns every round in
@@ -27,7 +29,7 @@ import numpy as np
 
 from arena.rating.frame import A_WINS, B_WINS, TIE
 
-EloOrder = Literal["auto", "file", "shuffle"]
+EloOrder = Literal["auto", "file", "shuffle", "time"]
 
 _LOCKSTEP_BLOCK = 2048
 """Time steps whose indices are drawn at once in the lockstep bootstrap."""
@@ -40,21 +42,32 @@ def elo_updates(
     weight: np.ndarray | None = None,
     order: EloOrder = "auto",
     rng: np.random.Generator | None = None,
+    time: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The Elo update sequence of a battles table (see the module docstring for the rules).
 
     Args:
         count: whole number of battles per row (non-integer counts are the caller's to refuse).
         weight: frequency weight per row (default 1).
-        order: ``auto``, ``file`` or ``shuffle``.
+        order: ``auto``, ``file``, ``time`` or ``shuffle`` (:func:`sequence_order` resolves ``auto``).
         rng: the generator that shuffles (needed when the sequence is shuffled).
+        time: each row's time (NaN: none), for the ``time`` order.
 
     Returns:
         ``(rows, step)``: the row index of every update, in sequence, and its step factor (the K
         multiplier, in ``(0, 1]``). Zero-weight and zero-count rows make no update.
+
+    Raises:
+        ValueError: the ``time`` order without a time on every row, or a shuffle without ``rng``.
     """
     count = np.rint(np.asarray(count, dtype=float)).astype(np.int64)
     w = np.ones(len(count)) if weight is None else np.asarray(weight, dtype=float)
+    resolved = sequence_order(count, w, order, time)
+    if resolved == "time":
+        assert time is not None  # sequence_order checked it
+        by_time = np.argsort(time, kind="stable")
+        rows, step = elo_updates(count[by_time], w[by_time], "file")
+        return by_time[rows], step
     per_battle = np.where(w > 0, np.ceil(w), 0).astype(np.int64)
     units = count * per_battle
     rows = np.repeat(np.arange(len(count)), units)
@@ -63,7 +76,7 @@ def elo_updates(
     whole = np.floor(w)
     frac = w - whole
     step = np.where(j < np.repeat(whole, units), 1.0, np.repeat(frac, units))
-    if order == "shuffle" or (order == "auto" and units.max(initial=0) > 1):
+    if resolved == "shuffle":
         if rng is None:
             raise ValueError("a shuffled Elo sequence needs a random generator")
         perm = rng.permutation(len(rows))
@@ -71,13 +84,25 @@ def elo_updates(
     return rows, step
 
 
-def is_shuffled(count: np.ndarray, weight: np.ndarray | None, order: EloOrder) -> bool:
-    """Whether :func:`elo_updates` shuffles this table under ``order``."""
+def sequence_order(count: np.ndarray, weight: np.ndarray | None, order: EloOrder,
+                   time: np.ndarray | None = None) -> Literal["file", "shuffle", "time"]:
+    """The order :func:`elo_updates` runs this table in: ``order`` itself, or what ``auto`` resolves to.
+
+    Raises:
+        ValueError: ``time`` asked for without a time on every row.
+    """
+    timed = time is not None and bool(np.isfinite(time).all())
+    if order == "time":
+        if not timed:
+            raise ValueError("the time order needs a time on every row")
+        return "time"
     if order != "auto":
-        return order == "shuffle"
+        return order
     w = np.ones(len(count)) if weight is None else np.asarray(weight, dtype=float)
     units = np.rint(np.asarray(count, dtype=float)) * np.where(w > 0, np.ceil(w), 0)
-    return bool(units.max(initial=0) > 1)
+    if units.max(initial=0) > 1:
+        return "shuffle"
+    return "time" if timed else "file"
 
 
 def elo(

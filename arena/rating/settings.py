@@ -30,11 +30,13 @@ class EloSettings(BaseModel):
     initial: float = 1000.0
     scale: float = Field(400.0, gt=0)
     base: float = Field(10.0, gt=1)
-    order: Literal["auto", "file", "shuffle"] = "auto"
+    order: Literal["auto", "file", "shuffle", "time"] = "auto"
     """Battle sequence. ``file``: rows in file order, a row of count ``n`` as ``n`` consecutive battles;
-    ``shuffle``: that sequence permuted with the rating seed; ``auto``: ``file`` when every row is a single
-    update (count and weight at most 1), else ``shuffle`` (an aggregated file keeps no battle order, and
-    consecutive blocks of one pair would bias online Elo)."""
+    ``time``: rows in the order of their ``tstamp`` (equal times in file order), then as ``file``; ``shuffle``:
+    the file sequence permuted with the rating seed; ``auto``: when every row is a single update (count and
+    weight at most 1), ``time`` if every row has a ``tstamp`` (as FastChat orders Chatbot Arena's battles),
+    else ``file``; otherwise ``shuffle`` (an aggregated file keeps no battle order, and consecutive blocks of
+    one pair would bias online Elo)."""
 
 
 class RatingSettings(BaseModel):

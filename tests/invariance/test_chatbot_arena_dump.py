@@ -157,3 +157,79 @@ def test_one_hot_rows_that_are_not_one_outcome_are_refused(values: tuple[Any, An
 def test_a_winner_column_wins_over_one_hot_columns(synthetic: pd.DataFrame) -> None:
     both = _one_hot(synthetic).assign(winner=synthetic["winner"], winner_tie=7)  # the winner column is read
     assert battles_frame(both.to_dict(orient="records"))["winner"].tolist() == synthetic["winner"].tolist()
+
+
+def _timed(frame: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """The battles as a timestamped log (one vote a second, in frame order), its rows then shuffled."""
+    return frame.assign(tstamp=1.7e9 + np.arange(len(frame))).sample(frac=1.0, random_state=seed).reset_index(drop=True)
+
+
+@pytest.mark.parametrize("entry", ["api", "rate", "rate-csv", "viz"])
+def test_a_timed_log_gives_the_same_elo_in_any_row_order(entry: str, synthetic: pd.DataFrame, tmp_path: Path) -> None:
+    settings = settings_for("elo", 40)
+    want = api_rows(synthetic, settings, None, tmp_path)  # file order = time order
+    assert want != api_rows(synthetic.sample(frac=1.0, random_state=1), settings, None, tmp_path)  # order matters
+    if entry == "viz":  # the browser rates a bare file with arena rate's defaults (bt): Elo through its settings
+        from arena import browse as vd
+        from arena.records import Manifest
+        from tests.invariance.conftest import write_battles
+
+        data = vd.load_source(write_battles(_timed(synthetic, 2), tmp_path / "log.jsonl"))
+        data.manifest = Manifest(rating=settings.model_dump())
+        got = vd.leaderboard_rows(data, bootstrap=settings.bootstrap)[0].to_dict(orient="records")
+    else:
+        got = ENTRY_POINTS[entry](_timed(synthetic, 2), settings, None, tmp_path)
+    assert_same_rows(got, want, label=f"elo-time/{entry}")
+
+
+def test_time_order_is_noted_and_dates_read_as_times(synthetic: pd.DataFrame, tmp_path: Path) -> None:
+    settings = settings_for("elo", 0)
+    log = _timed(synthetic, 3)
+    result = compute_leaderboard(battles_frame(log.to_dict(orient="records")), settings)
+    assert any("battles run in the order of their tstamp" in w for w in result.warnings)
+    dated = log.assign(tstamp=pd.to_datetime(log["tstamp"], unit="s").dt.strftime("%Y-%m-%dT%H:%M:%S"))
+    assert compute_leaderboard(battles_frame(dated.to_dict(orient="records")), settings).rows == result.rows
+
+
+def test_a_log_missing_a_time_runs_in_file_order_with_a_note(synthetic: pd.DataFrame, tmp_path: Path) -> None:
+    settings = settings_for("elo", 0)
+    log = _timed(synthetic, 4)
+    log.loc[5, "tstamp"] = None
+    result = compute_leaderboard(battles_frame(log.to_dict(orient="records")), settings)
+    assert result.rows == compute_leaderboard(battles_frame(log.drop(columns="tstamp").to_dict(orient="records")),
+                                              settings).rows
+    assert any("1 of" in w and "no usable tstamp, so battles run in file order" in w for w in result.warnings)
+    with pytest.raises(DataError, match=r"elo.order time .* 1 of \d+ rows have none; give every row a time"):
+        compute_leaderboard(battles_frame(log.to_dict(orient="records")), settings_for("elo", 0, elo_order="time"))
+    code, text = ENTRY_POINTS["rate"].__globals__["cli"](["rate", str(_write(log.drop(columns="tstamp"), tmp_path)),
+                                                          "--method", "elo", "--elo-order", "time"])
+    assert code == 2 and "there is no tstamp column" in text and text.strip().count("\n") == 0
+
+
+def _write(frame: pd.DataFrame, tmp_path: Path) -> Path:
+    from tests.invariance.conftest import write_battles
+
+    return write_battles(frame, tmp_path / "b.jsonl")
+
+
+@pytest.mark.parametrize("ids", [True, False])
+def test_an_imported_timed_log_rates_as_the_log(ids: bool, synthetic: pd.DataFrame, tmp_path: Path) -> None:
+    import json
+
+    from tests.invariance.conftest import cli
+
+    log = _timed(synthetic if ids else synthetic.drop(columns="question_id"), 5)
+    src = _write(log, tmp_path)
+    code, text = cli(["import", "chatbot-arena", str(src), str(tmp_path / "run"), "--bootstrap", "30"])
+    assert code == 0, text
+    for args in (["--bootstrap", "30"], ["--method", "elo", "--bootstrap", "30"]):
+        rows = []
+        for path in (src, tmp_path / "run" / "battles.jsonl"):
+            out = tmp_path / "out.json"
+            code, text = cli(["rate", str(path), "--format", "json", "--out", str(out), *args])
+            assert code == 0, text
+            rows.append(json.loads(out.read_text(encoding="utf-8")))
+        assert_same_rows(rows[1], rows[0], label=f"import {args}")
+        if "elo" not in args:  # the import's own leaderboard (Bradley-Terry) is arena rate's on the log
+            written = json.loads((tmp_path / "run" / "leaderboard.json").read_text(encoding="utf-8"))
+            assert_same_rows(written, rows[0], label="import leaderboard")
