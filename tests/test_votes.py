@@ -238,3 +238,35 @@ def test_a_vote_row_that_is_not_a_vote_is_refused_in_one_line(tmp_path: Path, ro
     path.write_text(json.dumps(row) + "\n", encoding="utf-8")
     with pytest.raises(DataError, match=message):
         import_run("votes", path, tmp_path / "run")
+
+
+def test_repeated_votes_count_once_through_rate_import_and_the_browser(tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """A vote file where people changed their minds and double-submitted rates as the file of their latest votes,
+    through `arena rate`, `arena import votes` and the browser's people leaderboard, each with a note."""
+    from arena import browse as vd
+    from arena.browse.people import leaderboard_for
+    from arena.browse.votes import load_votes
+
+    votes = _write_votes(tmp_path / "clean.jsonl")
+    repeats = [HumanVote.model_validate({k: x for k, x in v.model_dump().items() if k != "winner"}
+                                        | {"vote_id": "", "label": "B" if v.label == "A" else "A"})
+               for v in votes if v.label in ("A", "B")]  # earlier votes of the same people, then changed
+    repeated = tmp_path / "human_votes.jsonl"
+    repeated.write_text("".join(json.dumps(v.model_dump()) + "\n" for v in [*repeats, *votes]), encoding="utf-8")
+    rows = {}
+    for name, path in (("clean", tmp_path / "clean.jsonl"), ("repeated", repeated)):
+        out = tmp_path / f"{name}.json"
+        code, _, err = _cli(["rate", str(path), "--format", "json", "--bootstrap", "30", "--out", str(out)], capsys)
+        assert code == 0, err
+        rows[name] = json.loads(out.read_text())
+    assert rows["repeated"] == rows["clean"]
+    assert any(f"{len(repeats)} repeated votes replaced" in n for n in read_battles(repeated).attrs["notes"])
+    code, out, err = _cli(["import", "votes", str(repeated), str(tmp_path / "run"), "--bootstrap", "30"], capsys)
+    assert code == 0, err
+    assert json.loads((tmp_path / "run" / "leaderboard.json").read_text()) == rows["clean"]
+    assert len((tmp_path / "run" / "human_votes.jsonl").read_text().splitlines()) == len(repeats) + len(votes)
+    data = vd.load_source(tmp_path / "run")
+    board, warnings, _ = leaderboard_for(data, "humans", load_votes(data), bootstrap=30)
+    assert board.to_dict(orient="records") == rows["clean"]
+    assert any(f"{len(repeats)} repeated votes replaced" in w for w in warnings)

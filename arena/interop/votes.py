@@ -4,8 +4,11 @@ A table of arena's own vote lines (``human_votes.jsonl`` of another run) is read
 needs ``model_a, model_b, winner`` (FastChat labels after the mapping; an empty winner or ``skip`` is a
 skipped vote) and may carry ``question_id, turn, category, annotator, game_key, shown_left, created``.
 Without ``shown_left`` the model in ``model_a`` is taken as the one shown left (the order the file
-records); without ``annotator`` every vote is ``imported``. The imported run holds ``human_votes.jsonl``
-(every vote, skips too) and the battles and leaderboard of the votes that are not skips.
+records); without ``annotator`` every vote is ``imported`` (unknown people: never taken for one person's
+repeats). Without ``question_id`` each vote is its own game. The imported run holds ``human_votes.jsonl`` (every
+vote, skips and repeats too) and the battles and leaderboard of the votes that count: each annotator's latest
+decision on a game (:func:`arena.records.votes.latest_votes`, as the browser counts them), with a note saying how
+many repeats were replaced.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from arena.errors import DataError
 from arena.interop.common import ImportedRun, exists_or_fail
 from arena.keys import content_key
 from arena.records import WINNERS, HumanVote
+from arena.records.votes import UNKNOWN_ANNOTATOR
 
 FORMAT = "votes"
 _REQUIRED = ("model_a", "model_b", "winner")
@@ -73,7 +77,7 @@ def vote_from_row(row: Mapping[str, Any], where: str) -> HumanVote:
         "question_id": qid, "turn": turn, "model_a": a, "model_b": b, "shown_left": left, "label": label,
         "game_key": _text(row["game_key"]) if _present(row.get("game_key")) else content_key([qid, turn, sorted([a, b])]),
         "category": _text(row["category"]) if _present(row.get("category")) else "general",
-        "annotator": _text(row["annotator"]) if _present(row.get("annotator")) else "imported",
+        "annotator": _text(row["annotator"]) if _present(row.get("annotator")) else UNKNOWN_ANNOTATOR,
     }
     if _present(row.get("created")):
         fields["created"] = _text(row["created"])
@@ -96,7 +100,7 @@ def import_votes(src: Path, *, columns: Mapping[str, str] | None = None,
     Raises:
         DataError: a missing column (naming ``--map``), an unknown winner, or a row that is not a vote.
     """
-    from arena.records.votes import votes_to_battles
+    from arena.records.votes import latest_votes, repeat_notes, votes_to_battles
     from arena.tables import apply_mapping, is_vote_table, read_table, read_votes_frame
 
     src = exists_or_fail(src, "votes")
@@ -113,9 +117,11 @@ def import_votes(src: Path, *, columns: Mapping[str, str] | None = None,
             raise DataError(f"{src}: missing column(s) {', '.join(missing)} (the file has: {have}); "
                             "name them with --map model_a=COL,model_b=COL,winner=COL")
         run.votes = [vote_from_row(row, f"{src}: row {i + 1}") for i, row in enumerate(frame.to_dict(orient="records"))]
-    run.battles = votes_to_battles(run.votes)
-    skipped = len(run.votes) - len(run.battles)
+    counted = latest_votes(run.votes)
+    run.battles = votes_to_battles(counted)
+    skipped = sum(1 for v in counted if v.winner is None)
     run.notes.append(f"{len(run.votes)} votes, {skipped} skipped (kept in human_votes.jsonl, not rated)")
+    run.notes += repeat_notes(run.votes, str(src))
     if columns or winner_labels:
         run.notes.append("mapped " + ", ".join([f"{k}<-{v}" for k, v in (columns or {}).items()]
                                                + [f"winner {k}->{v}" for k, v in (winner_labels or {}).items()]))
