@@ -244,6 +244,10 @@ def _style_display(result: LeaderboardResult) -> tuple[list[str], list[list[str]
     return ["rank", "model", f"rating ({_ci_label(result) if bounds else 'no CI'})"], body
 
 
+_MD_NOTE = "> note: "
+"""How :func:`format_leaderboard` starts each warning in Markdown (``fmt="md"``)."""
+
+
 def format_leaderboard(result: LeaderboardResult, fmt: Format = "table") -> str:
     """Render a leaderboard.
 
@@ -267,14 +271,10 @@ def format_leaderboard(result: LeaderboardResult, fmt: Format = "table") -> str:
             if line:
                 text += "\n" + line + "\n"
         if result.warnings:
-            prefix = "note: " if fmt == "table" else "> note: "
+            prefix = "note: " if fmt == "table" else _MD_NOTE
             text += "\n" + "\n".join(prefix + w for w in result.warnings) + "\n"
         return text
     raise UserError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-
-
-_MD_NOTE = "> note: "
-"""How :func:`format_leaderboard` starts each warning in Markdown (``fmt="md"``)."""
 
 
 def read_notes(markdown: str) -> list[str]:
