@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -357,9 +358,10 @@ those, and so does every rater here: rows where it is false are dropped with a n
 
 def _metadata_style(column: pd.Series, where: str) -> dict[str, pd.Series]:
     """The style columns of a ``conv_metadata`` column (see :data:`METADATA_STYLE`): a missing mapping or key is a
-    missing value; a row whose metadata is not a mapping, or a count that is neither a number nor a mapping of
-    numbers, is refused, naming its row."""
-    metas = column.tolist()
+    missing value; a mapping written as text (a JSON object, or Python's repr of a dict, as a CSV export of the
+    dump holds it) is read; a row whose metadata is not a mapping, or a count that is neither a number nor a
+    mapping of numbers, is refused, naming its row."""
+    metas = [_mapping_text(m) if isinstance(m, str) else m for m in column.tolist()]
     fast = _metadata_fast(metas)
     if fast is not None:
         return {col: pd.Series(v, index=column.index) for col, v in fast.items()}
@@ -376,6 +378,23 @@ def _metadata_style(column: pd.Series, where: str) -> dict[str, pd.Series]:
                 raise DataError(f"{where}: row {pos + 1}: {METADATA_COLUMN}.{key} {_shown(meta[key]):.60} is not a count")
             values[col][pos] = np.nan if count is None else count
     return {col: pd.Series(v, index=column.index) for col, v in values.items()}
+
+
+def _mapping_text(text: str) -> Any:
+    """The mapping a text cell writes (JSON, else a Python literal: no code is run); the text itself when it is
+    neither (the caller refuses it); None for blank text."""
+    import ast
+
+    if not text.strip():
+        return None
+    for parse in (json.loads, ast.literal_eval):
+        try:
+            value = parse(text)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            continue
+        if isinstance(value, Mapping):
+            return value
+    return text
 
 
 def _metadata_fast(metas: list[Any]) -> dict[str, np.ndarray] | None:

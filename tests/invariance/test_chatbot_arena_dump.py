@@ -4,6 +4,7 @@ they stand for."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -61,15 +62,19 @@ def test_style_features_nested_in_conv_metadata_rate_as_the_flat_columns(entry: 
     assert coefficients["features"] == ["len", "header", "list", "bold"]
 
 
-def test_conv_metadata_from_parquet_reads_as_from_json(flat: pd.DataFrame, tmp_path: Path) -> None:
+def test_conv_metadata_from_parquet_and_csv_reads_as_from_json(flat: pd.DataFrame, tmp_path: Path) -> None:
     from arena.rating.read import read_battles
 
     dump = _dump(flat)
     dump.to_parquet(tmp_path / "d.parquet")
+    dump.to_csv(tmp_path / "repr.csv", index=False)  # pandas writes each dict as Python's repr
+    dump.assign(conv_metadata=dump["conv_metadata"].map(json.dumps)).to_csv(tmp_path / "json.csv", index=False)
     (tmp_path / "d.json").write_text(dump.to_json(orient="records"), encoding="utf-8")
-    a, b = read_battles(tmp_path / "d.parquet"), read_battles(tmp_path / "d.json")
-    for col in ("len_a", "len_b", "header_a", "header_b", "list_a", "list_b", "bold_a", "bold_b"):
-        assert a[col].tolist() == b[col].tolist() == flat[col].astype(float).tolist()
+    want = read_battles(tmp_path / "d.json")
+    for name in ("d.parquet", "repr.csv", "json.csv"):
+        got = read_battles(tmp_path / name)
+        for col in ("len_a", "len_b", "header_a", "header_b", "list_a", "list_b", "bold_a", "bold_b"):
+            assert got[col].tolist() == want[col].tolist() == flat[col].astype(float).tolist(), (name, col)
 
 
 @pytest.mark.parametrize("entry", ["api", "rate", "import", "viz"])
@@ -88,6 +93,8 @@ def test_votes_that_were_not_anonymous_are_dropped_with_a_note(entry: str, synth
 @pytest.mark.parametrize(("column", "value", "message"), [
     ("anony", "maybe", "row 2: anony 'maybe' is not true or false"),
     ("conv_metadata", "tokens: 12", "row 2: conv_metadata 'tokens: 12' is not a mapping of answer statistics"),
+    ("conv_metadata", "[1, 2]", "row 2: conv_metadata '[1, 2]' is not a mapping of answer statistics"),
+    ("conv_metadata", "__import__('os')", "row 2: conv_metadata \"__import__('os')\" is not a mapping"),
     ("conv_metadata", {"header_count_a": {"h1": "two"}}, "row 2: conv_metadata.header_count_a {'h1': 'two'} is not a count"),
     ("conv_metadata", {"sum_assistant_a_tokens": -4}, "row 2: len_a -4.0 is not a count >= 0"),
 ])
