@@ -10,9 +10,17 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable
+from typing import Any
 
 _URL_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
 _SECRETISH = re.compile(r"(sk-[A-Za-z0-9_\-]{8,}|(?i:bearer)\s+[A-Za-z0-9._\-]{8,})")
+
+
+def shown(value: Any) -> str:
+    """A cell as an error message quotes it: ``1.5`` or ``'x'``, not numpy's ``np.float64(1.5)``."""
+    if type(value).__module__ == "numpy" and callable(getattr(value, "item", None)):
+        value = value.item()
+    return repr(value)
 
 
 def scrub(text: str) -> str:

@@ -47,7 +47,7 @@ import pandas as pd
 from arena.judging.adaptive import AdaptiveSettings, Played, choose_games, default_round_size
 from arena.judging.plan import Game
 from arena.keys import content_key
-from arena.rating.frame import encode
+from arena.rating.encoding import encode
 from arena.rating.position import fit_bt_position
 from arena.rating.settings import RatingSettings
 from arena.records import Answer, Question

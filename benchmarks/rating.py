@@ -109,7 +109,7 @@ def arena_rows(frame: pd.DataFrame, rounds: int) -> tuple[list[tuple[str, float,
     from arena.rating import RatingSettings, compute_leaderboard, validate_frame
     from arena.rating.bootstrap import bootstrap_strengths, make_resampler
     from arena.rating.bt import aggregate, canonical, fit_pairs, pair_design
-    from arena.rating.frame import encode
+    from arena.rating.encoding import encode
 
     enc = encode(validate_frame(frame))
     n = enc.n_items
@@ -149,7 +149,7 @@ def lean_lbfgs(frame: pd.DataFrame, rounds: int, timed_rounds: int) -> tuple[str
 
     from arena.rating import validate_frame
     from arena.rating.bt import aggregate, canonical, pair_design
-    from arena.rating.frame import encode
+    from arena.rating.encoding import encode
 
     enc = encode(validate_frame(frame))
     n = enc.n_items

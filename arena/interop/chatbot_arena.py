@@ -29,14 +29,8 @@ import pandas as pd
 
 from arena.errors import DataError
 from arena.interop.common import ImportedRun, exists_or_fail
-from arena.rating.frame import (
-    FRAME_COLUMNS,
-    STYLE_COLUMNS,
-    TIME_COLUMN,
-    battle_times,
-    frame_notes,
-    validate_frame,
-)
+from arena.rating.frame import FRAME_COLUMNS, STYLE_COLUMNS, frame_notes, validate_frame
+from arena.rating.lmarena import TIME_COLUMN, battle_times
 from arena.records import Battle
 
 FORMAT = "chatbot-arena"

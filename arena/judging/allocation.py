@@ -34,7 +34,8 @@ import numpy as np
 
 from arena.judging.plan import Game
 from arena.keys import seed_from
-from arena.rating.frame import A_WINS, B_WINS, TIE, Encoded
+from arena.rating.encoding import Encoded
+from arena.rating.frame import A_WINS, B_WINS, TIE
 from arena.rating.position import clustered_meat, fit_home, home_covariance, position_cells
 
 Z95 = 1.959963984540054

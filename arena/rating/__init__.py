@@ -33,7 +33,7 @@ _SUBMODULE: dict[str, str] = {
     "B_WINS": "frame",
     "TIE": "frame",
     "battles_frame": "frame",
-    "encode": "frame",
+    "encode": "encoding",
     "frame_notes": "frame",
     "validate_frame": "frame",
     "LeaderboardResult": "leaderboard",
@@ -124,7 +124,8 @@ if TYPE_CHECKING:
         pair_design,
         to_ratings,
     )
-    from arena.rating.frame import A_WINS, B_WINS, TIE, battles_frame, encode, frame_notes, validate_frame
+    from arena.rating.encoding import encode
+    from arena.rating.frame import A_WINS, B_WINS, TIE, battles_frame, frame_notes, validate_frame
     from arena.rating.leaderboard import LeaderboardResult, compute_leaderboard
     from arena.rating.matrices import (
         average_win_rate,

@@ -25,7 +25,9 @@ from arena.rating.bt import (
     graph_warnings,
     pair_design,
 )
-from arena.rating.frame import A_WINS, B_WINS, TIE, TIME_COLUMN, Encoded
+from arena.rating.encoding import Encoded
+from arena.rating.frame import A_WINS, B_WINS, TIE
+from arena.rating.lmarena import TIME_COLUMN
 from arena.rating.online_elo import elo, elo_bootstrap, elo_updates, sequence_order
 from arena.rating.registry import TIE_MODELS, Fit
 from arena.rating.reweight import inverse_pair_factor

@@ -1,16 +1,22 @@
-"""Battles as a DataFrame in FastChat columns, validated, and encoded as integer arrays for the raters."""
+"""Battles as a DataFrame in FastChat columns, validated (:mod:`arena.rating.encoding` makes integer arrays of them)."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from arena.errors import DataError
+from arena.errors import DataError, shown
+from arena.rating.lmarena import (
+    ANONYMOUS_COLUMN,
+    METADATA_COLUMN,
+    ONE_HOT_WINNER,
+    anonymous_rows,
+    metadata_style,
+    one_hot_winner,
+)
 from arena.records import WINNERS, Battle
 
 A_WINS, B_WINS, TIE = 0, 1, 2
@@ -104,7 +110,7 @@ def validate_frame(frame: pd.DataFrame, where: str = "battles") -> pd.DataFrame:
       row of count ``n`` resamples as ``n`` questions, exactly as ``n`` rows without ids would.
 
     - Chatbot Arena's dumps: the style columns come from ``conv_metadata`` when none is given
-      (:data:`METADATA_STYLE`), and votes whose ``anony`` is false are dropped (:data:`ANONYMOUS_COLUMN`).
+      (:data:`~arena.rating.lmarena.METADATA_STYLE`), and votes whose ``anony`` is false are dropped (:data:`~arena.rating.lmarena.ANONYMOUS_COLUMN`).
 
     Rows of weight or count 0 stand for no battle, and rows where a model meets itself carry no information
     about any rating: both are dropped and counted in a note in ``attrs["notes"]`` (see :func:`frame_notes`),
@@ -120,7 +126,7 @@ def validate_frame(frame: pd.DataFrame, where: str = "battles") -> pd.DataFrame:
             >= 0, a style value that is not a count, or an ``anony`` that is not true or false.
     """
     if "winner" not in frame.columns and all(c in frame.columns for c in ONE_HOT_WINNER):
-        frame = frame.assign(winner=_one_hot_winner(frame, where))
+        frame = frame.assign(winner=one_hot_winner(frame, where))
     missing = [c for c in ("model_a", "model_b", "winner") if c not in frame.columns]
     if missing:
         raise DataError(f"{where}: missing column(s) {', '.join(missing)}; battles need model_a, model_b, winner"
@@ -176,13 +182,13 @@ def validate_frame(frame: pd.DataFrame, where: str = "battles") -> pd.DataFrame:
     if "turn" not in absent:
         out["turn"] = _turns(out["turn"], where)
     if METADATA_COLUMN in out.columns and not any(c in out.columns for c in STYLE_COLUMNS):
-        for col, values in _metadata_style(out[METADATA_COLUMN], where).items():
+        for col, values in metadata_style(out[METADATA_COLUMN], where).items():
             out[col] = values
     for col in STYLE_COLUMNS:
         if col in out.columns:
             out[col] = _style_counts(out[col], where)
     if ANONYMOUS_COLUMN in out.columns:
-        named = ~_anonymous(out[ANONYMOUS_COLUMN], where)
+        named = ~anonymous_rows(out[ANONYMOUS_COLUMN], where)
         if named.any():
             n = int(named.sum())
             notes.append(f"dropped {n} vote{'' if n == 1 else 's'} that {'was' if n == 1 else 'were'} not anonymous "
@@ -207,26 +213,6 @@ def validate_frame(frame: pd.DataFrame, where: str = "battles") -> pd.DataFrame:
     out.attrs[NOTES_ATTR] = notes
     out.attrs[QUESTIONS_ATTR] = given
     return out
-
-
-ONE_HOT_WINNER: dict[str, str] = {"winner_model_a": "model_a", "winner_model_b": "model_b", "winner_tie": "tie"}
-"""One column per outcome, 1 on the row's outcome (LMArena's human-preference datasets on Kaggle and Hugging Face):
-read as the ``winner`` column when a frame has these and no ``winner``."""
-
-
-def _one_hot_winner(frame: pd.DataFrame, where: str) -> pd.Series:
-    """The ``winner`` labels of :data:`ONE_HOT_WINNER` columns; a row where not exactly one of them is 1 (or true)
-    is refused, naming it and its values."""
-    cols = list(ONE_HOT_WINNER)
-    values = np.stack([pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan) for c in cols],
-                      axis=1)
-    ok = np.isin(values, (0.0, 1.0)).all(axis=1) & (values.sum(axis=1) == 1.0)
-    if not ok.all():
-        pos = int(np.flatnonzero(~ok)[0])
-        shown = ", ".join(f"{c} {_shown(frame[c].iloc[pos])}" for c in cols)
-        raise DataError(f"{where}: row {pos + 1}: {shown}: exactly one of them must be 1, the outcome of the battle")
-    labels = np.array(list(ONE_HOT_WINNER.values()), dtype=object)
-    return pd.Series(labels[values.argmax(axis=1)], index=frame.index, dtype="str")
 
 
 def _columns_hint(missing: list[str], found: list[str]) -> str:
@@ -316,13 +302,8 @@ def _turns(turn: pd.Series, where: str) -> pd.Series:
     bad = ~(np.isfinite(values) & (values >= 0) & (values == np.round(values)))
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
-        raise DataError(f"{where}: row {pos + 1}: turn {_shown(turn.iloc[pos])} is not a whole number >= 0")
+        raise DataError(f"{where}: row {pos + 1}: turn {shown(turn.iloc[pos])} is not a whole number >= 0")
     return pd.Series(values.astype(np.int64), index=turn.index)
-
-
-def _shown(value: Any) -> str:
-    """A cell as an error message quotes it: ``1.5`` or ``'x'``, not numpy's ``np.float64(1.5)``."""
-    return repr(value.item() if isinstance(value, np.generic) else value)
 
 
 def _style_counts(column: pd.Series, where: str) -> pd.Series:
@@ -334,115 +315,10 @@ def _style_counts(column: pd.Series, where: str) -> pd.Series:
     bad = (np.isnan(values) & given) | ~(np.isnan(values) | np.isfinite(values) & (values >= 0))
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
-        raise DataError(f"{where}: row {pos + 1}: {column.name} {_shown(column.iloc[pos])} is not a count >= 0 (style "
+        raise DataError(f"{where}: row {pos + 1}: {column.name} {shown(column.iloc[pos])} is not a count >= 0 (style "
                         "columns hold an answer's length and its headers, lists and bold spans; leave a cell "
                         "empty where it is unknown)")
     return pd.Series(values, index=column.index)
-
-
-METADATA_COLUMN = "conv_metadata"
-"""Chatbot Arena's per-battle answer statistics (``clean_battle_*.json``, the public ``arena_*`` dumps): a mapping per
-row that holds the style features FastChat's style control reads (:data:`METADATA_STYLE`)."""
-METADATA_STYLE: dict[str, str] = {
-    "len_a": "sum_assistant_a_tokens", "len_b": "sum_assistant_b_tokens",
-    "header_a": "header_count_a", "header_b": "header_count_b",
-    "list_a": "list_count_a", "list_b": "list_count_b",
-    "bold_a": "bold_count_a", "bold_b": "bold_count_b",
-}
-"""Style column -> ``conv_metadata`` key. A count given per kind (``{"h1": 2, "h2": 1}``) is summed, as FastChat does;
-the length is in tokens there, which the normalised difference of style control does not depend on."""
-ANONYMOUS_COLUMN = "anony"
-"""Chatbot Arena's mark of an anonymous vote (the models' names hidden until the vote); its leaderboard rates only
-those, and so does every rater here: rows where it is false are dropped with a note."""
-
-
-def _metadata_style(column: pd.Series, where: str) -> dict[str, pd.Series]:
-    """The style columns of a ``conv_metadata`` column (see :data:`METADATA_STYLE`): a missing mapping or key is a
-    missing value; a mapping written as text (a JSON object, or Python's repr of a dict, as a CSV export of the
-    dump holds it) is read; a row whose metadata is not a mapping, or a count that is neither a number nor a
-    mapping of numbers, is refused, naming its row."""
-    metas = [_mapping_text(m) if isinstance(m, str) else m for m in column.tolist()]
-    fast = _metadata_fast(metas)
-    if fast is not None:
-        return {col: pd.Series(v, index=column.index) for col, v in fast.items()}
-    values = {col: np.full(len(column), np.nan) for col in METADATA_STYLE}
-    for pos, meta in enumerate(metas):
-        if meta is None or (isinstance(meta, float) and np.isnan(meta)):
-            continue
-        if not isinstance(meta, Mapping):
-            raise DataError(f"{where}: row {pos + 1}: {METADATA_COLUMN} {_shown(meta):.60} is not a mapping of answer "
-                            "statistics (Chatbot Arena's: sum_assistant_a_tokens, header_count_a, ...)")
-        for col, key in METADATA_STYLE.items():
-            count = _metadata_count(meta.get(key))
-            if count is None and meta.get(key) is not None:
-                raise DataError(f"{where}: row {pos + 1}: {METADATA_COLUMN}.{key} {_shown(meta[key]):.60} is not a count")
-            values[col][pos] = np.nan if count is None else count
-    return {col: pd.Series(v, index=column.index) for col, v in values.items()}
-
-
-def _mapping_text(text: str) -> Any:
-    """The mapping a text cell writes (JSON, else a Python literal: no code is run); the text itself when it is
-    neither (the caller refuses it); None for blank text."""
-    import ast
-
-    if not text.strip():
-        return None
-    for parse in (json.loads, ast.literal_eval):
-        try:
-            value = parse(text)
-        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-            continue
-        if isinstance(value, Mapping):
-            return value
-    return text
-
-
-def _metadata_fast(metas: list[Any]) -> dict[str, np.ndarray] | None:
-    """:func:`_metadata_style`'s columns in one pass per key (several times faster than its row-by-row checks)
-    where every row is a dict or missing and every count a number or a dict of numbers; None where anything is
-    not, and those checks decide."""
-    if not all(type(m) is dict or m is None or (type(m) is float and m != m) for m in metas):
-        return None
-
-    def total(item: Any) -> Any:
-        kind = type(item)
-        if kind is dict:
-            return sum(item.values())  # a TypeError on anything but numbers: the checks decide
-        if kind is int or kind is float:
-            return item
-        if item is None:
-            return np.nan
-        raise TypeError(kind)
-
-    try:
-        return {col: np.array([total(m.get(key)) if type(m) is dict else np.nan for m in metas], dtype=float)
-                for col, key in METADATA_STYLE.items()}
-    except TypeError:
-        return None
-
-
-def _metadata_count(item: Any) -> float | None:
-    """A ``conv_metadata`` count: a number, or the sum of a mapping of numbers (None among them is 0); None when
-    ``item`` is missing or neither."""
-    def number(value: Any) -> bool:
-        return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-
-    if isinstance(item, Mapping) and all(v is None or number(v) for v in item.values()):
-        return float(sum(float(v) for v in item.values() if v is not None))
-    return float(item) if number(item) else None
-
-
-def _anonymous(column: pd.Series, where: str) -> np.ndarray:
-    """Where the ``anony`` column does not say false (true, 1, or missing: unknown, kept); a value that is not a
-    yes or no is refused, naming its row."""
-    words = {"true": True, "1": True, "1.0": True, "false": False, "0": False, "0.0": False}
-    missing = column.isna().to_numpy(dtype=bool)
-    said = column.astype(str).str.strip().str.casefold().map(words)
-    bad = said.isna().to_numpy(dtype=bool) & ~missing
-    if bad.any():
-        pos = int(np.flatnonzero(bad)[0])
-        raise DataError(f"{where}: row {pos + 1}: {ANONYMOUS_COLUMN} {_shown(column.iloc[pos])} is not true or false")
-    return missing | said.fillna(False).to_numpy(dtype=bool)
 
 
 def _refuse_nested(frame: pd.DataFrame, where: str) -> None:
@@ -484,124 +360,3 @@ def _question_ids(qid: pd.Series, missing: np.ndarray) -> pd.Series:
         prefix += "#"
         own = _row_ids(qid.index, prefix)
     return text.where(~missing, own)
-
-
-@dataclass(frozen=True)
-class Encoded:
-    """Battles as integer arrays: model indices, outcome codes, fit weights and question groups."""
-
-    models: list[str]
-    a: np.ndarray
-    b: np.ndarray
-    outcome: np.ndarray
-    """:data:`A_WINS`, :data:`B_WINS` or :data:`TIE` per battle."""
-    weight: np.ndarray
-    """Frequency in the fit, the bootstrap and the counts: ``weight * count``."""
-    count: np.ndarray
-    """How many identical battles the row stands for (aggregated data)."""
-    group: np.ndarray
-    """Question index per row (resampling unit), numbered in sorted question-id order, so that the
-    bootstrap draws do not depend on row order."""
-    has_questions: bool = True
-    """False when the battles came without question ids: every battle is then its own question."""
-    row_weight: np.ndarray | None = None
-    """The ``weight`` column alone (Elo scales its step by it); None means all ones."""
-    bothbad: np.ndarray | None = None
-    """True where the winner is ``tie (bothbad)`` (outcome :data:`TIE`); tie models that keep it apart read
-    it (Davidson); None means no such rows."""
-    time: np.ndarray | None = None
-    """Each row's :data:`TIME_COLUMN` in seconds (NaN where missing or not a time), online Elo's battle order;
-    None without the column."""
-
-    @property
-    def n_items(self) -> int:
-        return len(self.models)
-
-
-def encode(frame: pd.DataFrame, models: list[str] | None = None) -> Encoded:
-    """Encode a validated battles frame; ``models`` fixes the item order (default: sorted names)."""
-    names = models if models is not None else sorted(set(pd.unique(frame["model_a"])) | set(pd.unique(frame["model_b"])))
-    a = _positions(frame["model_a"], names)
-    b = _positions(frame["model_b"], names)
-    if (a < 0).any() or (b < 0).any():
-        raise DataError("battles name a model outside the given model list")
-    label = _positions(frame["winner"], WINNERS)  # -1: not a label (validated frames have none): a tie, as before
-    outcome = np.array([TIE, *(_OUTCOME[w] for w in WINNERS)], dtype=np.int64)[label + 1]
-    count = frame["count"].to_numpy(dtype=float)
-    row_weight = frame["weight"].to_numpy(dtype=float)
-    return Encoded(
-        list(names),
-        a,
-        b,
-        outcome,
-        row_weight * count,
-        count,
-        _sorted_codes(frame["question_id"]),
-        has_questions=frame.attrs.get(QUESTIONS_ATTR, True) is not False,
-        row_weight=row_weight,
-        bothbad=label == WINNERS.index("tie (bothbad)"),
-        time=battle_times(frame[TIME_COLUMN]) if TIME_COLUMN in frame.columns else None,
-    )
-
-
-TIME_COLUMN = "tstamp"
-"""When each battle was judged (Chatbot Arena's dumps: seconds since 1970; a date and time text reads too). Online
-Elo runs battles in this order when every row has one (FastChat sorts its battles by it), so a log in any row
-order gives the same Elo; the order-free raters ignore it."""
-
-
-def battle_times(column: pd.Series) -> np.ndarray:
-    """A time column as seconds (floats): numbers as they are, date and time text (ISO 8601) or datetimes as
-    seconds since 1970 (UTC when no zone is given); NaN where a value is missing or neither."""
-    if pd.api.types.is_datetime64_any_dtype(column):
-        stamps = pd.to_datetime(column, utc=True)
-    else:
-        numbers = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        if not (np.isnan(numbers) & column.notna().to_numpy(dtype=bool)).any():
-            return numbers
-        stamps = pd.to_datetime(column.astype("object"), errors="coerce", utc=True, format="ISO8601")
-    seconds = stamps.to_numpy(dtype="datetime64[ns]").astype(np.int64) / 1e9
-    return np.where(stamps.isna().to_numpy(dtype=bool), np.nan, seconds)
-
-
-_OUTCOME = {"model_a": A_WINS, "model_b": B_WINS, "tie": TIE, "tie (bothbad)": TIE}
-
-
-def _arrow(column: pd.Series) -> Any:
-    """The pyarrow array under a pyarrow-backed text column (what validation makes of every name column), or None
-    for a column of another kind."""
-    if not (isinstance(column.dtype, pd.StringDtype) and column.dtype.storage == "pyarrow"):
-        return None
-    import pyarrow as pa
-
-    arrow = pa.array(column)
-    return arrow.combine_chunks() if isinstance(arrow, pa.ChunkedArray) else arrow
-
-
-def _positions(column: pd.Series, names: Sequence[str]) -> np.ndarray:
-    """Each value's position in ``names`` (-1 where it is not there), as ``pd.Index(names).get_indexer``: through
-    pyarrow's hash look-up where the column is pyarrow text (about 10x faster on a million rows)."""
-    arrow = _arrow(column)
-    if arrow is None:
-        return np.asarray(pd.Index(list(names)).get_indexer(column), dtype=np.int64)
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    found = pc.index_in(arrow, value_set=pa.array(list(names), type=arrow.type))
-    return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
-
-
-def _sorted_codes(column: pd.Series) -> np.ndarray:
-    """Each value's index among the column's distinct values in sorted order (``pd.factorize(sort=True)``'s codes):
-    through pyarrow's dictionary encoding where the column is pyarrow text (its sort is by UTF-8 bytes, which is
-    code-point order, as Python's)."""
-    arrow = _arrow(column)
-    if arrow is None or arrow.null_count:
-        return np.asarray(pd.factorize(column.astype(str), sort=True)[0], dtype=np.int64)
-    import pyarrow.compute as pc
-
-    encoded = pc.dictionary_encode(arrow)
-    order = pc.array_sort_indices(encoded.dictionary).to_numpy()
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order))
-    return rank[encoded.indices.to_numpy(zero_copy_only=False)]

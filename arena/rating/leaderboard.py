@@ -17,8 +17,9 @@ from arena.rating import bootstrap as bs
 from arena.rating import matrices as mx
 from arena.rating import registry
 from arena.rating.bt import to_ratings
+from arena.rating.encoding import Encoded, encode
 from arena.rating.fits import resampling_units
-from arena.rating.frame import Encoded, encode, frame_notes, name_notes, validate_frame
+from arena.rating.frame import frame_notes, name_notes, validate_frame
 from arena.rating.registry import DEFAULT_INTERVAL
 from arena.rating.rows import (
     LeaderboardResult,

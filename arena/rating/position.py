@@ -18,7 +18,8 @@ import numpy as np
 from arena.errors import UserError
 from arena.rating.bootstrap import make_resampler, percentile_interval
 from arena.rating.bt import DEFAULT_RIDGE, compact_codes
-from arena.rating.frame import A_WINS, B_WINS, Encoded
+from arena.rating.encoding import Encoded
+from arena.rating.frame import A_WINS, B_WINS
 from arena.rating.newton import add_ridge, minimize, pair_hessian, solve
 from arena.rating.registry import Fit
 from arena.rating.sandwich import normal_interval

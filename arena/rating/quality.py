@@ -36,7 +36,8 @@ from scipy.sparse import csr_matrix
 
 from arena.rating.bootstrap import Refitter, bootstrap_strengths, make_resampler
 from arena.rating.bt import DEFAULT_RIDGE, PairDesign, aggregate, canonical, fit_pairs, pair_design
-from arena.rating.frame import A_WINS, B_WINS, TIE, Encoded, encode
+from arena.rating.encoding import Encoded, encode
+from arena.rating.frame import A_WINS, B_WINS, TIE
 from arena.rating.newton import bt_hessian, win_probability
 from arena.rating.settings import RatingSettings
 

@@ -27,7 +27,7 @@ from arena.errors import UserError, unknown_name
 if TYPE_CHECKING:
     import numpy as np
 
-    from arena.rating.frame import Encoded
+    from arena.rating.encoding import Encoded
     from arena.rating.settings import RatingSettings
 
 INTERVALS: dict[str, str] = {

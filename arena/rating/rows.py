@@ -12,7 +12,8 @@ import pandas as pd
 
 from arena.rating import bootstrap as bs
 from arena.rating import matrices as mx
-from arena.rating.frame import A_WINS, B_WINS, TIE, Encoded
+from arena.rating.encoding import Encoded
+from arena.rating.frame import A_WINS, B_WINS, TIE
 from arena.rating.settings import RatingSettings
 
 

@@ -19,7 +19,8 @@ import pandas as pd
 from arena.rating import newton
 from arena.rating.bootstrap import make_resampler, percentile_interval
 from arena.rating.bt import DEFAULT_RIDGE, canonical, to_ratings
-from arena.rating.frame import A_WINS, B_WINS, TIE, Encoded, encode
+from arena.rating.encoding import Encoded, encode
+from arena.rating.frame import A_WINS, B_WINS, TIE
 from arena.rating.newton import add_ridge, pair_hessian
 from arena.rating.settings import RatingSettings
 from arena.rating.style_refit import StyleRefitter, bootstrap_style
@@ -200,7 +201,7 @@ def style_extras(
     question ids are each their own question. Every round is refitted from the point estimate
     (:class:`~arena.rating.style_refit.StyleRefitter`, to 1e-6 on the natural scale).
 
-    ``enc``: :func:`~arena.rating.frame.encode` of ``frame`` (default models order), when the caller has it.
+    ``enc``: :func:`~arena.rating.encoding.encode` of ``frame`` (default models order), when the caller has it.
 
     Returns:
         ``{"features", "coefficients", "coef_low", "coef_high", "rows"}`` or ``{"warning": ...}`` when

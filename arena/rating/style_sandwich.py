@@ -10,7 +10,8 @@ import pandas as pd
 from scipy.sparse import csr_matrix
 
 from arena.rating.bt import DEFAULT_RIDGE, to_ratings
-from arena.rating.frame import A_WINS, B_WINS, TIE, encode
+from arena.rating.encoding import encode
+from arena.rating.frame import A_WINS, B_WINS, TIE
 from arena.rating.newton import add_ridge, pair_hessian
 from arena.rating.reweight import inverse_pair_factor
 from arena.rating.sandwich import clusters, meat, normal_interval, rating_covariance, sandwich

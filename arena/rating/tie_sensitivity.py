@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from arena.rating import registry
-from arena.rating.frame import TIE, Encoded
+from arena.rating.encoding import Encoded
+from arena.rating.frame import TIE
 from arena.rating.registry import TIE_MODELS
 from arena.rating.settings import RatingSettings
 

@@ -27,7 +27,8 @@ from scipy.sparse import csr_matrix
 from arena.rating import newton
 from arena.rating.bootstrap import MAX_CURVATURE_CHANGE
 from arena.rating.bt import DEFAULT_RIDGE, compact_codes
-from arena.rating.frame import A_WINS, B_WINS, Encoded
+from arena.rating.encoding import Encoded
+from arena.rating.frame import A_WINS, B_WINS
 
 I_WINS, J_WINS, TIE_KIND, BOTHBAD_KIND = 0, 1, 2, 3
 

@@ -19,7 +19,7 @@ from arena.rating import (
     validate_frame,
 )
 from arena.rating.bt import aggregate, canonical
-from arena.rating.frame import encode
+from arena.rating.encoding import encode
 
 EXACT = 1e-9
 """Representations reduce to the same cells and the same draws: numbers agree to rounding."""

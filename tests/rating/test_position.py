@@ -16,7 +16,7 @@ import pytest
 
 from arena.errors import UserError
 from arena.rating import compute_leaderboard
-from arena.rating.frame import encode
+from arena.rating.encoding import encode
 from arena.rating.position import fit_bt_position, fit_home, position_cells
 from arena.rating.report import format_leaderboard
 from arena.rating.settings import RatingSettings

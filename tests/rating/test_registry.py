@@ -26,7 +26,7 @@ from arena.rating.bt import (
     fit_pairs,
     pair_design,
 )
-from arena.rating.frame import Encoded
+from arena.rating.encoding import Encoded
 from arena.rating.newton import bt_hessian, pair_hessian, solve
 from arena.rating.registry import Fit, RatingMethod
 

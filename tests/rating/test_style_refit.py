@@ -10,7 +10,8 @@ import pytest
 from arena.rating import RatingSettings, compute_leaderboard, validate_frame
 from arena.rating.bootstrap import make_resampler
 from arena.rating.bt import DEFAULT_RIDGE
-from arena.rating.frame import A_WINS, B_WINS, TIE, encode
+from arena.rating.encoding import encode
+from arena.rating.frame import A_WINS, B_WINS, TIE
 from arena.rating.style import _units, fit_style, style_extras, style_features, style_hessian
 from arena.rating.style_refit import StyleRefitter
 

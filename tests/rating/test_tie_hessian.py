@@ -57,7 +57,8 @@ def test_batched_bootstrap_is_one_fit_per_round(likelihood: type, kinds: list[in
 
 
 def _encoded(a: np.ndarray, b: np.ndarray, kind: np.ndarray, n: int):
-    from arena.rating.frame import A_WINS, B_WINS, TIE, Encoded
+    from arena.rating.encoding import Encoded
+    from arena.rating.frame import A_WINS, B_WINS, TIE
 
     outcome = np.select([kind == 0, kind == 1], [A_WINS, B_WINS], TIE)
     ones = np.ones(len(a))

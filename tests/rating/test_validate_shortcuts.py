@@ -84,7 +84,7 @@ def test_encoding_through_pyarrow_gives_the_codes_of_pandas():
     made of several chunks."""
     import numpy as np
 
-    from arena.rating.frame import encode
+    from arena.rating.encoding import encode
 
     parts = [pd.DataFrame({"model_a": ["é", "Z", "a", "ß", "日本"], "model_b": ["z", "é", "日本", "a", "Z"],
                            "winner": ["model_a", "tie (bothbad)", "tie", "model_b", "model_a"],
