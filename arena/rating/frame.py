@@ -179,6 +179,7 @@ def validate_frame(frame: pd.DataFrame, where: str = "battles") -> pd.DataFrame:
         if bad.any():
             pos = int(np.flatnonzero(bad)[0])
             raise DataError(f"{where}: row {pos + 1}: {col} must be a finite number >= 0, not {values[pos]}")
+    _refuse_overflow(out["weight"].to_numpy() * out["count"].to_numpy(), where)
     if "turn" not in absent:
         out["turn"] = _turns(out["turn"], where)
     if METADATA_COLUMN in out.columns and not any(c in out.columns for c in STYLE_COLUMNS):
@@ -213,6 +214,22 @@ def validate_frame(frame: pd.DataFrame, where: str = "battles") -> pd.DataFrame:
     out.attrs[NOTES_ATTR] = notes
     out.attrs[QUESTIONS_ATTR] = given
     return out
+
+
+MAX_BATTLES = 1e15
+"""The most battles (weight x count summed) a table may stand for: beyond it sums of counts are no longer exact in
+floating point (2**53 is about 9e15), and far beyond, products overflow; no real log comes near."""
+
+
+def _refuse_overflow(battles: np.ndarray, where: str) -> None:
+    """Refuse a table whose rows stand for more than :data:`MAX_BATTLES` battles, naming the largest row (a weight
+    of 1e308 passed as finite, then overflowed the fit into a singular matrix)."""
+    with np.errstate(over="ignore"):
+        total = float(battles.sum())
+    if total > MAX_BATTLES:  # inf included
+        pos = int(np.argmax(battles))
+        raise DataError(f"{where}: row {pos + 1}: weight x count {battles[pos]:g}: the rows stand for {total:g} battles, "
+                        f"over the {MAX_BATTLES:g} a table may hold; check the weight and count columns")
 
 
 def _columns_hint(missing: list[str], found: list[str]) -> str:

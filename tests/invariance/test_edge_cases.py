@@ -87,6 +87,19 @@ def test_a_weight_that_is_not_a_number_is_refused_in_one_line(entry: str, synthe
     assert getattr(info.value, "code", 2) == 2
 
 
+@pytest.mark.parametrize("entry", ["api", "rate", "rate-csv", "import", "viz"])
+@pytest.mark.parametrize("column", ["weight", "count"])
+def test_rows_standing_for_more_battles_than_floats_count_are_refused(entry: str, column: str, synthetic: pd.DataFrame,
+                                                                       tmp_path: Path) -> None:
+    """A weight of 1e308 is finite, and overflowed the fit into a singular matrix (a crash, exit 1)."""
+    bad = synthetic.assign(**{column: 1.0})
+    bad.loc[3, column] = 1e308
+    with pytest.raises((RefusedError, DataError)) as info:
+        ENTRY_POINTS[entry](bad, settings_for("bt", 20), None, tmp_path)
+    assert "row 4: weight x count 1e+308" in str(info.value) and str(info.value).strip().count("\n") == 0
+    assert getattr(info.value, "code", 2) == 2
+
+
 def test_weights_are_frequency_weights_in_counts(synthetic: pd.DataFrame, tmp_path: Path) -> None:
     """A row of weight w counts as w battles in battles/wins/losses/ties (W + L + T = battles)."""
     from tests.invariance.conftest import to_weights
