@@ -224,6 +224,7 @@ def test_votes_invariances(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     ("row", "message"),
     [
         ({"model_a": "a", "model_b": "b", "winner": "tie", "turn": "x"}, r"row 1: turn 'x' is not a whole number"),
+        ({"model_a": "a", "model_b": "b", "winner": "tie", "turn": 2**63}, r"row 1: turn (9223372036854775808|9.22337\S+) is not a whole number from 0"),
         ({"model_a": "a", "model_b": "a", "winner": "tie"}, r"row 1: model_a and model_b are both 'a'; a vote"),
         ({"model_a": ["a"], "model_b": "b", "winner": "tie"}, r"row 1: model_a is a list \(\['a'\]\), not a name"),
     ],

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from arena.errors import DataError
 from arena.interop.common import ImportedRun, exists_or_fail
 from arena.keys import content_key
+from arena.rating.frame import MAX_TURN
 from arena.records import WINNERS, HumanVote
 from arena.records.votes import UNKNOWN_ANNOTATOR
 
@@ -46,8 +47,8 @@ def _turn(value: Any, where: str) -> int:
         turn = float(value)
     except (TypeError, ValueError):
         turn = math.nan
-    if not (math.isfinite(turn) and turn >= 0 and turn.is_integer()):
-        raise DataError(f"{where}: turn {value!r} is not a whole number >= 0")
+    if not (math.isfinite(turn) and 0 <= turn <= MAX_TURN and turn.is_integer()):
+        raise DataError(f"{where}: turn {value!r} is not a whole number from 0 to {MAX_TURN:,}")
     return int(turn)
 
 

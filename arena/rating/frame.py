@@ -312,14 +312,19 @@ def _blank(column: pd.Series) -> np.ndarray:
     return missing
 
 
+MAX_TURN = 2**31 - 1
+"""The largest turn number: a conversation's turn index, far below it in any real log."""
+
+
 def _turns(turn: pd.Series, where: str) -> pd.Series:
-    """Turn numbers as integers (gaps were filled with 1); a turn that is not a whole number >= 0 is refused,
-    naming its row."""
+    """Turn numbers as integers (gaps were filled with 1); a turn that is not a whole number from 0 to
+    :data:`MAX_TURN` is refused, naming its row (2**63 wrapped to a negative integer)."""
     values = pd.to_numeric(turn, errors="coerce").to_numpy(dtype=float)
-    bad = ~(np.isfinite(values) & (values >= 0) & (values == np.round(values)))
+    bad = ~(np.isfinite(values) & (values >= 0) & (values <= MAX_TURN) & (values == np.round(values)))
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
-        raise DataError(f"{where}: row {pos + 1}: turn {shown(turn.iloc[pos])} is not a whole number >= 0")
+        raise DataError(f"{where}: row {pos + 1}: turn {shown(turn.iloc[pos])} is not a whole number from 0 to "
+                        f"{MAX_TURN:,}")
     return pd.Series(values.astype(np.int64), index=turn.index)
 
 
