@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -38,13 +39,19 @@ class Encoded:
     bothbad: np.ndarray | None = None
     """True where the winner is ``tie (bothbad)`` (outcome :data:`TIE`); tie models that keep it apart read
     it (Davidson); None means no such rows."""
-    time: np.ndarray | None = None
-    """Each row's :data:`TIME_COLUMN` in seconds (NaN where missing or not a time), online Elo's battle order;
-    None without the column."""
+    time_column: pd.Series | None = field(default=None, repr=False, compare=False)
+    """The frame's :data:`TIME_COLUMN` as given (None without one), read into :attr:`time` when first asked for."""
 
     @property
     def n_items(self) -> int:
         return len(self.models)
+
+    @cached_property
+    def time(self) -> np.ndarray | None:
+        """Each row's :data:`TIME_COLUMN` in seconds (NaN where missing or not a time), online Elo's battle order;
+        None without the column. Read on first use: only an order-dependent rater needs it, and date text takes
+        seconds to parse on a million rows."""
+        return None if self.time_column is None else battle_times(self.time_column)
 
 
 def encode(frame: pd.DataFrame, models: list[str] | None = None) -> Encoded:
@@ -69,7 +76,7 @@ def encode(frame: pd.DataFrame, models: list[str] | None = None) -> Encoded:
         has_questions=frame.attrs.get(QUESTIONS_ATTR, True) is not False,
         row_weight=row_weight,
         bothbad=label == WINNERS.index("tie (bothbad)"),
-        time=battle_times(frame[TIME_COLUMN]) if TIME_COLUMN in frame.columns else None,
+        time_column=frame[TIME_COLUMN] if TIME_COLUMN in frame.columns else None,
     )
 
 
