@@ -25,9 +25,9 @@ def human_battles(votes: Sequence[HumanVote]) -> pd.DataFrame:
     """The votes that count (:func:`~arena.records.votes.latest_votes`) as a validated battles frame (skips
     dropped); empty when no vote decides anything."""
     from arena.rating import validate_frame
-    from arena.records.votes import latest_votes, votes_to_battles
+    from arena.records.votes import votes_to_battles
 
-    rows = [b.model_dump() for b in votes_to_battles(latest_votes(votes))]
+    rows = [b.model_dump() for b in votes_to_battles(votes)]
     if not rows:
         return pd.DataFrame()
     return validate_frame(pd.DataFrame(rows), "human_votes.jsonl")

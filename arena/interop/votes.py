@@ -101,7 +101,7 @@ def import_votes(src: Path, *, columns: Mapping[str, str] | None = None,
     Raises:
         DataError: a missing column (naming ``--map``), an unknown winner, or a row that is not a vote.
     """
-    from arena.records.votes import latest_votes, repeat_notes, votes_to_battles
+    from arena.records.votes import repeat_notes, votes_to_battles
     from arena.tables import apply_mapping, is_vote_table, read_table, read_votes_frame
 
     src = exists_or_fail(src, "votes")
@@ -118,9 +118,8 @@ def import_votes(src: Path, *, columns: Mapping[str, str] | None = None,
             raise DataError(f"{src}: missing column(s) {', '.join(missing)} (the file has: {have}); "
                             "name them with --map model_a=COL,model_b=COL,winner=COL")
         run.votes = [vote_from_row(row, f"{src}: row {i + 1}") for i, row in enumerate(frame.to_dict(orient="records"))]
-    counted = latest_votes(run.votes)
-    run.battles = votes_to_battles(counted)
-    skipped = sum(1 for v in counted if v.winner is None)
+    run.battles = votes_to_battles(run.votes)
+    skipped = sum(1 for v in run.votes if v.winner is None)
     run.notes.append(f"{len(run.votes)} votes, {skipped} skipped (kept in human_votes.jsonl, not rated)")
     run.notes += repeat_notes(run.votes, str(src))
     if columns or winner_labels:

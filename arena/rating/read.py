@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from arena.rating.frame import NOTES_ATTR, battles_frame, validate_frame
-from arena.records.votes import latest_votes, repeat_notes, votes_to_battles
+from arena.records.votes import repeat_notes, votes_to_battles
 from arena.tables import apply_mapping, is_vote_table, read_table, read_votes_frame
 
 
@@ -45,11 +45,10 @@ def votes_battle_frame(frame: pd.DataFrame, where: str) -> pd.DataFrame:
     decision on a game, :func:`arena.records.votes.latest_votes`, as the browser counts them; skips are no
     battle, see :func:`arena.records.votes.votes_to_battles`), with notes counting the repeats and the skips."""
     votes = read_votes_frame(frame, where)
-    counted = latest_votes(votes)
-    battles = battles_frame(votes_to_battles(counted))
-    skipped = sum(1 for v in counted if v.winner is None)
+    battles = battles_frame(votes_to_battles(votes))
+    skipped = sum(1 for v in votes if v.winner is None)
     notes = repeat_notes(votes, where)
     if skipped:
-        notes.append(f"{where}: {skipped} skipped votes dropped ({len(counted) - skipped} rated)")
+        notes.append(f"{where}: {skipped} skipped votes dropped ({len(battles)} rated)")
     battles.attrs[NOTES_ATTR] = [*battles.attrs.get(NOTES_ATTR, []), *notes]
     return battles

@@ -133,14 +133,14 @@ _FLIP = {"model_a": "model_b", "model_b": "model_a"}
 
 
 def votes_to_battles(votes: Sequence[HumanVote]) -> list[Battle]:
-    """Battle rows of the votes, in the positions the person saw (``model_a`` was shown left).
+    """Battle rows of the votes that count (:func:`latest_votes`: an annotator's repeated vote on a game gives one
+    battle, of their latest decision), in the positions the person saw (``model_a`` was shown left).
 
-    One battle per vote given: pass :func:`latest_votes` of them for the votes that count. Skipped votes are
-    dropped; each battle has ``judge`` (``"human"``), weight 1, the vote's id as its
+    Skipped votes are dropped; each battle has ``judge`` (``"human"``), weight 1, the vote's id as its
     key and the game's key, and ``swapped`` when the pair was shown in the reverse of its canonical order.
     """
     out = []
-    for v in votes:
+    for v in latest_votes(votes):
         if v.winner is None:
             continue
         left_is_a = v.shown_left == v.model_a
