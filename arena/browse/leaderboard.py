@@ -118,8 +118,9 @@ def _written_rows(data: RunData, category: str | None) -> tuple[pd.DataFrame, li
     if category is None and data.leaderboard:
         return _rows_frame(data.leaderboard), list(data.leaderboard_notes), "leaderboard.json as written by the run"
     if category is not None and data.leaderboard_extras.get("categories", {}).get(category):
-        own = f"category {category!r}:"  # as arena.rating.leaderboard names a category in its warnings
-        notes = [n for n in data.leaderboard_notes if n.startswith(own)]
+        from arena.rating.leaderboard import category_note
+
+        notes = [n for n in data.leaderboard_notes if n.startswith(category_note(category))]
         return pd.DataFrame(data.leaderboard_extras["categories"][category]), notes, "leaderboard.json (per category)"
     return None
 

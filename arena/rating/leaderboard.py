@@ -257,6 +257,12 @@ def compute_leaderboard(
     )
 
 
+def category_note(category: str) -> str:
+    """How a warning about one category's leaderboard starts (``category 'math':``); the browser picks a
+    category's notes by it."""
+    return f"category {category!r}:"
+
+
 def _categories(
     frame: pd.DataFrame, settings: RatingSettings, baseline: str | None, warnings: list[str], interval: str
 ) -> dict[str, list[dict[str, Any]]]:
@@ -272,12 +278,12 @@ def _categories(
         if settings.anchor is not None and settings.anchor.model not in present:
             sub = settings.model_copy(update={"anchor": None})
             warnings.append(
-                f"category {cat!r}: anchor model {settings.anchor.model!r} has no battles; mean-anchored"
+                f"{category_note(cat)} anchor model {settings.anchor.model!r} has no battles; mean-anchored"
             )
         base = baseline if baseline in present else None
         rows, notes = _rate(part.reset_index(drop=True), sub, base, _rng(settings), interval)[:2]
         if any(note in notes for note in NO_SPREAD_NOTES):
-            warnings.append(f"category {cat!r}: its resamples are all alike (one question, or one kind of battle): "
+            warnings.append(f"{category_note(cat)} its resamples are all alike (one question, or one kind of battle): "
                             "no interval is shown for it")
         out[str(cat)] = sorted_rows(rows)
     return out
