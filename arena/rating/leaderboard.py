@@ -92,7 +92,8 @@ def _rate(
     elif intervals and unit == "question" and 1 < units < enc.n_items:
         questions = units
         warnings.append(f"only {questions} questions for {enc.n_items} models: intervals that resample questions "
-                        f"vary in at most {questions - 1} directions, so some are too narrow; judge more questions, "
+                        f"vary in at most {questions - 1} direction{'' if questions == 2 else 's'}, so some are too "
+                        "narrow; judge more questions, "
                         "or rate with --resample battle (rating.resample: battle)")
     scale, base = method.scale(settings), settings.elo.base
     if method.output == "strengths":
