@@ -80,7 +80,12 @@ def _wrong_format(path: Path, expected: str, found: str) -> DataError:
 
 
 TEXT_COLUMNS: tuple[str, ...] = ("question_id", "model_a", "model_b", "winner", "judge", "category", "model")
-"""Columns that hold names, never numbers: a CSV reader must keep their text (``"007"``, ``"1.10"``)."""
+"""Columns that hold names or labels, never numbers: a CSV reader must keep their text (``"007"``, ``"1.10"``)."""
+
+NAME_COLUMNS: tuple[str, ...] = tuple(c for c in TEXT_COLUMNS if c != "winner")
+"""Columns that hold names: only an empty cell is missing, so a model or question named ``NA``, ``None``,
+``null`` or ``nan`` keeps its name, as in JSON lines and parquet (pandas reads those words as missing). A winner
+is a label: its missing words stay missing (a skipped vote written by R as ``NA``)."""
 
 _NA_TEXT: tuple[str, ...] = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
                              "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null")
@@ -95,7 +100,8 @@ def read_table(path: Path, columns: Mapping[str, str] | None = None) -> pd.DataF
     ``.json`` (or JSON named ``.csv``, or parquet named either) is refused with the name to give it.
     In a CSV or TSV file the :data:`TEXT_COLUMNS` (under the names ``columns``, the mapping the caller applies
     next, gives them: OUR -> THEIR) keep the file's text where pandas would read numbers: models ``007`` and
-    ``1.10`` stay ``"007"`` and ``"1.10"``, as JSON lines and parquet give them.
+    ``1.10`` stay ``"007"`` and ``"1.10"``, as JSON lines and parquet give them; in the :data:`NAME_COLUMNS`
+    only an empty cell is missing (a model named ``NA`` or ``None`` keeps its name).
 
     Raises:
         DataError: missing file, content that does not match the suffix, a broken JSON line
@@ -117,8 +123,10 @@ def read_table(path: Path, columns: Mapping[str, str] | None = None) -> pd.DataF
         if kind in ("json", "parquet"):
             raise _wrong_format(path, expected, kind)
         sep = "\t" if suffix == ".tsv" else ","
-        names = {(columns or {}).get(c, c) for c in TEXT_COLUMNS} | set(TEXT_COLUMNS)
-        return _text_as_written(_read_csv(path, sep), path, sep, names)
+        def theirs(ours: tuple[str, ...]) -> set[str]:
+            return {(columns or {}).get(c, c) for c in ours} | set(ours)
+
+        return _text_as_written(_read_csv(path, sep), path, sep, theirs(TEXT_COLUMNS), theirs(NAME_COLUMNS))
     if suffix in PARQUET_SUFFIXES:
         if kind in ("json", "csv", "tsv"):
             raise _wrong_format(path, "parquet", kind)
@@ -190,12 +198,14 @@ def _read_csv(path: Path, sep: str) -> pd.DataFrame:
         raise DataError(f"{path}: cannot read as {kind} ({str(exc).splitlines()[0]})") from None
 
 
-def _text_as_written(frame: pd.DataFrame, path: Path, sep: str, names: set[str]) -> pd.DataFrame:
-    """``frame`` with its columns in ``names`` that pandas read as numbers or booleans read again as the text the
-    file holds (pyarrow, those columns only: about what casting them to text costs). Where pyarrow cannot
-    read the file so (a column name it sees otherwise, rows it counts otherwise), ``frame`` is returned as is."""
-    redo = [c for c in frame.columns if c in names and not pd.api.types.is_string_dtype(frame[c])
-            and frame[c].notna().any()]
+def _text_as_written(frame: pd.DataFrame, path: Path, sep: str, texts: set[str], names: set[str]) -> pd.DataFrame:
+    """``frame`` with its columns in ``texts`` that pandas read as numbers or booleans, and its columns in ``names``
+    where pandas read a cell as missing, read again as the text the file holds (pyarrow, those columns only:
+    about what casting them to text costs). In ``names`` only an empty cell is missing; in the other columns
+    pandas' missing words stay missing. Where pyarrow cannot read the file so (a column name it sees
+    otherwise, rows it counts otherwise), ``frame`` is returned as is."""
+    redo = [c for c in frame.columns if (c in texts and not pd.api.types.is_string_dtype(frame[c])
+                                         and frame[c].notna().any()) or (c in names and frame[c].isna().any())]
     if not redo:
         return frame
     import pyarrow as pa
@@ -207,7 +217,7 @@ def _text_as_written(frame: pd.DataFrame, path: Path, sep: str, names: set[str])
         table = pa_csv.read_csv(
             path, parse_options=pa_csv.ParseOptions(delimiter=sep, newlines_in_values=quoted),
             convert_options=pa_csv.ConvertOptions(include_columns=redo, column_types=dict.fromkeys(redo, pa.string()),
-                                                  strings_can_be_null=True, null_values=list(_NA_TEXT)),
+                                                  strings_can_be_null=True, null_values=[""]),
         )
     except (pa.ArrowException, KeyError, ValueError):
         return frame
@@ -215,7 +225,8 @@ def _text_as_written(frame: pd.DataFrame, path: Path, sep: str, names: set[str])
         return frame
     out = frame.copy()
     for name in redo:
-        out[name] = pd.Series(table.column(name).to_pandas(), index=frame.index, dtype="str")
+        text = pd.Series(table.column(name).to_pandas(), index=frame.index, dtype="str")
+        out[name] = text if name in names else text.mask(text.isin(_NA_TEXT))
     return out
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -347,6 +348,41 @@ def test_csv_names_keep_their_text_as_in_json_lines_and_parquet(tmp_path):
     mapped = tmp_path / "m.csv"
     frame.rename(columns={"model_a": "left"}).to_csv(mapped, index=False)
     assert read_battles(mapped, columns={"model_a": "left"})["model_a"].tolist() == ["007", "1.1", "1.10"]
+
+
+def test_csv_names_that_pandas_reads_as_missing_keep_their_name(tmp_path):
+    """Models and questions named ``NA``, ``None``, ``null``, ``nan``, ``n/a``, ``#N/A`` are names in CSV and TSV,
+    as in JSON lines and parquet: pandas reads these words as missing, and the CSV was refused ("no model_a")
+    while the same battles as JSON lines rated. Only an empty cell is a missing name; the same ratings
+    through ``arena rate`` from every format. A winner is a label: ``NA`` there stays missing."""
+    words = ["NA", "None", "null", "nan", "n/a", "#N/A", "NULL", "<NA>"]
+    rng = np.random.default_rng(3)
+    rows = []
+    for k in range(160):
+        a, b = rng.choice(len(words), 2, replace=False)
+        rows.append({"model_a": words[a], "model_b": words[b], "winner": ["model_a", "model_b", "tie"][k % 3],
+                     "question_id": words[k % len(words)] if k % 5 else None, "judge": words[(k + 1) % len(words)]})
+    frame = pd.DataFrame(rows)
+    paths = {s: tmp_path / f"b.{s}" for s in ("csv", "tsv", "jsonl", "parquet")}
+    frame.to_csv(paths["csv"], index=False)
+    frame.to_csv(paths["tsv"], index=False, sep="\t")
+    paths["jsonl"].write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    frame.to_parquet(paths["parquet"])
+    want = read_battles(paths["jsonl"])
+    assert sorted(set(want["model_a"])) == sorted(words)
+    boards = {}
+    for suffix, path in paths.items():
+        got = read_battles(path)
+        for col in ("model_a", "model_b", "question_id", "judge"):
+            assert got[col].tolist() == want[col].tolist(), (suffix, col)
+        result = CliRunner().invoke(command, [str(path), "--bootstrap", "0"])
+        assert result.exit_code == 0, result.output
+        boards[suffix] = result.output
+    assert len(set(boards.values())) == 1
+    votes = tmp_path / "v.csv"
+    votes.write_text("model_a,model_b,winner\na,b,model_a\na,b,NA\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"row 2: no winner"):
+        read_battles(votes)
 
 
 @pytest.mark.parametrize("value", ["inf", "-inf", "-1", "1e400"])
