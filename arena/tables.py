@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import mmap
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -188,7 +189,10 @@ def _read_flat_jsonl(path: Path) -> pd.DataFrame | None:
 
 def _read_csv(path: Path, sep: str) -> pd.DataFrame:
     try:
-        return pd.read_csv(path, sep=sep, encoding="utf-8-sig")
+        frame = pd.read_csv(path, sep=sep, encoding="utf-8-sig")
+        if any(re.search(r"\.\d+$", str(c)) for c in frame.columns):  # pandas renames a repeated x to x.1
+            _refuse_repeated_columns(path, sep)
+        return frame
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: empty file; expected a header line with column names") from None
     except UnicodeDecodeError as exc:
@@ -196,6 +200,20 @@ def _read_csv(path: Path, sep: str) -> pd.DataFrame:
     except pd.errors.ParserError as exc:
         kind = "TSV" if sep == "\t" else "CSV"
         raise DataError(f"{path}: cannot read as {kind} ({str(exc).splitlines()[0]})") from None
+
+
+def _refuse_repeated_columns(path: Path, sep: str) -> None:
+    """Refuse a header that names a column twice: pandas would read the second as ``x.1`` and every reader
+    would take the first, silently ignoring the other (two ``winner`` columns that disagree)."""
+    header = pd.read_csv(path, sep=sep, encoding="utf-8-sig", header=None, nrows=1, dtype=str).iloc[0].tolist()
+    seen: dict[str, int] = {}
+    for k, name in enumerate(header, start=1):
+        if not isinstance(name, str):  # an empty header cell: pandas names it "Unnamed: k"
+            continue
+        if name in seen:
+            raise DataError(f"{path}: the header names column {name!r} twice (columns {seen[name]} and {k}); "
+                            "rename or drop one")
+        seen[name] = k
 
 
 def _text_as_written(frame: pd.DataFrame, path: Path, sep: str, texts: set[str], names: set[str]) -> pd.DataFrame:

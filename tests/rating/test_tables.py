@@ -385,6 +385,23 @@ def test_csv_names_that_pandas_reads_as_missing_keep_their_name(tmp_path):
         read_battles(votes)
 
 
+@pytest.mark.parametrize("sep,suffix", [(",", "csv"), ("\t", "tsv")])
+def test_a_header_that_names_a_column_twice_is_refused(tmp_path, sep, suffix):
+    """pandas reads a repeated ``winner`` as ``winner.1``, and the first was rated silently; names that merely
+    end in ``.1``, and empty header cells, are read as before."""
+    path = tmp_path / f"b.{suffix}"
+    path.write_text(sep.join(["model_a", "model_b", "winner", "winner"]) + "\n"
+                    + sep.join(["a", "b", "model_a", "model_b"]) + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match=rf"b\.{suffix}: the header names column 'winner' twice \(columns 3 and 4\)"):
+        read_battles(path)
+    result = CliRunner().invoke(command, [str(path), "--bootstrap", "0"])
+    assert isinstance(result.exception, DataError) and "twice" in str(result.exception)
+    fine = tmp_path / f"f.{suffix}"
+    fine.write_text(sep.join(["model_a", "model_b", "winner", "x", "x.1", "", ""]) + "\n"
+                    + sep.join(["a", "b", "model_a", "1", "2", "", ""]) + "\n", encoding="utf-8")
+    assert read_battles(fine)["model_a"].tolist() == ["a"]
+
+
 @pytest.mark.parametrize("value", ["inf", "-inf", "-1", "1e400"])
 def test_a_weight_or_count_that_is_not_finite_and_non_negative_names_its_row(tmp_path, value):
     """An infinite weight passed the check's row search (inf >= 0) and crashed with an IndexError."""
