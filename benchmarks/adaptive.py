@@ -22,6 +22,15 @@ the truth, and both against full paired per replicate (``ci_vs_full``, ``rank_vs
 the ratio across replicates (``ci_sd``; ``ci_se`` its standard error).
 Goal (issue 14): full's mean half-width with at most 40% of its calls, and ranks no worse.
 
+Why no design can meet that goal exactly: for independent calls under a correctly specified model, Fisher
+information adds up over calls, so full's information matrix is any subset's plus a positive semi-definite
+rest, and every model's variance under any subset (adaptive or not) is at least full's. A subset can only
+approach full's width, by leaving out the calls that carry least information (lopsided pairs). Here the calls
+are not independent (the two orders of a game, and the games of a question, share its effect on the answers)
+and the intervals are question-clustered sandwiches, so this is not a proof for this oracle, but every design
+measured on a common scale (``rel_ci_vs_full``) is wider than full. A ratio under 1 in rating points
+(``ci_vs_full``) comes from a narrower fitted scale (``scale_vs_full`` under 1), not from narrower intervals.
+
 Also reported, paired the same way: ``scale_vs_full``, the sd of the fitted ratings over full's, and
 ``rel_ci_vs_full`` (``rel_ci_se``), the mean half-width per sd of the fitted ratings over full's. The oracle's
 question effects make the true win probability a blurred (not logistic) function of the strength gap, so the
