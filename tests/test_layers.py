@@ -10,7 +10,7 @@ ARENA = Path(__file__).resolve().parents[1] / "arena"
 
 LAYER: dict[str, int] = {
     # foundation
-    "__init__": 0, "errors": 0, "keys": 0, "resources": 0,
+    "__init__": 0, "errors": 0, "keys": 0, "resources": 0, "text": 0,
     # records at file boundaries, their store and the table reader
     "records": 1, "store": 1, "tables": 1,
     # config schema and loader; provider specs

@@ -111,3 +111,66 @@ def test_weighted_counts_are_shown_and_flagged():
     table = format_leaderboard(res, "table")
     assert "note: weights other than 1" in table
     assert "0.25/1.75/0" in table  # x: 0.25 wins, 1.75 losses of 2 weighted battles
+
+
+MARKDOWN_NAMES = ["*e*", "a|b", "$1 and $2", "[x](http://y)", "_u_", "Q4_K_M", "c\\d", "<b>", "`t`", "l1\nl2"]
+"""Model names that Markdown would read as emphasis, a table cell break, maths, a link, HTML or code."""
+
+
+def _rendered_cells(markdown: str) -> list[list[str]]:
+    """The text of each table cell as a Markdown renderer draws it (GitHub-style tables)."""
+    from html.parser import HTMLParser
+
+    from markdown_it import MarkdownIt
+
+    class Cells(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.rows: list[list[str]] = []
+            self.cell: list[str] | None = None
+
+        def handle_starttag(self, tag: str, attrs: object) -> None:
+            if tag == "tr":
+                self.rows.append([])
+            elif tag in ("td", "th"):
+                self.cell = []
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag in ("td", "th") and self.cell is not None:
+                self.rows[-1].append("".join(self.cell))
+                self.cell = None
+
+        def handle_data(self, data: str) -> None:
+            if self.cell is not None:
+                self.cell.append(data)
+
+    parser = Cells()
+    parser.feed(MarkdownIt("commonmark").enable("table").render(markdown))
+    return parser.rows
+
+
+def test_markdown_tables_draw_every_model_name_as_written(tmp_path):
+    """A model named ``*e*`` was drawn in italics, ``a|b`` escaped only its pipe, a newline broke the table:
+    the rendered leaderboard (``arena rate --format md``, ``leaderboard.md``) and ``arena compare --format md``
+    show each name as its text (a newline as the visible ``␤``; ``arena diff --format md`` escapes the same way)."""
+    from arena.rating.compare import compare, format_comparison, load_side
+
+    rows = []
+    for k, a in enumerate(MARKDOWN_NAMES):
+        for b in MARKDOWN_NAMES[k + 1:]:
+            rows += [{"model_a": a, "model_b": b, "winner": "model_a", "question_id": f"q{k}"},
+                     {"model_a": b, "model_b": a, "winner": "tie", "question_id": f"q{k}"}]
+    result = compute_leaderboard(battles_frame(rows), RatingSettings(bootstrap=0))
+    shown = [name.replace("\n", "\u2424") for name in MARKDOWN_NAMES]
+    cells = _rendered_cells(format_leaderboard(result, "md"))
+    assert cells[0][1] == "model" and sorted(r[1] for r in cells[1:]) == sorted(shown)
+    assert {len(r) for r in cells} == {len(cells[0])}
+    path = tmp_path / "battles.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    board = tmp_path / "board.json"
+    board.write_text(json.dumps([{"model": r["model"], "rating": -r["rating"]} for r in result.rows]), encoding="utf-8")
+    comparison = compare(load_side(path), load_side(board), bootstrap=0)
+    pair = comparison["quality"]["a"]["fragility"]["battles_to_change_top_pair"]
+    assert pair and set(pair) <= set(MARKDOWN_NAMES)
+    cells = {r[0]: r[2] for r in _rendered_cells(format_comparison(comparison, "md"))[1:]}
+    assert cells["A: fewest battles to change #1"] == " vs ".join(p.replace("\n", "\u2424") for p in pair)

@@ -18,6 +18,7 @@ import streamlit as st
 
 from arena import browse as vd
 from arena.records import HumanVote, JudgeReport
+from arena.text import md_escape
 from viz import RUN_ENV
 
 Signature = tuple[tuple[str, int, int], ...]
@@ -111,7 +112,7 @@ def load() -> vd.RunData:
     data = _load(*key)
     st.caption(f"Source: `{data.source}` ({data.kind})")
     for note in data.notes:
-        st.warning(note, icon=":material/warning:")
+        st.warning(md_escape(note), icon=":material/warning:")
     return data
 
 

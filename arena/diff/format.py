@@ -7,6 +7,7 @@ from typing import Literal
 
 from arena.diff.diff import Change, Delta, ModelDiff, RunDiff
 from arena.diff.settings import show
+from arena.text import md_escape
 
 Format = Literal["table", "json", "md"]
 
@@ -86,11 +87,8 @@ def _table(head: list[str], rows: list[list[str]]) -> str:
 
 
 def _md(head: list[str], rows: list[list[str]]) -> str:
-    def esc(c: str) -> str:
-        return c.replace("|", "\\|")
-
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    lines += ["| " + " | ".join(esc(c) for c in r) + " |" for r in rows]
+    lines = ["| " + " | ".join(md_escape(h) for h in head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(md_escape(c) for c in r) + " |" for r in rows]
     return "\n".join(lines)
 
 

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from arena.errors import DataError, UserError
+from arena.text import md_escape
 
 Format = Literal["table", "json", "md"]
 FORMATS: tuple[str, ...] = ("table", "json", "md")
@@ -391,8 +392,8 @@ def format_comparison(result: dict[str, Any], fmt: Format = "table") -> str:
     rows = _lines(result)
     if fmt == "md":
         body = "| statistic | value | " + (ci_head or "detail") + " |\n|---|---:|---|\n"
-        body += "".join(f"| {s} | {v} | {d} |\n" for s, v, d in rows)
-        text = "\n\n".join(["  \n".join(head.split("\n")), body])
+        body += "".join(f"| {md_escape(s)} | {md_escape(v)} | {md_escape(d)} |\n" for s, v, d in rows)
+        text = "\n\n".join(["  \n".join(md_escape(line) for line in head.split("\n")), body])
     else:
         w = max(len(s) for s, _, _ in rows)
         body = "\n".join(f"{s:<{w}}  {v:>7}  {d}".rstrip() for s, v, d in rows)

@@ -14,6 +14,7 @@ import numpy as np
 from arena.errors import UserError
 from arena.rating.leaderboard import LeaderboardResult
 from arena.store import write_text_atomic
+from arena.text import md_escape
 
 Format = Literal["table", "json", "csv", "md"]
 FORMATS: tuple[str, ...] = ("table", "json", "csv", "md")
@@ -163,14 +164,11 @@ def _text_table(header: list[str], body: list[list[str]]) -> str:
 
 
 def _markdown(header: list[str], body: list[list[str]]) -> str:
-    def esc(c: str) -> str:
-        return c.replace("|", "\\|")
-
     lines = [
-        "| " + " | ".join(esc(h) for h in header) + " |",
+        "| " + " | ".join(md_escape(h) for h in header) + " |",
         "|" + "|".join("---:" if i != 1 else ":---" for i in range(len(header))) + "|",
     ]
-    lines += ["| " + " | ".join(esc(c) for c in r) + " |" for r in body]
+    lines += ["| " + " | ".join(md_escape(c) for c in r) + " |" for r in body]
     return "\n".join(lines) + "\n"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -168,6 +169,37 @@ def test_vote_twice_with_the_keyboard(run_dir: Path, tmp_path: Path, driver) -> 
         assert lines[0]["game_key"] != lines[1]["game_key"]
         assert lines[1]["winner"] == "tie"
         assert lines[0]["winner"] == ("model_a" if lines[0]["shown_left"] == lines[0]["model_a"] else "model_b")
+    finally:
+        os.killpg(proc.pid, 15)
+        proc.wait(timeout=20)
+
+
+def test_model_names_are_drawn_as_written(tmp_path: Path, driver) -> None:  # type: ignore[no-untyped-def]
+    """A model named ``*star*`` was drawn in italics as ``star``, ``$1 and $2`` as maths, ``[x](http://y)`` as a
+    link: the battle page's headings and the leaderboard's notes now draw every name as its text."""
+    names = ["*star*", "$1 and $2", "[x](http://y)", "plain"]
+    pairs = [(0, 1), (1, 2), (2, 3), (0, 3)]  # *star* never loses, plain never wins: notes name them
+    rows = [{"model_a": names[a], "model_b": names[b], "winner": "model_a", "question_id": f"q_{k}_"}
+            for k, (a, b) in enumerate(pairs)]
+    source = tmp_path / "battles.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    t = vd.load_source(source).table
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = _serve(source, port)
+    try:
+        _wait_http(url, proc)
+        driver.get(url)
+        _settled(driver)
+        body = driver.find_element("tag name", "body").text
+        assert "never lost a battle: *star*" in body, body[:2000]  # a note naming the model
+        for name in names[:3]:
+            bid = t[t["model_a"] == name]["bid"].iloc[0]
+            driver.get(f"{url}/battles?battle={bid}")
+            _settled(driver)
+            body = driver.find_element("tag name", "body").text
+            assert f"A: {name}" in body, (name, body[:2000])
+        assert "Question q_2_" in body
     finally:
         os.killpg(proc.pid, 15)
         proc.wait(timeout=20)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from arena import browse as vd
+from arena.text import md_escape
 from viz import common
 
 PAGE_SIZE = 50
@@ -92,7 +93,7 @@ if detail is None:
 st.divider()
 row = detail["row"]
 raw = st.toggle("Show texts as plain text (no Markdown)", key="raw")
-st.subheader(f"Question {row['question_id']} ({row['category']}), turn {row['turn']}")
+st.subheader(f"Question {md_escape(row['question_id'])} ({md_escape(row['category'])}), turn {row['turn']}")
 q = detail["question"]
 if q is None or not any(q["turns"]):
     st.caption("The question text is not in this source.")
@@ -111,7 +112,7 @@ for col, side in zip(cols, ("a", "b"), strict=True):
     with col:
         answer = detail[f"answer_{side}"]
         score = row.get(f"score_{side}")
-        title = f"{side.upper()}: {row[f'model_{side}']}"
+        title = f"{side.upper()}: {md_escape(row[f'model_{side}'])}"
         if score is not None and score == score:
             title += f" (score {score:g})"
         st.markdown(f"#### {title}")
@@ -133,12 +134,13 @@ if len(detail["orders"]) == 2:
 for order in detail["orders"]:
     with st.container(border=True):
         shown_as = "swapped order" if order["swapped"] else "original order"
-        st.markdown(f"**{order['model_a']}** shown first, **{order['model_b']}** second ({shown_as}); "
-                    f"judge `{order['judge']}`" + (f", prompt `{order['prompt']}`" if order["prompt"] else ""))
+        st.markdown(f"**{md_escape(order['model_a'])}** shown first, **{md_escape(order['model_b'])}** second ({shown_as})"
+                    + (f"; judge `{order['judge']}`" if order["judge"] else "")
+                    + (f", prompt `{order['prompt']}`" if order["prompt"] else ""))
         if order["error"]:
             st.error(f"no verdict: {order['error']}")
         else:
-            st.markdown(f"verdict **{order['verdict']}** → winner **{order['winner_model']}**")
+            st.markdown(f"verdict **{md_escape(order['verdict'])}** → winner **{md_escape(order['winner_model'])}**")
         if order["output"]:
             with st.expander("Judge's explanation", expanded=True):
                 common.model_text(order["output"], raw)

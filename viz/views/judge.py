@@ -11,6 +11,7 @@ import streamlit as st
 
 from arena import browse as vd
 from arena.browse import judge as bj
+from arena.text import md_escape
 from viz import charts, common
 
 
@@ -29,7 +30,7 @@ def jury_section(jury: dict[str, Any]) -> None:
     st.subheader("Jury")
     how = {"per-judge": "the lead judge's battles", "majority": "the majority verdict of each game and order",
            "all": "every judge's battles pooled"}.get(str(jury.get("how")), str(jury.get("how")))
-    st.markdown(f"{len(jury['judges'])} judges reviewed the same games: {', '.join(jury['judges'])}. "
+    st.markdown(f"{len(jury['judges'])} judges reviewed the same games: {md_escape(', '.join(jury['judges']))}. "
                 f"The run's leaderboard rates {how} (`rating.jury`); switch on the Leaderboard page.")
     bias = bj.jury_bias_table(jury)
     for col in ("first position wins", "longer answer wins", "order flips", "ties"):

@@ -10,6 +10,7 @@ import streamlit as st
 from arena import browse as vd
 from arena.browse import leaderboard as lb
 from arena.rating.report import UNADJUSTED_TITLE
+from arena.text import md_escape
 from viz import charts, common
 
 ALL = "(all categories)"
@@ -78,7 +79,7 @@ confidence = lb.rating_settings(data).confidence  # the level the intervals were
 st.caption(f"Ratings: {how}.")
 st.dataframe(vd.leaderboard_view(rows, confidence), hide_index=True, width="stretch")
 for w in warnings:
-    st.warning(w)
+    st.warning(md_escape(w))
 
 st.altair_chart(charts.interval_chart(rows, confidence), width="stretch")
 

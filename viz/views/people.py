@@ -7,6 +7,7 @@ import streamlit as st
 
 from arena.browse import people as bp
 from arena.records.votes import repeat_notes
+from arena.text import md_escape
 from viz import charts, common
 
 
@@ -43,7 +44,7 @@ if people is None or not people.get("comparisons"):
 st.caption(f"{people['matched_votes']:,} votes on {people['games']:,} judged games ({people['skipped_votes']:,} "
            f"skipped); 95% intervals: bootstrap over games, {people['bootstrap']['rounds']} rounds.")
 for note in repeat_notes(votes):  # the agreement counts each annotator's latest vote on a game once
-    st.warning(note)
+    st.warning(md_escape(note))
 a = people["agreement"]
 c = st.columns(3)
 c[0].metric("agreement, ties counted", pct(a.get("agreement_with_ties")))

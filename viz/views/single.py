@@ -6,6 +6,7 @@ import altair as alt
 import streamlit as st
 
 from arena import browse as vd
+from arena.text import md_escape
 from viz import common
 
 st.title("Single mode")
@@ -41,12 +42,12 @@ raw = st.toggle("Show texts as plain text (no Markdown)", key="raw_single")
 q = data.questions.loc[qid] if qid in data.questions.index else None
 for r in reasons[reasons["question_id"].astype(str) == qid].itertuples():
     with st.container(border=True):
-        st.markdown(f"**Turn {r.turn}** ({r.category}): score **{'n/a' if r.score != r.score else f'{r.score:g}'}**")
+        st.markdown(f"**Turn {r.turn}** ({md_escape(r.category)}): score **{'n/a' if r.score != r.score else f'{r.score:g}'}**")
         if q is not None and isinstance(q["turns"], list) and len(q["turns"]) >= r.turn:
             st.markdown("**Question**")
             common.model_text(q["turns"][r.turn - 1], raw)
         turns = vd.answer_turns(data, r.answer_a)
-        st.markdown(f"**{model}'s answer**")
+        st.markdown(f"**{md_escape(model)}'s answer**")
         common.model_text(turns[r.turn - 1] if len(turns) >= r.turn else "", raw)
         if isinstance(r.error, str):
             st.error(f"no score: {r.error}")

@@ -15,6 +15,7 @@ from arena import browse as vd
 from arena.browse import votes as bv
 from arena.errors import UserError
 from arena.records.votes import latest_votes
+from arena.text import md_escape
 from viz import common
 
 BUTTONS = [("A", "A is better", "a"), ("B", "B is better", "b"), ("tie", "Tie", "t"), ("bothbad", "Both bad", "x"),
@@ -127,7 +128,7 @@ def cast(label: str, key: str, shown_left: str, shown_right: str, who: str) -> N
                                          f"{earlier.created}): only your latest vote counts." if earlier else ""))
 
 
-st.subheader(f"Question {game['question_id']} ({game['category']})" + (f", turn {game['turn']}" if game["turn"] > 1 else ""))
+st.subheader(f"Question {md_escape(game['question_id'])} ({md_escape(game['category'])})" + (f", turn {game['turn']}" if game["turn"] > 1 else ""))
 question = data.questions.loc[game["question_id"]] if game["question_id"] in data.questions.index else None
 turn = int(game["turn"])
 if question is None:
