@@ -64,7 +64,8 @@ def import_alpaca_eval(src: Path, *, baseline: str | None = None) -> ImportedRun
         run.files.append(str(path))
         for where, obj in read_json_records(path):
             require(obj, ["instruction", "output", "generator"], where, "an alpaca_eval model output")
-            run.add_answer(text_of(obj, "generator", where), _question(run, obj, where), [str(obj["output"])])
+            run.add_answer(text_of(obj, "generator", where), _question(run, obj, where), [str(obj["output"])],
+                           where=where)
     records = []
     for path in annotation_files:
         run.files.append(str(path))
@@ -91,8 +92,8 @@ def _add_annotation(run: ImportedRun, where: str, obj: dict[str, Any], baseline:
     g1, g2 = text_of(obj, "generator_1", where), text_of(obj, "generator_2", where)
     if baseline not in (g1, g2):
         raise UserError(f"{where}: neither generator is the baseline {baseline!r}; pass --baseline or filter the file")
-    run.add_answer(g1, q, [str(obj["output_1"])])
-    run.add_answer(g2, q, [str(obj["output_2"])])
+    run.add_answer(g1, q, [str(obj["output_1"])], where=where)
+    run.add_answer(g2, q, [str(obj["output_2"])], where=where)
     pref = obj["preference"]
     judge = str(obj.get("annotator") or "alpaca_eval")
     if pref is None or (isinstance(pref, float) and math.isnan(pref)):

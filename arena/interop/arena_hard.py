@@ -85,7 +85,7 @@ def _read_answers(run: ImportedRun, path: Path) -> None:
         if turns is None:
             raise DataError(f"{where}: cannot find the answer text (expected 'messages' or 'choices[0].turns')")
         model = str(obj.get("model") or obj.get("model_id") or path.stem)
-        run.add_answer(model, run.question(qid), turns)
+        run.add_answer(model, run.question(qid), turns, where=where)
 
 
 def _read_judgments(run: ImportedRun, path: Path, judge_dir: str) -> None:
@@ -117,7 +117,7 @@ def _read_judgments(run: ImportedRun, path: Path, judge_dir: str) -> None:
             run.add_pair_judgment(
                 question=q, model_1=run.baseline, model_2=model, swapped=swapped, verdict=verdict, judge=judge,
                 mode="pairwise-baseline", output=_text(game.get("judgment")), prompt_name="arena-hard",
-                error=error,
+                error=error, where=where,
             )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import shutil
 import tempfile
@@ -74,6 +75,8 @@ class ImportedRun:
     votes: list[HumanVote] = field(default_factory=list)
     """Human votes (skips too), written to ``human_votes.jsonl``; their battles are in :attr:`battles`."""
     _judged: list[tuple[Judgment, float | None]] = field(default_factory=list)
+    _answer_where: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(model, question id) -> the ``file:line`` its answer came from, for errors about that answer."""
 
     def finish(self) -> ImportedRun:
         """Turn the judged games into battle rows (after all answers are in, for the style features)."""
@@ -139,11 +142,20 @@ class ImportedRun:
                                            category=category or "general"))
         return q
 
-    def add_answer(self, model: str, question: Question, turns: Sequence[str], *, created: str | None = None) -> Answer:
-        """Record a model's answer; the same model answering a question twice keeps the first answer."""
+    def add_answer(self, model: str, question: Question, turns: Sequence[str], *, created: str | None = None,
+                   where: str | None = None) -> Answer:
+        """Record a model's answer; the same model answering a question twice keeps the first answer.
+
+        Raises:
+            DataError: the answer has no turns (naming ``where``, the record it came from).
+        """
         existing = self.answers.get(model, {}).get(question.question_id)
         if existing is not None:
             return existing
+        if not turns:
+            raise DataError(f"{where or self.source}: {model}'s answer to question {question.question_id} has no "
+                            "turns (no answer text); give its text, \"\" for an empty answer")
+        self._answer_where[(model, question.question_id)] = where or str(self.source)
         spec = {"provider": "imported", "format": self.fmt, "model": model}
         fields: dict[str, Any] = {"key": answer_key(question, spec), "question_id": question.question_id,
                                   "model": model, "turns": [str(t) for t in turns], "spec": spec}
@@ -178,13 +190,19 @@ class ImportedRun:
         probabilities: dict[str, float] | None = None,
         weight: float | None = None,
         make_battle: bool = True,
+        where: str | None = None,
     ) -> Judgment:
         """One pairwise judge call over the canonical pair ``(model_1, model_2)``.
 
         ``swapped`` False: ``model_1`` was shown in position A; True: ``model_2`` was. ``verdict`` is in
         the positions the judge saw (``A>B``: position A won). A battle row is added unless the judgment
         failed; ``weight`` overrides the strong-verdict weight.
+
+        Raises:
+            DataError: an imported answer of either model has fewer turns than ``turn`` (naming ``where``).
         """
+        for model in (model_1, model_2):
+            self._check_turn(model, question, turn, where)
         k1, k2 = self.answer_key_of(model_1, question), self.answer_key_of(model_2, question)
         game_key = content_key(["pair", k1, k2, turn])
         a, b = (model_2, model_1) if swapped else (model_1, model_2)
@@ -206,9 +224,14 @@ class ImportedRun:
 
     def add_single_judgment(
         self, *, question: Question, model: str, score: float | None, judge: str, turn: int = 1,
-        output: str = "", prompt_name: str = "", error: str | None = None,
+        output: str = "", prompt_name: str = "", error: str | None = None, where: str | None = None,
     ) -> Judgment:
-        """One single-answer grading; its score also becomes a score row."""
+        """One single-answer grading; its score also becomes a score row.
+
+        Raises:
+            DataError: the imported answer has fewer turns than ``turn`` (naming ``where``).
+        """
+        self._check_turn(model, question, turn, where)
         ka = self.answer_key_of(model, question)
         if score is None and error is None:
             error = "no score in the imported record"
@@ -224,6 +247,15 @@ class ImportedRun:
             self.scores.append({"question_id": question.question_id, "model": model, "turn": turn,
                                 "category": question.category, "score": j.score})
         return j
+
+    def _check_turn(self, model: str, question: Question, turn: int, where: str | None) -> None:
+        """A judgment of turn ``turn`` needs an answer with that turn (when the answer's text was imported)."""
+        answer = self.answers.get(model, {}).get(question.question_id)
+        if answer is not None and turn > len(answer.turns):
+            n = len(answer.turns)
+            raise DataError(f"{where or self.source}: judges turn {turn} of {model}'s answer to question "
+                            f"{question.question_id}, but {self._answer_where[(model, question.question_id)]} "
+                            f"holds {n} turn{'s' if n != 1 else ''}; fix the answer or drop this judgment")
 
     def answers_by_key(self) -> dict[str, Answer]:
         return {a.key: a for per in self.answers.values() for a in per.values()}
@@ -341,6 +373,24 @@ def require(obj: dict[str, Any], keys: Sequence[str], where: str, what: str) -> 
     if missing:
         raise DataError(f"{where}: missing {', '.join(repr(k) for k in missing)} in {what}; "
                         f"expected keys {', '.join(keys)}")
+
+
+def turn_of(obj: dict[str, Any], where: str) -> int:
+    """A judgment record's ``turn`` (1 when absent): a whole number from 1 to :data:`MAX_TURN`.
+
+    Raises:
+        DataError: one line naming the record (``where``) and the value.
+    """
+    from arena.rating.frame import MAX_TURN
+
+    if "turn" not in obj:
+        return 1
+    value = obj["turn"]
+    whole = isinstance(value, int) or (isinstance(value, float) and math.isfinite(value) and value.is_integer())
+    if isinstance(value, bool) or not whole or not 1 <= value <= MAX_TURN:
+        raise DataError(f"{where}: turn {value!r:.60} is not a whole number from 1 to {MAX_TURN:,}; "
+                        "write the turn judged (1 for the first)")
+    return int(value)
 
 
 def qid_of(obj: dict[str, Any]) -> str | None:

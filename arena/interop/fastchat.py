@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from arena.errors import DataError, UserError
-from arena.interop.common import ImportedRun, exists_or_fail, qid_of, require
+from arena.interop.common import ImportedRun, exists_or_fail, qid_of, require, turn_of
+from arena.providers.answers import NotText, _turn
 from arena.questions import read_question_dir, read_question_file
 from arena.records import Judgment
 from arena.store import text_of
@@ -102,11 +103,17 @@ def _read_answers(run: ImportedRun, path: Path) -> None:
         if qid is None:
             raise DataError(f"{where}: no 'question_id' in this answer; FastChat answers need one")
         try:
-            turns = [str(t) for t in obj["choices"][0]["turns"]]
+            turns = obj["choices"][0]["turns"]
         except (KeyError, IndexError, TypeError):
             raise DataError(f"{where}: expected 'choices[0].turns' (FastChat answer format)") from None
+        if not isinstance(turns, list):
+            raise DataError(f"{where}: 'choices[0].turns' is {turns!r:.60}; expected a list of the answer's turns")
+        try:
+            texts = [_turn(t) for t in turns]
+        except NotText as exc:
+            raise DataError(f"{where}: {exc}") from None
         model = str(obj.get("model_id") or path.stem)
-        run.add_answer(model, run.question(qid), turns)
+        run.add_answer(model, run.question(qid), texts, where=where)
 
 
 def _judge_of(obj: dict[str, Any]) -> tuple[str, str]:
@@ -123,7 +130,7 @@ def _read_pair_judgments(run: ImportedRun, path: Path) -> None:
         m1, m2 = text_of(obj, "model_1", where), text_of(obj, "model_2", where)
         q = run.question(text_of(obj, "question_id", where))
         judge, prompt = _judge_of(obj)
-        turn = int(obj.get("turn", 1))
+        turn = turn_of(obj, where)
         for game, swapped in (("g1", False), ("g2", True)):
             winner = obj.get(f"{game}_winner")
             if winner is None:
@@ -140,7 +147,7 @@ def _read_pair_judgments(run: ImportedRun, path: Path) -> None:
             run.add_pair_judgment(
                 question=q, model_1=m1, model_2=m2, swapped=swapped, verdict=verdict, judge=judge,
                 mode="pairwise-all", turn=turn, output=str(obj.get(f"{game}_judgment", "")), prompt_name=prompt,
-                error="judge reply had no verdict (FastChat 'error')" if winner == "error" else None,
+                error="judge reply had no verdict (FastChat 'error')" if winner == "error" else None, where=where,
             )
 
 
@@ -155,9 +162,9 @@ def _read_single_judgments(run: ImportedRun, path: Path) -> None:
             raise DataError(f"{where}: score {obj['score']!r} is not a number") from None
         run.add_single_judgment(
             question=run.question(text_of(obj, "question_id", where)), model=text_of(obj, "model", where),
-            score=None if score < 0 else score, judge=judge, turn=int(obj.get("turn", 1)),
+            score=None if score < 0 else score, judge=judge, turn=turn_of(obj, where),
             output=str(obj.get("judgment", "")), prompt_name=prompt,
-            error="judge reply had no rating (FastChat score -1)" if score < 0 else None,
+            error="judge reply had no rating (FastChat score -1)" if score < 0 else None, where=where,
         )
 
 
@@ -180,7 +187,7 @@ def _import_vicuna(run: ImportedRun, folder: Path) -> None:
             where = f"{path}:{line_no}"
             require(obj, ["question_id", "text"], where, "a Vicuna answer")
             model = _model_name(str(obj.get("model_id") or path.stem.removeprefix("answer_")))
-            run.add_answer(model, run.question(text_of(obj, "question_id", where)), [str(obj["text"])])
+            run.add_answer(model, run.question(text_of(obj, "question_id", where)), [str(obj["text"])], where=where)
             if "answer_id" in obj:
                 answer_ids[str(obj["answer_id"])] = model
     files = sorted(folder.glob("review_*.jsonl"))
@@ -222,7 +229,7 @@ def _read_vicuna_review(run: ImportedRun, path: Path, answer_ids: dict[str, str]
             question=run.question(text_of(obj, "question_id", where)), model_1=m1, model_2=m2, swapped=False,
             verdict=verdict, judge=str(obj.get("reviewer_id") or "gpt-4"), mode="pairwise-all",
             output=str(obj.get("text", "")), prompt_name=str(obj.get("reviewer_id", "")),
-            notes=[f"scores {s1:g} {s2:g}"],
+            notes=[f"scores {s1:g} {s2:g}"], where=where,
         )
     if pair is None:
         raise DataError(f"{path}: no reviews in this file")

@@ -75,8 +75,9 @@ def import_llmuses(src: Path, *, baseline: str | None = None, judge: str = "gpt-
         for line_no, obj in run.read(path):
             where = f"{path}:{line_no}"
             require(obj, ["question_id", "model_id", "answer"], where, "an llmuses answer")
-            q = run.question(text_of(obj, "question_id", where), obj.get("text"), obj.get("category"))
-            run.add_answer(text_of(obj, "model_id", where), q, [str(obj["answer"])])
+            q = run.question(text_of(obj, "question_id", where), _opt_text(obj, "text", where),
+                             _opt_text(obj, "category", where))
+            run.add_answer(text_of(obj, "model_id", where), q, [str(obj["answer"])], where=where)
     canonical: dict[tuple[str, frozenset[str]], tuple[str, str]] = {}
     for path in by_kind.get("pair", []) + by_kind.get("swap", []):
         for line_no, obj in run.read(path):
@@ -85,12 +86,13 @@ def import_llmuses(src: Path, *, baseline: str | None = None, judge: str = "gpt-
         for line_no, obj in run.read(path):
             where = f"{path}:{line_no}"
             require(obj, ["model", "score", "question_id"], where, "an llmuses single review")
-            q = run.question(text_of(obj, "question_id", where), obj.get("question"), obj.get("category"))
+            q = run.question(text_of(obj, "question_id", where), _opt_text(obj, "question", where),
+                             _opt_text(obj, "category", where))
             score = obj["score"]
             ok = isinstance(score, int | float) and score >= 0
             run.add_single_judgment(question=q, model=text_of(obj, "model", where), score=float(score) if ok else None,
                                     judge=judge, output=str(obj.get("review_text", "")),
-                                    error=None if ok else f"no score (got {score!r})")
+                                    error=None if ok else f"no score (got {score!r})", where=where)
         run.mode = "single" if not by_kind.get("pair") and not by_kind.get("swap") else run.mode
     for kind in ("prompts", "unknown"):
         for path in by_kind.get(kind, []):
@@ -102,6 +104,11 @@ def import_llmuses(src: Path, *, baseline: str | None = None, judge: str = "gpt-
     return run.finish()
 
 
+def _opt_text(obj: dict[str, Any], key: str, where: str) -> str | None:
+    """An optional text field (question text, category): absent or null is None, anything else must be text."""
+    return None if obj.get(key) is None else text_of(obj, key, where)
+
+
 def _check_win(value: Any, where: str, field: str) -> str:
     if value not in WINNERS:
         raise DataError(f"{where}: {field} {value!r} is not one of {', '.join(WINNERS)}")
@@ -110,13 +117,14 @@ def _check_win(value: Any, where: str, field: str) -> str:
 
 def _pair_record(run: ImportedRun, where: str, obj: dict[str, Any],
                  canonical: dict[tuple[str, frozenset[str]], tuple[str, str]], judge: str) -> None:
-    require(obj, ["model_a", "model_b", "question_id"], where, "an llmuses review")
+    require(obj, ["model_a", "model_b", "question_id", "win_1" if "win_1" in obj else "win"], where,
+            "an llmuses review")
     qid = qid_of(obj)
     assert qid is not None
     a, b = text_of(obj, "model_a", where), text_of(obj, "model_b", where)
     if a == b:
         raise DataError(f"{where}: model {a!r} is compared with itself; drop this line")
-    text = obj.get("question")
+    text = _opt_text(obj, "question", where)
     known = run.questions.get(qid)
     if text is not None and known is not None and known.turns[0] != str(text):
         # The evalscope sample ships Vicuna-80 questions beside battles over other questions with the same
@@ -126,10 +134,10 @@ def _pair_record(run: ImportedRun, where: str, obj: dict[str, Any],
         if not any(n.startswith(f"{origin}: question ids clash") for n in run.notes):
             run.notes.append(f"{origin}: question ids clash with the question file (other texts); "
                              f"its questions are imported as '{Path(origin).stem}:<id>'")
-    q = run.question(qid, text, obj.get("category"))
+    q = run.question(qid, text, _opt_text(obj, "category", where))
     if "output_a" in obj and "output_b" in obj:
-        run.add_answer(a, q, [str(obj["output_a"])])
-        run.add_answer(b, q, [str(obj["output_b"])])
+        run.add_answer(a, q, [str(obj["output_a"])], where=where)
+        run.add_answer(b, q, [str(obj["output_b"])], where=where)
     m1, m2 = canonical.setdefault((qid, frozenset((a, b))), (a, b))
     scores = obj.get("scores")
     notes = [f"scores {' '.join(f'{s:g}' if isinstance(s, int | float) else str(s) for s in scores)}"] \
@@ -146,5 +154,5 @@ def _pair_record(run: ImportedRun, where: str, obj: dict[str, Any],
         pos_a = b if flip else a
         run.add_pair_judgment(
             question=q, model_1=m1, model_2=m2, swapped=pos_a != m1, verdict=VERDICT_OF_WINNER[win], judge=judge,
-            mode="pairwise-all", output=str(text or ""), notes=notes,
+            mode="pairwise-all", output=str(text or ""), notes=notes, where=where,
         )

@@ -1,0 +1,154 @@
+"""Malformed records found by fuzzing ``arena import`` on the real test data: each is refused in one line naming
+the file and line (exit 2), never a traceback (exit 1) nor a silently changed import (exit 0)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from arena.cli import main
+from tests.interop.conftest import DATA, write_jsonl
+
+Record = dict[str, Any]
+
+
+def _lines(path: Path, n: int) -> list[Record]:
+    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()[:n]]
+
+
+def _mt_bench(tmp_path: Path, pair: list[Record] | None = None, single: list[Record] | None = None) -> Path:
+    """Three real MT-Bench questions and answers of two models, with the given judgment lines."""
+    src = tmp_path / "mt_bench"
+    write_jsonl(src / "question.jsonl", _lines(DATA / "fastchat" / "mt_bench" / "question.jsonl", 3))
+    for model in ("alpaca-13b", "dolly-v2-12b"):
+        write_jsonl(src / "model_answer" / f"{model}.jsonl",
+                    _lines(DATA / "fastchat" / "mt_bench" / "model_answer" / f"{model}.jsonl", 3))
+    if pair is not None:
+        write_jsonl(src / "model_judgment" / "gpt-4_pair.jsonl", pair)
+    if single is not None:
+        write_jsonl(src / "model_judgment" / "gpt-4_single.jsonl", single)
+    return src
+
+
+def _pair(**changes: Any) -> list[Record]:
+    good = {"question_id": 81, "model_1": "alpaca-13b", "model_2": "dolly-v2-12b", "g1_winner": "model_1",
+            "g2_winner": "tie", "judge": ["gpt-4", "pair-v2"], "turn": 1}
+    return [good, {**good, "question_id": 82, **changes}]
+
+
+def _single(**changes: Any) -> list[Record]:
+    good = {"question_id": 81, "model": "alpaca-13b", "judge": ["gpt-4", "single-v1"], "score": 7, "turn": 1}
+    return [good, {**good, "model": "dolly-v2-12b", **changes}]
+
+
+def _arena_hard(tmp_path: Path, edit: Callable[[list[Record]], None]) -> Path:
+    src = tmp_path / "arena-hard"
+    shutil.copytree(DATA / "arena_hard", src)
+    answers = src / "model_answer" / "gpt-4-0613.jsonl"
+    records = _lines(answers, 8)
+    edit(records)
+    write_jsonl(answers, records)
+    uids = [r["uid"] for r in _lines(src / "question.jsonl", 8)]
+    write_jsonl(src / "model_judgment" / "judge" / "gpt-4-0613.jsonl", [
+        {"uid": uid, "model": "gpt-4-0613", "games": [{"score": "A>B"}, {"score": "A>B"}]} for uid in uids])
+    return src
+
+
+def _drop_assistant_role(records: list[Record]) -> None:
+    del records[1]["messages"][1]["role"]
+
+
+def _evalscope(tmp_path: Path, line: int, **changes: Any) -> Path:
+    records = _lines(DATA / "evalscope" / "battle.jsonl", 6)
+    records[line - 1].update(changes)
+    for key, value in changes.items():
+        if value is _DELETE:
+            del records[line - 1][key]
+    return write_jsonl(tmp_path / "battle.jsonl", records)
+
+
+_DELETE: Any = object()
+
+
+def _refused(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    with pytest.raises(SystemExit) as exc:
+        main(["import", *args, "--bootstrap", "0"])
+    err = capsys.readouterr().err.strip()
+    assert exc.value.code == 2, err
+    assert err.count("\n") == 0 and err.startswith("arena: error: "), err
+    return err
+
+
+@pytest.mark.parametrize(("turn", "shown"), [("x", "'x'"), ([1], "[1]"), ({"a": 1}, "{'a': 1}"), (0, "0"),
+                                             (1.5, "1.5"), (2**63, str(2**63)), (True, "True")])
+def test_fastchat_judgment_turn_must_be_a_turn_number(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                      turn: Any, shown: str) -> None:
+    """A turn that is not a whole number >= 1 crashed (int() of a list: exit 1) or was read silently (turn 0
+    indexed the answer's last turn)."""
+    err = _refused(["fastchat", str(_mt_bench(tmp_path, pair=_pair(turn=turn))), str(tmp_path / "run")], capsys)
+    assert f"gpt-4_pair.jsonl:2: turn {shown} is not a whole number" in err
+    err = _refused(["fastchat", str(_mt_bench(tmp_path / "s", single=_single(turn=turn))), str(tmp_path / "s" / "run")],
+                   capsys)
+    assert f"gpt-4_single.jsonl:2: turn {shown} is not a whole number" in err
+
+
+@pytest.mark.parametrize("kind", ["pair", "single"])
+def test_fastchat_judgment_of_a_turn_the_answer_lacks(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                      kind: str) -> None:
+    """A turn-2 judgment of an answer with one turn crashed the judge report (IndexError, exit 1)."""
+    src = _mt_bench(tmp_path, **{kind: _pair(turn=2) if kind == "pair" else _single(turn=2)})
+    answers = src / "model_answer" / "dolly-v2-12b.jsonl"
+    records = _lines(answers, 3)
+    for r in records:
+        r["choices"][0]["turns"] = r["choices"][0]["turns"][:1]
+    write_jsonl(answers, records)
+    err = _refused(["fastchat", str(src), str(tmp_path / "run")], capsys)
+    line = 2 if kind == "pair" else 1  # the pair line judges question 82, the single line question 81
+    assert f"gpt-4_{kind}.jsonl:2: judges turn 2" in err and f"dolly-v2-12b.jsonl:{line} holds 1 turn;" in err
+
+
+@pytest.mark.parametrize(("turns", "message"), [([["a", "b"], "x"], "an answer turn is list"), ([], "no turns"),
+                                                ([None, "x"], "an answer turn is null")])
+def test_fastchat_answer_turns_must_be_text(tmp_path: Path, capsys: pytest.CaptureFixture[str], turns: list[Any],
+                                            message: str) -> None:
+    """A list as an answer turn was imported as the text "['a', 'b']"; an empty turn list crashed later."""
+    src = _mt_bench(tmp_path, pair=_pair())
+    answers = src / "model_answer" / "alpaca-13b.jsonl"
+    records = _lines(answers, 3)
+    records[1]["choices"][0]["turns"] = turns
+    write_jsonl(answers, records)
+    err = _refused(["fastchat", str(src), str(tmp_path / "run")], capsys)
+    assert "alpaca-13b.jsonl:2: " in err and message in err
+
+
+@pytest.mark.parametrize("edit", [_drop_assistant_role, lambda rs: rs[1].update(messages=rs[1]["messages"][:1])])
+def test_arena_hard_answer_without_assistant_text(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                  edit: Callable[[list[Record]], None]) -> None:
+    """An answer with no assistant message became an answer with no turns and crashed the judge report."""
+    err = _refused(["arena-hard", str(_arena_hard(tmp_path, edit)), str(tmp_path / "run")], capsys)
+    assert "gpt-4-0613.jsonl:2: " in err and "no turns" in err
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"win": _DELETE}, "battle.jsonl:3: missing 'win'"),
+    ({"question": 2**63}, None),
+    ({"question": ["a"]}, "battle.jsonl:3: 'question' is ['a']; expected text"),
+    ({"category": ["a"]}, "battle.jsonl:3: 'category' is ['a']; expected text"),
+    ({"category": {"a": 1}}, "battle.jsonl:3: 'category' is {'a': 1}; expected text"),
+])
+def test_evalscope_bad_record_fields(tmp_path: Path, capsys: pytest.CaptureFixture[str], changes: Record,
+                                     message: str | None) -> None:
+    """A battle line without 'win' (KeyError) or with a question text or category that is not text
+    (pydantic ValidationError) crashed with exit 1; a number as question text is that text."""
+    src = _evalscope(tmp_path, 3, **changes)
+    if message is None:
+        main(["import", "evalscope", str(src), str(tmp_path / "run"), "--bootstrap", "0"])
+        questions = [json.loads(x) for x in (tmp_path / "run" / "questions.jsonl").read_text().splitlines()]
+        assert [str(2**63)] in [q["turns"] for q in questions]
+        return
+    assert message in _refused(["evalscope", str(src), str(tmp_path / "run")], capsys)
