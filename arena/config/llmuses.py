@@ -60,6 +60,15 @@ def _find(raw: str | None, config_path: Path) -> tuple[str | None, bool]:
     return str(raw), False
 
 
+def _mapping(parent: dict[str, Any], key: str, path: Path, keys: str, prefix: str = "") -> dict[str, Any]:
+    """``parent[key]`` when it is a mapping, ``{}`` when it is absent or empty; otherwise a one-line error naming
+    the key (``prefix`` is the key path of ``parent``) and the keys it takes."""
+    value = parent.get(key) or {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: key '{prefix}{key}' must be a mapping ({keys}), not {type(value).__name__}")
+    return value
+
+
 def _modelscope_copy(model_id: str) -> str | None:
     roots = []
     if os.environ.get("MODELSCOPE_CACHE"):
@@ -110,10 +119,9 @@ def translate_llmuses_config(data: dict[str, Any], path: Path) -> tuple[dict[str
     if found and qfile != data.get("question_file"):
         notices.append(f"question_file: {data['question_file']} found at {qfile}")
 
-    reviews = data.get("reviews_gen") or {}
-    if not isinstance(reviews, dict):
-        raise ConfigError(f"{path}: key 'reviews_gen' must be a mapping (reviewer, prompt_file, ...)")
-    args = ((reviews.get("reviewer") or {}).get("args") or {}) if isinstance(reviews.get("reviewer"), dict) else {}
+    reviews = _mapping(data, "reviews_gen", path, "reviewer, prompt_file, ...")
+    args = _mapping(_mapping(reviews, "reviewer", path, "ref, args", "reviews_gen."), "args", path,
+                    "model, mode, temperature, ...", "reviews_gen.reviewer.")
     targets = reviews.get("target_answers")
     target_files = {_find(t, path)[0] for t in targets} if isinstance(targets, list) else None
 
@@ -146,8 +154,9 @@ def translate_llmuses_config(data: dict[str, Any], path: Path) -> tuple[dict[str
                            "or set output_file to existing answers")
         elif cached is not None:
             notices.append(f"{where}: using the ModelScope cache copy {cached}")
-        if m.get("generation_config"):
-            spec["generation"] = _generation(dict(m["generation_config"]), notices, where)
+        generation_config = _mapping(m, "generation_config", path, "max_new_tokens, temperature, ...", f"{where}.")
+        if generation_config:
+            spec["generation"] = _generation(generation_config, notices, where)
         precision = m.get("precision")
         if precision:
             spec["dtype"] = str(precision).removeprefix("torch.")
@@ -159,7 +168,7 @@ def translate_llmuses_config(data: dict[str, Any], path: Path) -> tuple[dict[str
     if mode is None:
         raise ConfigError(f"{path}: key 'reviews_gen.reviewer.args.mode' {args.get('mode')!r} is not one of "
                           f"{', '.join(_MODES)}")
-    rating = data.get("rating_gen") or {}
+    rating = _mapping(data, "rating_gen", path, "metrics, baseline_model, ...")
     judge: dict[str, Any] = {"provider": "openai", "model": str(args.get("model") or "gpt-4"), "mode": mode,
                              "prompts": "mt-bench",
                              "both_orders": args.get("position_bias_mitigation") == "swap_position"}
