@@ -135,7 +135,7 @@ def _read_pair_judgments(run: ImportedRun, path: Path) -> None:
             winner = obj.get(f"{game}_winner")
             if winner is None:
                 continue  # a record judged in one order only (arena's export of a one-order run)
-            if winner not in _WINNERS:
+            if not isinstance(winner, str) or winner not in _WINNERS:
                 raise DataError(f"{where}: {game}_winner {winner!r} is not one of {', '.join(sorted(_WINNERS))}")
             verdict = None
             if winner == "tie":

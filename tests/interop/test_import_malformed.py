@@ -97,6 +97,13 @@ def test_fastchat_judgment_turn_must_be_a_turn_number(tmp_path: Path, capsys: py
     assert f"gpt-4_single.jsonl:2: turn {shown} is not a whole number" in err
 
 
+@pytest.mark.parametrize("winner", [{"a": 1}, ["model_1"], 1])
+def test_fastchat_winner_that_is_not_a_label(tmp_path: Path, capsys: pytest.CaptureFixture[str], winner: Any) -> None:
+    """A g2_winner that is an object crashed (unhashable type: 'dict', exit 1)."""
+    err = _refused(["fastchat", str(_mt_bench(tmp_path, pair=_pair(g2_winner=winner))), str(tmp_path / "run")], capsys)
+    assert f"gpt-4_pair.jsonl:2: g2_winner {winner!r} is not one of error, model_1, model_2, tie" in err
+
+
 @pytest.mark.parametrize("kind", ["pair", "single"])
 def test_fastchat_judgment_of_a_turn_the_answer_lacks(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                       kind: str) -> None:
