@@ -8,7 +8,7 @@ import json
 import pytest
 
 from arena.rating import RatingSettings, battles_frame, compute_leaderboard
-from arena.rating.report import format_leaderboard, print_leaderboard, write_leaderboard_files
+from arena.rating.report import format_leaderboard, print_leaderboard, read_notes, write_leaderboard_files
 
 
 def _result(baseline=None):
@@ -165,6 +165,14 @@ def test_markdown_tables_draw_every_model_name_as_written(tmp_path):
     cells = _rendered_cells(format_leaderboard(result, "md"))
     assert cells[0][1] == "model" and sorted(r[1] for r in cells[1:]) == sorted(shown)
     assert {len(r) for r in cells} == {len(cells[0])}
+    lopsided = compute_leaderboard(battles_frame([{"model_a": "*e*", "model_b": "$1 and $2", "winner": "model_a"}]),
+                                   RatingSettings(bootstrap=0))
+    text = format_leaderboard(lopsided, "md")
+    assert read_notes(text) == lopsided.warnings and any("never lost a battle: *e*" in w for w in lopsided.warnings)
+    from markdown_it import MarkdownIt
+
+    drawn = MarkdownIt("commonmark").render(text)  # the notes, drawn as written
+    assert "never lost a battle: *e*" in drawn and "never won a battle: $1 and $2" in drawn
     path = tmp_path / "battles.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     board = tmp_path / "board.json"

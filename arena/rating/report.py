@@ -14,7 +14,7 @@ import numpy as np
 from arena.errors import UserError
 from arena.rating.leaderboard import LeaderboardResult
 from arena.store import write_text_atomic
-from arena.text import md_escape
+from arena.text import md_escape, md_unescape
 
 Format = Literal["table", "json", "csv", "md"]
 FORMATS: tuple[str, ...] = ("table", "json", "csv", "md")
@@ -269,8 +269,9 @@ def format_leaderboard(result: LeaderboardResult, fmt: Format = "table") -> str:
             if line:
                 text += "\n" + line + "\n"
         if result.warnings:
-            prefix = "note: " if fmt == "table" else _MD_NOTE
-            text += "\n" + "\n".join(prefix + w for w in result.warnings) + "\n"
+            notes = [f"note: {w}" for w in result.warnings] if fmt == "table" else [
+                _MD_NOTE + md_escape(w, newlines=True) for w in result.warnings]
+            text += "\n" + "\n".join(notes) + "\n"
         return text
     raise UserError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
@@ -280,7 +281,8 @@ def read_notes(markdown: str) -> list[str]:
     they were in ``result.warnings``: the inverse of its ``md`` writer, so the browser shows a run's notes
     without rating it again.
 
-    The notes are the file's last block: a blank line, then one ``> note: `` line per warning. A warning
+    The notes are the file's last block: a blank line, then one ``> note: `` line per warning, its Markdown
+    escaped (:func:`arena.text.md_escape`, so a model named ``*e*`` is drawn as written). A warning
     may hold newlines (a model name with one): the lines after a note line that do not start with
     ``> note: `` belong to it. A line of a warning that itself starts with ``> note: ``, or a model name holding
     a blank line followed by ``> note: ``, cannot be told apart from the writer's own and reads differently.
@@ -295,7 +297,7 @@ def read_notes(markdown: str) -> list[str]:
         return []
     block = markdown[start + 2 + len(_MD_NOTE):]
     block = block.removesuffix("\n")  # the writer ends the file with one newline after the last note
-    return block.split("\n" + _MD_NOTE)
+    return [md_unescape(note) for note in block.split("\n" + _MD_NOTE)]
 
 
 def write_leaderboard_files(result: LeaderboardResult, run_dir: Path | str) -> list[Path]:
