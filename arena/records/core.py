@@ -29,8 +29,10 @@ def now_iso() -> str:
 
 
 class _Record(BaseModel):
-    # Unknown fields from newer versions are dropped, never an error: old readers keep working.
-    model_config = ConfigDict(extra="ignore")
+    # Unknown fields from newer versions are dropped, never an error: old readers keep working. Validators are
+    # built on first use (defer_build), so a command that validates no record does not build them at import
+    # (importing the records took 0.26 s instead of 0.12 s on a busy 2-core machine).
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 class Question(_Record):

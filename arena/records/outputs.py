@@ -29,7 +29,7 @@ class LeaderboardRow(BaseModel):
     (weighted counts are floats), so a row reads back as written.
     """
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     model: str
     rating: float | None = None
@@ -80,7 +80,7 @@ class JudgeReport(BaseModel):
     win when both are present) or None (no successful judgment).
     """
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     judgments: int = 0
     parse_failures: int = 0
@@ -130,7 +130,7 @@ class JudgeReport(BaseModel):
 class ImportedSource(BaseModel):
     """Where an imported run came from (``manifest.imported``)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     format: str
     source: str
@@ -149,7 +149,7 @@ class Manifest(BaseModel):
     rating settings with the rating seed; ``created`` falls back to ``finished``.
     """
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     name: str = ""
     created: str | None = None

@@ -52,7 +52,7 @@ class HumanVote(BaseModel):
     edited by hand into an inconsistent state is refused on read.
     """
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     vote_id: str = ""
     """Content key of ``annotator``, ``game_key`` and ``created`` (filled in when empty)."""
