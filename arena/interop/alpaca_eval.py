@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from arena.errors import DataError, UserError
-from arena.interop.common import ImportedRun, exists_or_fail, require
+from arena.interop.common import ImportedRun, answer_text, exists_or_fail, finite_number, require
 from arena.judging.battles import style_features
 from arena.keys import content_key
 from arena.records import Battle, Question
@@ -64,7 +64,7 @@ def import_alpaca_eval(src: Path, *, baseline: str | None = None) -> ImportedRun
         run.files.append(str(path))
         for where, obj in read_json_records(path):
             require(obj, ["instruction", "output", "generator"], where, "an alpaca_eval model output")
-            run.add_answer(text_of(obj, "generator", where), _question(run, obj, where), [str(obj["output"])],
+            run.add_answer(text_of(obj, "generator", where), _question(run, obj, where), [answer_text(obj, "output", where)],
                            where=where)
     records = []
     for path in annotation_files:
@@ -92,18 +92,18 @@ def _add_annotation(run: ImportedRun, where: str, obj: dict[str, Any], baseline:
     g1, g2 = text_of(obj, "generator_1", where), text_of(obj, "generator_2", where)
     if baseline not in (g1, g2):
         raise UserError(f"{where}: neither generator is the baseline {baseline!r}; pass --baseline or filter the file")
-    run.add_answer(g1, q, [str(obj["output_1"])], where=where)
-    run.add_answer(g2, q, [str(obj["output_2"])], where=where)
+    out_1, out_2 = answer_text(obj, "output_1", where), answer_text(obj, "output_2", where)
+    run.add_answer(g1, q, [out_1], where=where)
+    run.add_answer(g2, q, [out_2], where=where)
     pref = obj["preference"]
     judge = str(obj.get("annotator") or "alpaca_eval")
     if pref is None or (isinstance(pref, float) and math.isnan(pref)):
         run.add_pair_judgment(question=q, model_1=g1, model_2=g2, swapped=False, verdict=None, judge=judge,
                               mode="pairwise-baseline", error="no preference", make_battle=False)
         return 1
-    try:
-        value = float(pref)
-    except (TypeError, ValueError):
-        raise DataError(f"{where}: preference {pref!r} is not a number (1, 2, 0 for a tie, or in [1, 2])") from None
+    value = finite_number(pref)
+    if value is None:
+        raise DataError(f"{where}: preference {pref!r:.60} is not a number (1, 2, 0 for a tie, or in [1, 2])")
     if value == 0:
         p = 0.5
     elif 1 <= value <= 2:
@@ -116,7 +116,7 @@ def _add_annotation(run: ImportedRun, where: str, obj: dict[str, Any], baseline:
         output=str(obj.get("raw_completion") or ""), probabilities={"A": round(1 - p, 6), "B": round(p, 6)},
         notes=[f"preference {value:g}"], make_battle=False,
     )
-    fa, fb = style_features(str(obj["output_1"])), style_features(str(obj["output_2"]))
+    fa, fb = style_features(out_1), style_features(out_2)
     style = {f"{k}_a": v for k, v in fa.items()} | {f"{k}_b": v for k, v in fb.items()}
     common: dict[str, Any] = {"question_id": q.question_id, "model_a": g1, "model_b": g2, "judge": judge, "category": q.category,
               "key": j.key, "game_key": j.game_key, **style}

@@ -375,6 +375,32 @@ def require(obj: dict[str, Any], keys: Sequence[str], where: str, what: str) -> 
                         f"expected keys {', '.join(keys)}")
 
 
+def answer_text(obj: dict[str, Any], key: str, where: str) -> str:
+    """An answer's text ``obj[key]``: a number is written as text, ``""`` is an empty answer; null, a list or an
+    object is no answer text (never the answer ``"None"``).
+
+    Raises:
+        DataError: one line naming the record (``where``) and the key.
+    """
+    value = obj[key]
+    if value is None or isinstance(value, (list, tuple, dict, set)):
+        shown = "null" if value is None else f"{type(value).__name__} {value!r:.60}"
+        raise DataError(f"{where}: {key!r} is {shown}; expected the answer's text (\"\" for an empty answer)")
+    return str(value)
+
+
+def finite_number(value: Any) -> float | None:
+    """``value`` as a finite float (a number, or text that reads as one); None for anything else (a boolean,
+    NaN, infinity, null, a list)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        number = float(value)
+    except (ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
+
+
 def turn_of(obj: dict[str, Any], where: str) -> int:
     """A judgment record's ``turn`` (1 when absent): a whole number from 1 to :data:`MAX_TURN`.
 

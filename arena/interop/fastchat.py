@@ -20,7 +20,9 @@ Vicuna 2023 tables (``fastchat/eval/table/``): ``question.jsonl``, ``answer_<mod
 (``{"answer_id", "model_id": "name:version", "question_id", "text"}``) and ``review_<m1>_<m2>.jsonl``
 (``{"question_id", "answer1_id", "answer2_id", "text", "score": [s1, s2], "reviewer_id"}``). Each review is one
 judged game with answer 1 in position A; the higher score wins, equal scores tie, and the scores are kept in
-the judgment's notes and summed per file in the manifest summary (the totals the Vicuna blog published).
+the judgment's notes and summed per file in the manifest summary (the totals the Vicuna blog published). A
+negative score (FastChat's ``[-1, -1]``: the review could not be parsed) is a failed judgment, left out of the
+totals and counted as ``failed``.
 """
 
 from __future__ import annotations
@@ -32,7 +34,15 @@ from pathlib import Path
 from typing import Any
 
 from arena.errors import DataError, UserError
-from arena.interop.common import ImportedRun, exists_or_fail, qid_of, require, turn_of
+from arena.interop.common import (
+    ImportedRun,
+    answer_text,
+    exists_or_fail,
+    finite_number,
+    qid_of,
+    require,
+    turn_of,
+)
 from arena.providers.answers import NotText, _turn
 from arena.questions import read_question_dir, read_question_file
 from arena.records import Judgment
@@ -156,10 +166,9 @@ def _read_single_judgments(run: ImportedRun, path: Path) -> None:
         where = f"{path}:{line_no}"
         require(obj, ["question_id", "model", "score"], where, "a FastChat single judgment")
         judge, prompt = _judge_of(obj)
-        try:
-            score = float(obj["score"])
-        except (TypeError, ValueError):
-            raise DataError(f"{where}: score {obj['score']!r} is not a number") from None
+        score = finite_number(obj["score"])
+        if score is None:
+            raise DataError(f"{where}: score {obj['score']!r:.60} is not a finite number (-1: FastChat's parse failure)")
         run.add_single_judgment(
             question=run.question(text_of(obj, "question_id", where)), model=text_of(obj, "model", where),
             score=None if score < 0 else score, judge=judge, turn=turn_of(obj, where),
@@ -187,7 +196,8 @@ def _import_vicuna(run: ImportedRun, folder: Path) -> None:
             where = f"{path}:{line_no}"
             require(obj, ["question_id", "text"], where, "a Vicuna answer")
             model = _model_name(str(obj.get("model_id") or path.stem.removeprefix("answer_")))
-            run.add_answer(model, run.question(text_of(obj, "question_id", where)), [str(obj["text"])], where=where)
+            run.add_answer(model, run.question(text_of(obj, "question_id", where)), [answer_text(obj, "text", where)],
+                           where=where)
             if "answer_id" in obj:
                 answer_ids[str(obj["answer_id"])] = model
     files = sorted(folder.glob("review_*.jsonl"))
@@ -208,34 +218,44 @@ def _read_vicuna_review(run: ImportedRun, path: Path, answer_ids: dict[str, str]
     m = _REVIEW_NAME.fullmatch(path.stem)
     names = (m.group(1), m.group(2)) if m else ("model_1", "model_2")
     totals = [0.0, 0.0]
-    n = second_ge = 0
+    n = second_ge = failed = 0
     pair: tuple[str, str] | None = None
     for line_no, obj in run.read(path):
         where = f"{path}:{line_no}"
         require(obj, ["question_id", "score"], where, "a Vicuna review")
         score = obj["score"]
-        if not (isinstance(score, list) and len(score) == 2 and all(isinstance(s, int | float) for s in score)):
-            raise DataError(f"{where}: 'score' must be a list of two numbers [s1, s2], got {score!r}")
+        numbers = [finite_number(s) if isinstance(s, int | float) else None for s in score] \
+            if isinstance(score, list) and len(score) == 2 else []
+        if len(numbers) != 2 or None in numbers:
+            raise DataError(f"{where}: 'score' must be a list of two finite numbers [s1, s2], got {score!r:.80}")
         m1 = answer_ids.get(str(obj.get("answer1_id")), names[0])
         m2 = answer_ids.get(str(obj.get("answer2_id")), names[1])
         pair = pair or (m1, m2)
-        s1, s2 = float(score[0]), float(score[1])
-        totals[0] += s1
-        totals[1] += s2
-        n += 1
-        second_ge += s2 >= s1
-        verdict = "A>B" if s1 > s2 else "B>A" if s2 > s1 else "A=B"
+        s1, s2 = float(score[0]), float(score[1])  # the numbers checked above
+        ok = s1 >= 0 and s2 >= 0  # FastChat's eval writes [-1, -1] when it cannot parse the review
+        if ok:
+            totals[0] += s1
+            totals[1] += s2
+            n += 1
+            second_ge += s2 >= s1
+        else:
+            failed += 1
         run.add_pair_judgment(
             question=run.question(text_of(obj, "question_id", where)), model_1=m1, model_2=m2, swapped=False,
-            verdict=verdict, judge=str(obj.get("reviewer_id") or "gpt-4"), mode="pairwise-all",
+            verdict=("A>B" if s1 > s2 else "B>A" if s2 > s1 else "A=B") if ok else None,
+            judge=str(obj.get("reviewer_id") or "gpt-4"), mode="pairwise-all",
             output=str(obj.get("text", "")), prompt_name=str(obj.get("reviewer_id", "")),
             notes=[f"scores {s1:g} {s2:g}"], where=where,
+            error=None if ok else f"review scores {s1:g} {s2:g}: FastChat could not parse the review",
         )
     if pair is None:
         raise DataError(f"{path}: no reviews in this file")
+    if failed:
+        run.notes.append(f"{path.name}: {failed} reviews with a negative score (FastChat's [-1, -1]: the review "
+                         "could not be parsed) kept as failed judgments, left out of the totals")
     run.summary.setdefault("reviews", []).append({
         "file": path.name, "model_1": pair[0], "model_2": pair[1], "questions": n,
-        "total_1": totals[0], "total_2": totals[1], "model_2_better_or_equal": second_ge,
+        "total_1": totals[0], "total_2": totals[1], "model_2_better_or_equal": second_ge, "failed": failed,
     })
 
 

@@ -22,7 +22,15 @@ from pathlib import Path
 from typing import Any
 
 from arena.errors import DataError
-from arena.interop.common import VERDICT_OF_WINNER, ImportedRun, exists_or_fail, qid_of, require
+from arena.interop.common import (
+    VERDICT_OF_WINNER,
+    ImportedRun,
+    answer_text,
+    exists_or_fail,
+    finite_number,
+    qid_of,
+    require,
+)
 from arena.questions import read_question_file
 from arena.records import WINNERS
 from arena.store import read_jsonl, text_of
@@ -77,7 +85,7 @@ def import_llmuses(src: Path, *, baseline: str | None = None, judge: str = "gpt-
             require(obj, ["question_id", "model_id", "answer"], where, "an llmuses answer")
             q = run.question(text_of(obj, "question_id", where), _opt_text(obj, "text", where),
                              _opt_text(obj, "category", where))
-            run.add_answer(text_of(obj, "model_id", where), q, [str(obj["answer"])], where=where)
+            run.add_answer(text_of(obj, "model_id", where), q, [answer_text(obj, "answer", where)], where=where)
     canonical: dict[tuple[str, frozenset[str]], tuple[str, str]] = {}
     for path in by_kind.get("pair", []) + by_kind.get("swap", []):
         for line_no, obj in run.read(path):
@@ -89,7 +97,7 @@ def import_llmuses(src: Path, *, baseline: str | None = None, judge: str = "gpt-
             q = run.question(text_of(obj, "question_id", where), _opt_text(obj, "question", where),
                              _opt_text(obj, "category", where))
             score = obj["score"]
-            ok = isinstance(score, int | float) and score >= 0
+            ok = isinstance(score, int | float) and finite_number(score) is not None and score >= 0
             run.add_single_judgment(question=q, model=text_of(obj, "model", where), score=float(score) if ok else None,
                                     judge=judge, output=str(obj.get("review_text", "")),
                                     error=None if ok else f"no score (got {score!r})", where=where)
@@ -136,8 +144,8 @@ def _pair_record(run: ImportedRun, where: str, obj: dict[str, Any],
                              f"its questions are imported as '{Path(origin).stem}:<id>'")
     q = run.question(qid, text, _opt_text(obj, "category", where))
     if "output_a" in obj and "output_b" in obj:
-        run.add_answer(a, q, [str(obj["output_a"])], where=where)
-        run.add_answer(b, q, [str(obj["output_b"])], where=where)
+        run.add_answer(a, q, [answer_text(obj, "output_a", where)], where=where)
+        run.add_answer(b, q, [answer_text(obj, "output_b", where)], where=where)
     m1, m2 = canonical.setdefault((qid, frozenset((a, b))), (a, b))
     scores = obj.get("scores")
     notes = [f"scores {' '.join(f'{s:g}' if isinstance(s, int | float) else str(s) for s in scores)}"] \

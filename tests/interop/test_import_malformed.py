@@ -159,3 +159,74 @@ def test_evalscope_bad_record_fields(tmp_path: Path, capsys: pytest.CaptureFixtu
         assert [str(2**63)] in [q["turns"] for q in questions]
         return
     assert message in _refused(["evalscope", str(src), str(tmp_path / "run")], capsys)
+
+
+def _vicuna(tmp_path: Path, scores: list[Any]) -> Path:
+    """Two real Vicuna reviews files (12 lines each); the first lines of alpaca-13b's get ``scores``."""
+    src = tmp_path / "vicuna"
+    for model in ("alpaca-13b", "bard"):
+        name = f"review_{model}_vicuna-13b.jsonl"
+        records = _lines(DATA / "vicuna2023" / name, 12)
+        if model == "alpaca-13b":
+            for record, score in zip(records, scores, strict=False):
+                record["score"] = score
+        write_jsonl(src / name, records)
+    return src
+
+
+def test_vicuna_unparsed_review_is_a_failed_judgment_not_a_tie(tmp_path: Path) -> None:
+    """FastChat's eval writes [-1, -1] for a review it could not parse; it was imported as a tie and summed."""
+    from arena.interop import import_run
+
+    result = import_run("fastchat", _vicuna(tmp_path, [[-1, -1], [-1, -1]]), tmp_path / "run", bootstrap=0)
+    review = next(r for r in result.imported.summary["reviews"] if r["model_1"] == "alpaca-13b")
+    clean = [r["score"] for r in _lines(DATA / "vicuna2023" / "review_alpaca-13b_vicuna-13b.jsonl", 12)[2:]]
+    assert review["questions"] == 10 and review["failed"] == 2
+    assert (review["total_1"], review["total_2"]) == (sum(s[0] for s in clean), sum(s[1] for s in clean))
+    assert result.imported.counts()["failed_judgments"] == 2
+    battles = [json.loads(x) for x in (tmp_path / "run" / "battles.jsonl").read_text().splitlines()]
+    assert sum(b["model_a"] == "alpaca-13b" for b in battles) == 10
+    assert any("2 reviews with a negative score" in n for n in result.imported.notes)
+
+
+@pytest.mark.parametrize("score", [[float("nan"), 8], [True, 8], [7, float("inf")], ["7", 8]])
+def test_vicuna_scores_must_be_finite_numbers(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                              score: list[Any]) -> None:
+    """A NaN score compared as neither higher nor lower and made a tie (and a NaN total); True counted as 1."""
+    err = _refused(["fastchat", str(_vicuna(tmp_path, [[8, 9], score])), str(tmp_path / "run")], capsys)
+    assert "review_alpaca-13b_vicuna-13b.jsonl:2: 'score' must be a list of two finite numbers" in err
+
+
+@pytest.mark.parametrize("score", [float("nan"), float("inf"), True, [7]])
+def test_fastchat_single_score_must_be_a_finite_number(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                       score: Any) -> None:
+    """A NaN or infinite score was imported as that score; True as 1."""
+    err = _refused(["fastchat", str(_mt_bench(tmp_path, single=_single(score=score))), str(tmp_path / "run")], capsys)
+    assert "gpt-4_single.jsonl:2: score" in err and "is not a finite number" in err
+
+
+def _annotations(tmp_path: Path, **changes: Any) -> Path:
+    rows = json.loads((DATA / "alpaca_eval" / "annotations.json").read_text(encoding="utf-8"))[:6]
+    rows[2].update(changes)
+    path = tmp_path / "annotations.json"
+    path.write_text(json.dumps(rows), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"output_1": None}, "annotations.json:[2]: 'output_1' is null; expected the answer's text"),
+    ({"output_2": ["a"]}, "annotations.json:[2]: 'output_2' is list ['a']; expected the answer's text"),
+    ({"preference": True}, "annotations.json:[2]: preference True is not a number"),
+    ({"preference": float("inf")}, "annotations.json:[2]: preference inf is not a number"),
+])
+def test_alpaca_eval_outputs_and_preferences(tmp_path: Path, capsys: pytest.CaptureFixture[str], changes: Record,
+                                             message: str) -> None:
+    """A null output was imported as the answer text "None"; a boolean preference as 1 (a baseline win)."""
+    assert message in _refused(["alpaca-eval", str(_annotations(tmp_path, **changes)), str(tmp_path / "run")], capsys)
+
+
+@pytest.mark.parametrize("key", ["output_a", "output_b"])
+def test_evalscope_output_null_is_not_the_text_none(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                    key: str) -> None:
+    err = _refused(["evalscope", str(_evalscope(tmp_path, 2, **{key: None})), str(tmp_path / "run")], capsys)
+    assert f"battle.jsonl:2: '{key}' is null; expected the answer's text" in err
