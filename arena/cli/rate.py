@@ -15,6 +15,10 @@ from arena.tables import parse_mapping
 __all__ = ["command", "read_battles"]
 
 
+_OPTIONS = {"elo.k": "--k", "elo.order": "--elo-order", "anchor.rating": "--anchor", "anchor.model": "--anchor"}
+"""The option a rating setting comes from, where its name is not the setting's (``elo.k`` is ``--k``)."""
+
+
 def _parse_anchor(value: str | None) -> dict[str, Any] | None:
     if value is None:
         return None
@@ -213,7 +217,8 @@ def command(
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
-        raise UserError(f"{'--' + where + ': ' if where else ''}{err['msg'].removeprefix('Value error, ')}") from None
+        option = _OPTIONS.get(where, "--" + where.replace("_", "-"))
+        raise UserError(f"{option + ': ' if where else ''}{err['msg'].removeprefix('Value error, ')}") from None
     frame = read_battles(battles_file, columns=columns, winner_labels=labels)
     result = compute_leaderboard(frame, settings, baseline=baseline)
     text = format_leaderboard(result, fmt)  # type: ignore[arg-type]

@@ -11,11 +11,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from arena.rating import registry
 
+MAX_BOOTSTRAP = 1_000_000
+"""The most bootstrap rounds a rating takes (each round keeps one rating per model in memory; 1,000 is usual)."""
+
 
 class Anchor(BaseModel):
     """Pin one model's rating; every other rating moves with it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     model: str
     rating: float = 1000.0
@@ -24,7 +27,7 @@ class Anchor(BaseModel):
 class EloSettings(BaseModel):
     """Online Elo, Chatbot Arena defaults: K 4, start 1000, scale 400, battles in file order."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     k: float = Field(4.0, gt=0)
     initial: float = 1000.0
@@ -40,9 +43,9 @@ class EloSettings(BaseModel):
 
 
 class RatingSettings(BaseModel):
-    """How battles become a leaderboard."""
+    """How battles become a leaderboard. Numbers must be finite (a NaN anchor or scale is refused)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     method: str = "bt"
     """A method of :mod:`arena.rating.registry`: ``bt``: Bradley-Terry maximum likelihood (order-free);
@@ -53,7 +56,7 @@ class RatingSettings(BaseModel):
     ``H^-1 M H^-1`` (Bradley-Terry and style control; ``bootstrap`` is then not used). The sandwich's
     ``M`` sums score products within a question (clustered) when ``resample`` is ``question``, else
     per battle; a row of count or weight ``n`` is ``n`` battles of its question."""
-    bootstrap: int = Field(1000, ge=0)
+    bootstrap: int = Field(1000, ge=0, le=MAX_BOOTSTRAP)
     """Bootstrap rounds for confidence intervals (0 = none) when ``ci`` is ``bootstrap``."""
     resample: Literal["question", "battle"] = "question"
     """Resample (bootstrap) or cluster (sandwich) whole questions (both orders of a pair stay together) or

@@ -79,7 +79,11 @@ def test_aggregated_count_column(tmp_path):
         ('{"model_a": "a", "model_b": "b", "winner": "left"}\n', [], "unknown winner 'left'"),
         ('{"model_a": "a", "model_b": "b"}\n', [], "missing column(s) winner"),
         ('{"model_a": "a", "model_b": "b", "winner": "tie"}\n', ["--anchor", "nope"], "MODEL=RATING"),
-        ('{"model_a": "a", "model_b": "b", "winner": "tie"}\n', ["--k", "-1"], "--elo.k"),
+        ('{"model_a": "a", "model_b": "b", "winner": "tie"}\n', ["--k", "-1"], "--k: "),
+        ('{"model_a": "a", "model_b": "b", "winner": "tie"}\n', ["--k", "inf"], "--k: Input should be a finite"),
+        ('{"model_a": "a", "model_b": "b", "winner": "tie"}\n', ["--anchor", "a=nan"], "--anchor: Input should be a fin"),
+        ('{"model_a": "a", "model_b": "b", "winner": "tie"}\n', ["--bootstrap", str(10**30)], "--bootstrap: Input "
+         "should be less than or equal to 1000000"),  # was: a crash after the reading (maximum dimension exceeded)
         ('{"model_a": "a", "model_b": "b", "winner": "tie", "turn": 1.5}\n', [], "row 1: turn 1.5 is not a whole"),
         ('{"model_a": "a", "model_b": "b", "winner": "tie", "len_a": -2, "len_b": 3}\n', [], "row 1: len_a -2 is not"),
     ],
