@@ -77,6 +77,8 @@ class ImportedRun:
     _judged: list[tuple[Judgment, float | None]] = field(default_factory=list)
     _answer_where: dict[tuple[str, str], str] = field(default_factory=dict)
     """(model, question id) -> the ``file:line`` its answer came from, for errors about that answer."""
+    _key_uses: dict[str, int] = field(default_factory=dict)
+    """Judgment key -> how many records had it (:meth:`_unique_key`)."""
 
     def finish(self) -> ImportedRun:
         """Turn the judged games into battle rows (after all answers are in, for the style features)."""
@@ -97,6 +99,11 @@ class ImportedRun:
             judged = single_battles([j for j in self.judgments if j.model_b is None], by_key)
         self.battles = judged + self.battles
         self._judged = []
+        repeats = sum(n - 1 for n in self._key_uses.values())
+        if repeats:
+            self.notes.append(f"{repeats} judgments repeat an earlier record's judge, prompt, answers, order and turn: "
+                              "each is kept as a judge call of its own (its key numbered), as the other tool counts it")
+            self.summary["repeated_judgments"] = repeats
         self.drop_self_pairs()
         return self
 
@@ -210,7 +217,7 @@ class ImportedRun:
         if verdict is None and error is None:
             error = "no verdict in the imported record"
         j = Judgment(
-            key=content_key(["imported", self.fmt, judge, prompt_name, ka, kb, turn]),
+            key=self._unique_key(["imported", self.fmt, judge, prompt_name, ka, kb, turn]),
             game_key=game_key, mode=mode, question_id=question.question_id, category=question.category,
             turn=turn, model_a=a, model_b=b, answer_a=ka, answer_b=kb, swapped=swapped, judge=judge,
             prompt_set=f"imported:{self.fmt}", prompt_name=prompt_name, prompt_version="imported", output=output,
@@ -236,7 +243,7 @@ class ImportedRun:
         if score is None and error is None:
             error = "no score in the imported record"
         j = Judgment(
-            key=content_key(["imported", self.fmt, judge, prompt_name, ka, turn]),
+            key=self._unique_key(["imported", self.fmt, judge, prompt_name, ka, turn]),
             game_key=content_key(["single", ka, turn]), mode="single", question_id=question.question_id,
             category=question.category, turn=turn, model_a=model, answer_a=ka, judge=judge,
             prompt_set=f"imported:{self.fmt}", prompt_name=prompt_name, prompt_version="imported", output=output,
@@ -256,6 +263,19 @@ class ImportedRun:
             raise DataError(f"{where or self.source}: judges turn {turn} of {model}'s answer to question "
                             f"{question.question_id}, but {self._answer_where[(model, question.question_id)]} "
                             f"holds {n} turn{'s' if n != 1 else ''}; fix the answer or drop this judgment")
+
+    def _unique_key(self, parts: list[Any]) -> str:
+        """The judgment key of ``parts``; a record repeating an earlier one's gets the repeat number in its key.
+
+        A run's ``judgments.jsonl`` keeps one judgment per key (a later line supersedes an earlier one), so two
+        imported records of the same judge call (the same line twice, or one game in two files) would be two
+        battles but one judgment when the run dir is read back. Numbered, each stays one judge call everywhere,
+        and importing the same files again gives the same keys.
+        """
+        key = content_key(parts)
+        n = self._key_uses.get(key, 0)
+        self._key_uses[key] = n + 1
+        return key if n == 0 else content_key([*parts, "repeat", n])
 
     def answers_by_key(self) -> dict[str, Answer]:
         return {a.key: a for per in self.answers.values() for a in per.values()}

@@ -230,3 +230,35 @@ def test_evalscope_output_null_is_not_the_text_none(tmp_path: Path, capsys: pyte
                                                     key: str) -> None:
     err = _refused(["evalscope", str(_evalscope(tmp_path, 2, **{key: None})), str(tmp_path / "run")], capsys)
     assert f"battle.jsonl:2: '{key}' is null; expected the answer's text" in err
+
+
+@pytest.mark.parametrize("fmt", ["fastchat", "evalscope", "arena-hard"])
+def test_a_repeated_record_is_one_judgment_in_the_run_dir_too(tmp_path: Path, fmt: str) -> None:
+    """A record repeated (a line twice) became two battles but one judgment in judgments.jsonl as the run dir
+    reads it back (a later line with the same key supersedes the earlier): the judge report and the battles
+    disagreed. Each record is now its own judge call everywhere, with a note."""
+    from arena.interop import import_run
+    from arena.rundir.load import load_run
+
+    if fmt == "fastchat":
+        src = _mt_bench(tmp_path, pair=_pair())
+        path = src / "model_judgment" / "gpt-4_pair.jsonl"
+    elif fmt == "evalscope":
+        src = path = _evalscope(tmp_path, 1)
+    else:
+        src = _arena_hard(tmp_path, lambda records: None)
+        path = src / "model_judgment" / "judge" / "gpt-4-0613.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    once = import_run(fmt, src, tmp_path / "once", bootstrap=0)
+    path.write_text("\n".join([*lines, lines[0]]) + "\n", encoding="utf-8")
+    twice = import_run(fmt, src, tmp_path / "twice", bootstrap=0)
+    per_record = len(once.imported.judgments) // len(lines)
+    assert len(twice.imported.judgments) == len(once.imported.judgments) + per_record
+    assert len(load_run(tmp_path / "twice", require=True).judgments) == len(twice.imported.judgments)
+    battles = (tmp_path / "twice" / "battles.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(battles) == len(once.imported.battles) + per_record
+    assert any(f"{per_record} judgments repeat an earlier record" in n for n in twice.imported.notes)
+    keys = [j.key for j in twice.imported.judgments]
+    assert len(set(keys)) == len(keys)
+    again = import_run(fmt, src, tmp_path / "again", bootstrap=0)
+    assert [j.key for j in again.imported.judgments] == keys
