@@ -132,6 +132,15 @@ def test_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert exc.value.code == 2 and err.count("\n") == 0 and "not a leaderboard" in err
     with pytest.raises(DataError, match="no leaderboard.json"):
         load_side(tmp_path)
+    for name, text in (("gap.csv", "model,rating\na,1000\n,1010\nb,990\n"),
+                       ("gap.json", '[{"model": "a", "rating": 1000}, {"model": null, "rating": 1010}]'),
+                       ("blank.csv", 'model,rating\na,1000\n"  ",1010\n')):
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")  # a row without a model crashed (TypeError sorting the names)
+        with pytest.raises(SystemExit) as exc:
+            main(["compare", str(path), str(few)])
+        err = capsys.readouterr().err.strip()
+        assert exc.value.code == 2 and err.count("\n") == 0 and "row 2: no model name in column 'model'" in err, err
 
 
 def test_side_from_run_dir(tmp_path: Path, crowd_board: Path) -> None:

@@ -91,7 +91,11 @@ def board_from_table(frame: pd.DataFrame, source: str) -> pd.DataFrame:
         raise DataError(f"{source}: not a leaderboard (needs a model column: {'/'.join(_MODEL_COLUMNS)}, and a "
                         f"rating column: {'/'.join(_RATING_COLUMNS)}) nor battles (model_a, model_b, winner); "
                         f"the file has: {', '.join(map(str, frame.columns)) or '(none)'}")
-    models = frame[model_col].astype(str)
+    models = frame[model_col].astype(str)  # names as battles keep them (not stripped); a missing one stays missing
+    blank = np.flatnonzero(models.isna().to_numpy() | (models.str.strip() == "").to_numpy())
+    if len(blank):
+        raise DataError(f"{source}: row {blank[0] + 1}: no model name in column {model_col!r}; every leaderboard row "
+                        "names its model (drop or fill the row)")
     dup = models[models.duplicated()]
     if len(dup):
         raise DataError(f"{source}: model {dup.iloc[0]!r} has several rows; keep one row per model "
