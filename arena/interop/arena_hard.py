@@ -73,7 +73,7 @@ def import_arena_hard(src: Path, *, baseline: str | None = None, judge: str | No
 def _read_answers(run: ImportedRun, path: Path) -> None:
     for line_no, obj in run.read(path):
         where = f"{path}:{line_no}"
-        qid = qid_of(obj)
+        qid = qid_of(obj, where)
         if qid is None:
             raise DataError(f"{where}: no 'uid' (or 'question_id') in this answer")
         try:
@@ -93,7 +93,7 @@ def _read_judgments(run: ImportedRun, path: Path, judge_dir: str) -> None:
     for line_no, obj in run.read(path):
         where = f"{path}:{line_no}"
         require(obj, ["model", "games"], where, "an arena-hard judgment")
-        qid = qid_of(obj)
+        qid = qid_of(obj, where)
         if qid is None:
             raise DataError(f"{where}: no 'question_id' (or 'uid') in this judgment")
         games = obj["games"]

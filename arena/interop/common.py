@@ -39,7 +39,7 @@ from arena.records import (
     Question,
     now_iso,
 )
-from arena.store import JsonlStore, read_jsonl, write_json_atomic
+from arena.store import JsonlStore, read_jsonl, text_of, write_json_atomic
 
 if TYPE_CHECKING:
     from arena.rating import LeaderboardResult
@@ -439,10 +439,14 @@ def turn_of(obj: dict[str, Any], where: str) -> int:
     return int(value)
 
 
-def qid_of(obj: dict[str, Any]) -> str | None:
-    """A record's question id (``question_id`` or arena-hard's ``uid``) as a string."""
-    v = obj.get("question_id", obj.get("uid"))
-    return None if v is None else str(v)
+def qid_of(obj: dict[str, Any], where: str) -> str | None:
+    """A record's question id (``question_id`` or arena-hard's ``uid``) as text; None when it has neither.
+
+    Raises:
+        DataError: the id is a list, an object or blank (naming ``where``).
+    """
+    key = "question_id" if obj.get("question_id") is not None else "uid"
+    return None if obj.get(key) is None else text_of(obj, key, where)
 
 
 def exists_or_fail(src: Path, fmt: str) -> Path:

@@ -109,7 +109,7 @@ def _import_mt_bench(run: ImportedRun, folder: Path) -> None:
 def _read_answers(run: ImportedRun, path: Path) -> None:
     for line_no, obj in run.read(path):
         where = f"{path}:{line_no}"
-        qid = qid_of(obj)
+        qid = qid_of(obj, where)
         if qid is None:
             raise DataError(f"{where}: no 'question_id' in this answer; FastChat answers need one")
         try:

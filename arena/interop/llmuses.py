@@ -28,7 +28,6 @@ from arena.interop.common import (
     answer_text,
     exists_or_fail,
     finite_number,
-    qid_of,
     require,
 )
 from arena.questions import read_question_file
@@ -127,8 +126,7 @@ def _pair_record(run: ImportedRun, where: str, obj: dict[str, Any],
                  canonical: dict[tuple[str, frozenset[str]], tuple[str, str]], judge: str) -> None:
     require(obj, ["model_a", "model_b", "question_id", "win_1" if "win_1" in obj else "win"], where,
             "an llmuses review")
-    qid = qid_of(obj)
-    assert qid is not None
+    qid = text_of(obj, "question_id", where)
     a, b = text_of(obj, "model_a", where), text_of(obj, "model_b", where)
     if a == b:
         raise DataError(f"{where}: model {a!r} is compared with itself; drop this line")

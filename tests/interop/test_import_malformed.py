@@ -147,11 +147,14 @@ def test_arena_hard_answer_without_assistant_text(tmp_path: Path, capsys: pytest
     ({"question": ["a"]}, "battle.jsonl:3: 'question' is ['a']; expected text"),
     ({"category": ["a"]}, "battle.jsonl:3: 'category' is ['a']; expected text"),
     ({"category": {"a": 1}}, "battle.jsonl:3: 'category' is {'a': 1}; expected text"),
+    ({"question_id": None}, "battle.jsonl:3: 'question_id' is null; expected text"),
+    ({"question_id": [5]}, "battle.jsonl:3: 'question_id' is [5]; expected text"),
 ])
 def test_evalscope_bad_record_fields(tmp_path: Path, capsys: pytest.CaptureFixture[str], changes: Record,
                                      message: str | None) -> None:
-    """A battle line without 'win' (KeyError) or with a question text or category that is not text
-    (pydantic ValidationError) crashed with exit 1; a number as question text is that text."""
+    """A battle line without 'win' (KeyError), with a question text or category that is not text (pydantic
+    ValidationError) or a null question id (AssertionError) crashed with exit 1 (a list as id was the id
+    "[5]"); a number as question text is that text."""
     src = _evalscope(tmp_path, 3, **changes)
     if message is None:
         main(["import", "evalscope", str(src), str(tmp_path / "run"), "--bootstrap", "0"])
@@ -262,3 +265,11 @@ def test_a_repeated_record_is_one_judgment_in_the_run_dir_too(tmp_path: Path, fm
     assert len(set(keys)) == len(keys)
     again = import_run(fmt, src, tmp_path / "again", bootstrap=0)
     assert [j.key for j in again.imported.judgments] == keys
+
+
+@pytest.mark.parametrize("uid", [["x"], {"a": 1}, " "])
+def test_arena_hard_question_id_must_be_text(tmp_path: Path, capsys: pytest.CaptureFixture[str], uid: Any) -> None:
+    """A list or object as an answer's uid became the question id "['x']" (a question of its own)."""
+    src = _arena_hard(tmp_path, lambda records: records[1].update(uid=uid))
+    err = _refused(["arena-hard", str(src), str(tmp_path / "run")], capsys)
+    assert f"gpt-4-0613.jsonl:2: 'uid' is {uid!r}; expected text" in err
