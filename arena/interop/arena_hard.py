@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from arena.errors import DataError, UserError
-from arena.interop.common import ImportedRun, exists_or_fail, qid_of, require
+from arena.interop.common import ImportedRun, exists_or_fail, name_or, qid_of, require
 from arena.judging.parsers import normalise_five
 from arena.providers.answers import NotText, _turns_of
 from arena.questions import read_question_file
@@ -84,7 +84,7 @@ def _read_answers(run: ImportedRun, path: Path) -> None:
             turns = None
         if turns is None:
             raise DataError(f"{where}: cannot find the answer text (expected 'messages' or 'choices[0].turns')")
-        model = str(obj.get("model") or obj.get("model_id") or path.stem)
+        model = name_or(obj, ["model", "model_id"], where, path.stem)
         run.add_answer(model, run.question(qid), turns, where=where)
 
 
@@ -103,7 +103,7 @@ def _read_judgments(run: ImportedRun, path: Path, judge_dir: str) -> None:
         if model == run.baseline:
             continue  # arena-hard writes the baseline against itself; no information
         q = run.question(qid)
-        judge = str(obj.get("judge") or judge_dir)
+        judge = name_or(obj, ["judge"], where, judge_dir)
         for swapped, game in zip((False, True), games, strict=False):
             if game is None:
                 continue  # this order was not judged (arena's export of a one-order run)

@@ -421,6 +421,19 @@ def finite_number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def name_or(obj: dict[str, Any], keys: Sequence[str], where: str, default: str) -> str:
+    """The first of ``keys`` that ``obj`` has with a value (a model or judge name), as text; ``default`` when
+    none has one (absent, null or ``""``).
+
+    Raises:
+        DataError: the value is a list, an object or blank (naming ``where`` and the key).
+    """
+    for key in keys:
+        if obj.get(key) is not None and obj.get(key) != "":
+            return text_of(obj, key, where)
+    return default
+
+
 def turn_of(obj: dict[str, Any], where: str) -> int:
     """A judgment record's ``turn`` (1 when absent): a whole number from 1 to :data:`MAX_TURN`.
 

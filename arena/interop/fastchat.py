@@ -39,6 +39,7 @@ from arena.interop.common import (
     answer_text,
     exists_or_fail,
     finite_number,
+    name_or,
     qid_of,
     require,
     turn_of,
@@ -122,7 +123,7 @@ def _read_answers(run: ImportedRun, path: Path) -> None:
             texts = [_turn(t) for t in turns]
         except NotText as exc:
             raise DataError(f"{where}: {exc}") from None
-        model = str(obj.get("model_id") or path.stem)
+        model = name_or(obj, ["model_id"], where, path.stem)
         run.add_answer(model, run.question(qid), texts, where=where)
 
 
@@ -195,7 +196,7 @@ def _import_vicuna(run: ImportedRun, folder: Path) -> None:
         for line_no, obj in run.read(path):
             where = f"{path}:{line_no}"
             require(obj, ["question_id", "text"], where, "a Vicuna answer")
-            model = _model_name(str(obj.get("model_id") or path.stem.removeprefix("answer_")))
+            model = _model_name(name_or(obj, ["model_id"], where, path.stem.removeprefix("answer_")))
             run.add_answer(model, run.question(text_of(obj, "question_id", where)), [answer_text(obj, "text", where)],
                            where=where)
             if "answer_id" in obj:
@@ -243,7 +244,7 @@ def _read_vicuna_review(run: ImportedRun, path: Path, answer_ids: dict[str, str]
         run.add_pair_judgment(
             question=run.question(text_of(obj, "question_id", where)), model_1=m1, model_2=m2, swapped=False,
             verdict=("A>B" if s1 > s2 else "B>A" if s2 > s1 else "A=B") if ok else None,
-            judge=str(obj.get("reviewer_id") or "gpt-4"), mode="pairwise-all",
+            judge=name_or(obj, ["reviewer_id"], where, "gpt-4"), mode="pairwise-all",
             output=str(obj.get("text", "")), prompt_name=str(obj.get("reviewer_id", "")),
             notes=[f"scores {s1:g} {s2:g}"], where=where,
             error=None if ok else f"review scores {s1:g} {s2:g}: FastChat could not parse the review",

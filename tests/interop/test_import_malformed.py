@@ -273,3 +273,22 @@ def test_arena_hard_question_id_must_be_text(tmp_path: Path, capsys: pytest.Capt
     src = _arena_hard(tmp_path, lambda records: records[1].update(uid=uid))
     err = _refused(["arena-hard", str(src), str(tmp_path / "run")], capsys)
     assert f"gpt-4-0613.jsonl:2: 'uid' is {uid!r}; expected text" in err
+
+
+@pytest.mark.parametrize(("fmt", "key", "value"), [("fastchat", "model_id", ["a", "b"]), ("fastchat", "model_id", {"a": 1}),
+                                                   ("arena-hard", "model", ["a"]), ("arena-hard", "model", " ")])
+def test_answer_model_name_must_be_text(tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str, key: str,
+                                        value: Any) -> None:
+    """A list or object as an answer's model became the model "['a', 'b']" (a model of its own)."""
+    if fmt == "fastchat":
+        src = _mt_bench(tmp_path, pair=_pair())
+        answers = src / "model_answer" / "alpaca-13b.jsonl"
+        records = _lines(answers, 3)
+        records[1][key] = value
+        write_jsonl(answers, records)
+        name = "alpaca-13b.jsonl"
+    else:
+        src = _arena_hard(tmp_path, lambda records: records[1].update({key: value}))
+        name = "gpt-4-0613.jsonl"
+    err = _refused([fmt, str(src), str(tmp_path / "run")], capsys)
+    assert f"{name}:2: '{key}' is {value!r}; expected text" in err
