@@ -170,6 +170,7 @@ def _load_file(path: Path) -> RunData:
 def _load_evalscope(path: Path, raw: pd.DataFrame, notes: list[str]) -> RunData:
     """evalscope/llmuses ``battle.jsonl``: the texts become answers and questions, ``win`` the winner."""
     from arena.errors import DataError
+    from arena.rating.frame import question_ids
 
     df = raw.copy()
     win = df["win"].astype(str).str.strip()
@@ -178,7 +179,7 @@ def _load_evalscope(path: Path, raw: pd.DataFrame, notes: list[str]) -> RunData:
         pos = int(np.flatnonzero(mapped.isna().to_numpy())[0])
         raise DataError(f"{path}: row {pos + 1}: unknown 'win' value {win.iloc[pos]!r}; expected model_a, model_b or tie")
     df["winner"] = mapped
-    df["question_id"] = df["question_id"].astype(str) if "question_id" in df.columns else np.arange(len(df)).astype(str)
+    df["question_id"] = question_ids(df["question_id"]) if "question_id" in df.columns else np.arange(len(df)).astype(str)
     for side in ("a", "b"):
         if f"output_{side}" not in df.columns:
             df[f"output_{side}"] = ""

@@ -369,6 +369,12 @@ def _text(column: pd.Series) -> pd.Series:
     return column.astype(str)
 
 
+def question_ids(column: pd.Series) -> pd.Series:
+    """A question-id column as :func:`validate_frame` reads it: text (``1.0`` is ``"1"``), and a row without an id
+    its own question (``#`` and its row number), for a reader that keys other records by question first."""
+    return _question_ids(column, _blank(column))
+
+
 def _question_ids(qid: pd.Series, missing: np.ndarray) -> pd.Series:
     """Question ids as text (:func:`_text`); a row ``missing`` one (no id, or a blank one) is its own question,
     with an id no given id equals (``#`` and its row number, more ``#`` if a given id already reads so)."""

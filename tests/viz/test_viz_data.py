@@ -147,6 +147,31 @@ def test_evalscope_battles(evalscope_file: Path) -> None:
     assert "computed here" in how and set(rows["model"]) == {"my_model_v1", "my_model_v2"}
 
 
+def test_evalscope_battles_without_a_question_id(evalscope_file: Path, tmp_path: Path) -> None:
+    """A battle whose question id is missing or null crashed the browser (pydantic: question_id nan): it is
+    its own question, with its own question and answer texts, rated as the rater rates the same battles."""
+    from arena.rating import RatingSettings, battles_frame, compute_leaderboard
+
+    raw = [json.loads(line) for line in evalscope_file.read_text(encoding="utf-8").splitlines()]
+    raw[0].pop("question_id")
+    raw[3]["question_id"] = None
+    path = tmp_path / "battle.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in raw), encoding="utf-8")
+    data = vd.load_source(path)
+    assert data.kind == "evalscope" and data.notes == [] and len(data.battles) == len(raw)
+    assert data.battles["question_id"].tolist()[:4] == ["#0", str(raw[1]["question_id"]), str(raw[2]["question_id"]), "#3"]
+    detail = vd.battle_detail(data, data.table["bid"].iloc[3])
+    assert detail["question"]["turns"] == [raw[3]["question"]] and detail["answer_a"]["turns"] == [raw[3]["output_a"]]
+    rows, _, _ = vd.leaderboard_rows(data, bootstrap=50)
+    plain = [{"model_a": r["model_a"], "model_b": r["model_b"], "winner": r["win"], "question_id": r.get("question_id")}
+             for r in raw]
+    want = compute_leaderboard(battles_frame(plain), RatingSettings(bootstrap=50, seed=0)).rows
+    got = {r["model"]: r for r in rows.to_dict(orient="records")}
+    for w in want:
+        for key in ("rating", "ci_low", "ci_high"):
+            assert got[w["model"]][key] == pytest.approx(w[key], abs=1e-6), (w["model"], key)
+
+
 @pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".parquet"])
 def test_bare_battles_file(run_dir: Path, tmp_path: Path, suffix: str) -> None:
     frame = pd.DataFrame([json.loads(x) for x in (run_dir / "battles.jsonl").read_text().splitlines()])
