@@ -180,6 +180,9 @@ def _load_evalscope(path: Path, raw: pd.DataFrame, notes: list[str]) -> RunData:
         raise DataError(f"{path}: row {pos + 1}: unknown 'win' value {win.iloc[pos]!r}; expected model_a, model_b or tie")
     df["winner"] = mapped
     df["question_id"] = question_ids(df["question_id"]) if "question_id" in df.columns else np.arange(len(df)).astype(str)
+    absent = [c for c in ("model_a", "model_b") if c not in df.columns]
+    if absent:
+        raise DataError(f"{path}: missing column(s) {', '.join(absent)}; evalscope battles name model_a and model_b")
     for side in ("a", "b"):
         if f"output_{side}" not in df.columns:
             df[f"output_{side}"] = ""

@@ -172,6 +172,17 @@ def test_evalscope_battles_without_a_question_id(evalscope_file: Path, tmp_path:
             assert got[w["model"]][key] == pytest.approx(w[key], abs=1e-6), (w["model"], key)
 
 
+def test_evalscope_battles_without_a_model_column_say_so(evalscope_file: Path, tmp_path: Path) -> None:
+    """An evalscope file without a model_b column crashed the browser's loader (KeyError: 'model_b')."""
+    raw = [json.loads(line) for line in evalscope_file.read_text(encoding="utf-8").splitlines()]
+    path = tmp_path / "battle.jsonl"
+    path.write_text("".join(json.dumps({k: v for k, v in r.items() if k != "model_b"}, ensure_ascii=False) + "\n"
+                            for r in raw), encoding="utf-8")
+    data = vd.load_source(path)
+    assert data.notes == [f"{path}: missing column(s) model_b; evalscope battles name model_a and model_b"]
+    assert len(data.battles) == 0
+
+
 @pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".parquet"])
 def test_bare_battles_file(run_dir: Path, tmp_path: Path, suffix: str) -> None:
     frame = pd.DataFrame([json.loads(x) for x in (run_dir / "battles.jsonl").read_text().splitlines()])
