@@ -49,7 +49,8 @@ def import_alpaca_eval(src: Path, *, baseline: str | None = None) -> ImportedRun
 
     Args:
         src: folder or ``annotations.json``.
-        baseline: the reference model; default: the most common ``generator_1``.
+        baseline: the reference model; default: the most common ``generator_1`` (refused when several are
+            equally common).
     """
     src = exists_or_fail(src, "alpaca_eval")
     if src.is_file():
@@ -75,7 +76,7 @@ def import_alpaca_eval(src: Path, *, baseline: str | None = None) -> ImportedRun
             records.append((where, obj))
     if not records:
         raise DataError(f"{annotation_files[0]}: no annotations in this file")
-    base = baseline or Counter(text_of(o, "generator_1", w) for w, o in records).most_common(1)[0][0]
+    base = baseline or _most_common_reference(records, annotation_files[0])
     run.baseline = base
     run.notes.append("preference p in [1, 2] -> model_b wins with weight p-1 and model_a with weight 2-p "
                      "(one row when certain); 0 = tie; null = failed judgment")
@@ -85,6 +86,20 @@ def import_alpaca_eval(src: Path, *, baseline: str | None = None) -> ImportedRun
     if failed:
         run.notes.append(f"{failed} annotations without a preference kept as failed judgments")
     return run.finish()
+
+
+def _most_common_reference(records: list[tuple[str, dict[str, Any]]], path: Path) -> str:
+    """The most common ``generator_1``; a tie between several would make the baseline depend on line order.
+
+    Raises:
+        UserError: two or more generators are equally common in ``generator_1``.
+    """
+    counts = Counter(text_of(o, "generator_1", w) for w, o in records).most_common()
+    tied = sorted(name for name, n in counts if n == counts[0][1])
+    if len(tied) > 1:
+        raise UserError(f"{path}: generator_1 is {' and '.join(map(repr, tied[:3]))} equally often "
+                        f"({counts[0][1]} annotations each); name the baseline with --baseline")
+    return counts[0][0]
 
 
 def _add_annotation(run: ImportedRun, where: str, obj: dict[str, Any], baseline: str) -> int:

@@ -292,3 +292,18 @@ def test_answer_model_name_must_be_text(tmp_path: Path, capsys: pytest.CaptureFi
         name = "gpt-4-0613.jsonl"
     err = _refused([fmt, str(src), str(tmp_path / "run")], capsys)
     assert f"{name}:2: '{key}' is {value!r}; expected text" in err
+
+
+def test_alpaca_eval_tied_reference_needs_a_baseline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """With generator_1 equally often A and B, the baseline was whichever came first in the file, so the same
+    annotations in another order gave another leaderboard (win rates against another model)."""
+    rows = json.loads((DATA / "alpaca_eval" / "annotations.json").read_text(encoding="utf-8"))
+    rows = [r for r in rows if r["generator_2"] == "bard"][:4]
+    for r in rows[:2]:  # the same games written with bard as output 1
+        r["generator_1"], r["generator_2"], r["output_1"], r["output_2"] = "bard", "vicuna-13b", r["output_2"], r["output_1"]
+        r["preference"] = 3 - r["preference"]
+    for order in (rows, rows[::-1]):
+        path = tmp_path / "annotations.json"
+        path.write_text(json.dumps(order), encoding="utf-8")
+        err = _refused(["alpaca-eval", str(path), str(tmp_path / "run")], capsys)
+        assert "generator_1 is 'bard' and 'vicuna-13b' equally often (2 annotations each); name the baseline" in err
