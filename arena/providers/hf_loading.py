@@ -61,10 +61,37 @@ def clear_model_cache() -> None:
         _MODELS.clear()
 
 
+_DEVICE_FIX = "use auto (cuda when torch sees a GPU, else cpu), cpu, cuda, cuda:N or mps"
+
+
 def resolve_device(device: str = "auto") -> str:
-    """``"auto"`` is ``"cuda"`` when a GPU is visible, else ``"cpu"``; other values pass through."""
+    """``"auto"`` is ``"cuda"`` when a GPU is visible, else ``"cpu"``; other values are checked and pass through.
+
+    Raises:
+        UserError: ``device`` is not a torch device string, is ``meta`` (which holds no weights), or names an
+            accelerator (``cuda``, ``cuda:N``, ``mps``, ...) that torch does not see on this machine. Checked
+            when the provider is built, so ``arena validate`` refuses it before any model is loaded.
+    """
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, ValueError):
+        raise UserError(f"device {device!r} is not a torch device; {_DEVICE_FIX}") from None
+    if parsed.type == "cpu":
+        return device
+    if parsed.type == "meta":
+        raise UserError(f"device 'meta' holds no weights and cannot generate; {_DEVICE_FIX}")
+    seen = torch.accelerator.current_accelerator() if torch.accelerator.is_available() else None
+    if seen is None or seen.type != parsed.type:
+        have = f"only {seen.type}" if seen is not None else f"torch {torch.__version__}, no accelerator"
+        raise UserError(f"device {device!r}: torch sees no {parsed.type} device on this machine ({have}); "
+                        "use device: auto or cpu, or run where that device is")
+    count = torch.accelerator.device_count()
+    if parsed.index is not None and parsed.index >= count:
+        visible = ", ".join(f"{parsed.type}:{i}" for i in range(count))
+        raise UserError(f"device {device!r}: torch sees {count} {parsed.type} device{'s' if count != 1 else ''} "
+                        f"({visible}); use one of them or device: auto")
     return device
 
 
