@@ -117,10 +117,13 @@ class OpenAIBatchProvider(StreamingProvider):
                  poll_s: float = 30.0, max_requests: int = 50_000, completion_window: str = "24h",
                  timeout_s: float = 120.0, max_retries: int = 5, extra_body: dict[str, Any] | None = None,
                  transport: httpx.BaseTransport | None = None) -> None:
-        if api_key_missing(base_url, api_key_env):
+        urls = resolve_base_urls(base_url)
+        if not urls:
+            raise UserError("base_url is an empty list; give at least one OpenAI-compatible URL")
+        if api_key_missing(urls, api_key_env):
             raise UserError(f"{api_key_env} is not set in the environment; export it or set api_key_env")
         self.model = model
-        self.base_url = resolve_base_urls(base_url)[0]
+        self.base_url = urls[0]
         self._api_key = os.environ.get(api_key_env) or None
         self.poll_s, self.max_requests, self.window = poll_s, max_requests, completion_window
         self.timeout_s, self.max_retries = timeout_s, max_retries

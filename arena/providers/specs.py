@@ -18,7 +18,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from arena.errors import UserError, unknown_name
 
@@ -250,6 +250,19 @@ class OpenAISpec(ProviderSpec):
     needs_model: ClassVar[bool] = True
     batch_price_factor: ClassVar[float] = 0.5
     """The Batch API's price as a share of the live price (OpenAI: 50% of input and output)."""
+
+    @field_validator("base_url")
+    @classmethod
+    def _urls_given(cls, value: str | list[str] | None) -> str | list[str] | None:
+        # Refused here, at load, so that it comes before the API-key check (an empty list is not loopback).
+        urls = [value] if isinstance(value, str) else value or []
+        if value is not None and not urls:
+            raise ValueError("base_url is an empty list; give at least one OpenAI-compatible URL, or leave "
+                             "base_url out for $OPENAI_BASE_URL")
+        if any(not u.strip() for u in urls):
+            raise ValueError("base_url has a blank URL; give OpenAI-compatible URLs (http://host:port/v1), or "
+                             "leave base_url out for $OPENAI_BASE_URL")
+        return value
 
     def price_factor(self) -> float:
         return self.batch_price_factor if self.batch else 1.0
