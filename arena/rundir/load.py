@@ -88,19 +88,28 @@ class Run:
         """Every line of ``judgments.jsonl`` as a frame (retries included, columns as in the file), or None
         when there is none.
 
-        A whole, clean file is read in bulk by pyarrow without parsing it line by line; a file it does not
-        read as plain columns (a torn last line, a broken line, a column of changing type) is read through
-        :attr:`judgment_lines` as ``pd.DataFrame(objects)`` would be.
+        A clean file is read in bulk by pyarrow without parsing it line by line (a torn last line, a write in
+        progress, is left out with a note); a file it does not read as plain columns (a broken line, a value of
+        another type than its column's: a list as a verdict) is read through :attr:`judgment_lines`, each line
+        validated as a :class:`~arena.records.Judgment` (one that does not validate is skipped with a note, as
+        :attr:`judgments` skips it).
         """
         import pandas as pd
 
         raw = self.judgment_raw
-        if raw is not None and raw.endswith(b"\n"):
-            frame = bulk_frame(raw)
+        if raw is not None:
+            whole, torn = _whole_lines(raw)
+            frame = bulk_frame(whole) if whole else None
             if frame is not None:
+                if torn and (note := torn_note(self.run_dir / "judgments.jsonl")) not in self.notes:
+                    self.notes.append(note)
                 return frame
         lines = self.judgment_lines
-        return pd.DataFrame([obj for _, obj in lines]) if lines else None
+        problems: list[str] = []
+        with bulk_read():
+            valid = parse_lines(lines, Judgment, problems)
+        self.notes.extend(p for p in problems if p not in self.notes)
+        return pd.DataFrame([j.model_dump() for j in valid]) if valid else None
 
     @functools.cached_property
     def judgments(self) -> list[Judgment]:
@@ -236,13 +245,32 @@ def _plain(kind: Any) -> bool:
                 or pa.types.is_boolean(kind) or pa.types.is_null(kind))
 
 
+def _whole_lines(raw: bytes) -> tuple[bytes, bool]:
+    """A JSONL file's bytes up to its last whole line, and whether a torn last line (no newline, not JSON: a
+    write in progress) was left out; a last line that is JSON without a newline is kept."""
+    whole = raw[: raw.rfind(b"\n") + 1]
+    tail = raw[len(whole):]
+    if not tail.strip():
+        return whole, False
+    try:
+        orjson.loads(tail)
+    except orjson.JSONDecodeError:
+        return whole, True
+    return raw + b"\n", False
+
+
+def torn_note(path: Path) -> str:
+    """The note on a JSONL file whose last line is torn (no newline, not JSON)."""
+    return f"{path.name}: the last line is incomplete (a write in progress?); it is ignored"
+
+
 def parse_bytes(raw: bytes, path: Path, notes: list[str]) -> list[Line]:
     """The objects of a JSONL file's bytes with their ``file:line``, as :func:`read_lines` reads the file."""
     parsed = _parse(raw, path)
     if parsed is not None:
         rows, torn = parsed
-        if torn:
-            notes.append(f"{path.name}: the last line is incomplete (a write in progress?); it is ignored")
+        if torn and torn_note(path) not in notes:
+            notes.append(torn_note(path))
         return rows
     out: list[Line] = []
     try:

@@ -124,10 +124,32 @@ def test_bulk_frame_is_the_frame_of_the_objects(tmp_path: Path) -> None:
     assert bulk_frame(b'{"a": 1}\n{"a": \n') is None  # a broken line: the caller parses the lines
 
 
-def test_the_judgment_frame_of_a_torn_file_is_read_line_by_line(tmp_path: Path) -> None:
+def test_the_judgment_frame_of_a_torn_file_leaves_the_torn_line_out(tmp_path: Path) -> None:
+    """A run still judging: the whole lines are read in bulk, the torn last one left out with one note (as the
+    line reader leaves it out); a last line that is JSON without a newline is kept."""
     (tmp_path / "judgments.jsonl").write_text(_jsonl([_judgment("j1"), _judgment("j2")]) + '{"key": "j3", ')
     run = load_run(tmp_path)
     frame = run.judgment_frame()
     assert frame is not None and frame["key"].tolist() == ["j1", "j2"]
     assert len(run.notes) == 1 and "last line is incomplete" in run.notes[0]
-    assert run.judgment_raw is None and len(run.judgment_lines) == 2
+    assert len(run.judgment_lines) == 2 and len(run.notes) == 1
+    (tmp_path / "judgments.jsonl").write_text(_jsonl([_judgment("j1"), _judgment("j2")]).rstrip("\n"))
+    run = load_run(tmp_path)
+    frame = run.judgment_frame()
+    assert frame is not None and frame["key"].tolist() == ["j1", "j2"] and run.notes == []
+
+
+def test_a_judgment_line_of_another_shape_is_skipped_in_the_frame_with_a_note(tmp_path: Path) -> None:
+    """A verdict written as a list (or any value that does not validate) crashed the browser's battle table
+    (unhashable type: 'list'): such a line is skipped with its file:line note, as Run.judgments skips it."""
+    bad = {**_judgment("j2"), "verdict": ["A"]}
+    (tmp_path / "judgments.jsonl").write_text(_jsonl([_judgment("j1"), bad, _judgment("j3")]))
+    run = load_run(tmp_path)
+    frame = run.judgment_frame()
+    assert frame is not None and frame["key"].tolist() == ["j1", "j3"]
+    assert len(run.notes) == 1 and "judgments.jsonl:2" in run.notes[0] and "skipped" in run.notes[0]
+    assert [j.key for j in run.judgments] == ["j1", "j3"] and len(run.notes) == 1
+    from arena import browse as vd
+
+    data = vd.load_source(tmp_path)
+    assert data.table["bid"].tolist() == ["j1", "j3"]
