@@ -10,11 +10,20 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from arena.config import ArenaConfig, JudgeConfig, Prices
-from arena.generate import GenerateStats, generate_answers, load_answers
+from arena.errors import UserError
+from arena.generate import (
+    GenerateStats,
+    answers_path,
+    expected_keys,
+    generate_answers,
+    load_answers,
+    model_spec,
+)
 from arena.judging.adaptive import AdaptiveOutcome, adaptive_review, adaptive_settings, asked_games
 from arena.judging.battles import build_battles
 from arena.judging.estimate import SpendEstimate, estimate_spend, total_estimate
@@ -26,6 +35,7 @@ from arena.judging.plan import Plan, plan_games
 from arena.judging.prompts import load_prompt_set
 from arena.judging.reviewer import ReviewStats, judgments_path, pending_games, review
 from arena.judging.votes import judge_vs_people
+from arena.providers.specs import SpecProblem
 from arena.questions import load_run_questions
 from arena.records import Answer, Battle, HumanVote, JudgeReport, Judgment, Question, now_iso
 from arena.rundir.outputs import rating_baseline, score_rows, write_outputs
@@ -63,9 +73,35 @@ class RunResult:
     """Adaptive judging (``judge.budget``/``target_ci``/``both_orders: auto``): rounds and why it stopped."""
 
 
+def pending_calls(cfg: ArenaConfig, name: str, questions: list[Question]) -> tuple[int, int]:
+    """``(calls, questions)`` that generating will ask model ``name`` for: one call per turn of each question
+    whose answer is not on disk yet (or is an error), as :func:`~arena.generate.generate_answers` chooses them."""
+    mcfg = cfg.enabled_models[name]
+    store = JsonlStore(answers_path(cfg.work_dir, name), Answer)
+    keys = expected_keys(questions, model_spec(mcfg, cfg.seed, name))
+    todo = [q for q in questions if (a := store.get(keys[q.question_id])) is None or a.error is not None]
+    return sum(len(q.turns) for q in todo), len(todo)
+
+
+def check_calls(cfg: ArenaConfig, questions: list[Question]) -> None:
+    """Refuse, before any model answers, a candidate that cannot answer every call generating will make (a
+    fake ``script`` shorter than them), naming ``file:line`` and the key.
+
+    Raises:
+        UserError: one line, ``file:line: key 'models.<name>.<option>': problem; fix``.
+    """
+    for name, mcfg in cfg.enabled_models.items():
+        try:
+            mcfg.spec.check_calls(name=name, pending=partial(pending_calls, cfg, name, questions))
+        except SpecProblem as exc:
+            loc = ("models", name, *exc.key.split("."))
+            raise UserError(f"{cfg.where(*loc)}: key '{'.'.join(loc)}': {exc.problem}") from None
+
+
 def run_generate(cfg: ArenaConfig, *, progress: bool = True) -> tuple[list[Question], list[GenerateStats]]:
-    """Stage 1 for every enabled model."""
+    """Stage 1 for every enabled model (each is first checked to answer every call, :func:`check_calls`)."""
     questions, all_ids = load_run_questions(cfg.questions)
+    check_calls(cfg, questions)
     stats = [
         generate_answers(questions, name, mcfg, cfg.work_dir, seed=cfg.seed, all_question_ids=all_ids, progress=progress)
         for name, mcfg in cfg.enabled_models.items()

@@ -14,6 +14,7 @@ an entry point in the group ``arena.providers`` (``name = "mypkg.mod:MySpec"``).
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -113,6 +114,16 @@ class ProviderSpec(BaseModel):
             spend: also check what generating or judging needs (presets, API keys), not only the inputs.
         """
 
+    def check_calls(self, *, name: str, pending: Callable[[], tuple[int, int]]) -> None:
+        """Raise :class:`SpecProblem` when the provider cannot answer every call a run will make (a fake
+        script shorter than them); by default any number of calls is fine.
+
+        Args:
+            name: the model's name in the config.
+            pending: ``(calls, questions)`` the run will ask this model for (one call per turn of each question
+                not answered yet); called only by a spec that needs it, as it reads the answers on disk.
+        """
+
     def build(self, *, seed: int, name: str) -> Provider:
         """Instantiate the provider (importing its module now). ``seed``: the run's resolved seed."""
         raise NotImplementedError(f"{type(self).__name__} does not define build()")
@@ -125,24 +136,49 @@ class ProviderSpec(BaseModel):
 # ------------------------------------------------------------------------------------------ built-in kinds
 
 
+MAX_FAKE_WORDS = 100_000
+"""Longest random reply of the fake provider, in words (about 600 KB of text): far past any ``max_new_tokens``,
+which cuts every reply anyway; more only fills memory (``max_words: 1e30`` never finished)."""
+MAX_FAKE_LATENCY_S = 3600.0
+"""Longest pause per fake reply: an hour rehearses any progress bar; more reads as a hang."""
+
+
 class FakeOptions(BaseModel):
     """Options of the ``fake`` provider (offline, deterministic)."""
 
     model_config = ConfigDict(extra="forbid")
 
     script: list[str] | None = None
-    """Replies returned in order; running out is an error. Without a script: seeded random text."""
+    """Replies returned in call order (one per turn of each question). ``arena run`` and ``arena generate``
+    refuse a script shorter than the calls they will make, before any model answers; called past its end,
+    the provider raises :class:`~arena.errors.ProviderError`. Without a script: seeded random text."""
     seed: int | None = None
-    min_words: int = Field(8, ge=1)
-    max_words: int = Field(60, ge=1)
-    latency_s: float = Field(0.0, ge=0)
-    """Seconds each reply takes (to rehearse progress bars, interrupts and crashes)."""
+    min_words: int = Field(8, ge=1, le=MAX_FAKE_WORDS)
+    max_words: int = Field(60, ge=1, le=MAX_FAKE_WORDS)
+    """Random replies have ``min_words`` to ``max_words`` words (at most :data:`MAX_FAKE_WORDS`)."""
+    latency_s: float = Field(0.0, ge=0, le=MAX_FAKE_LATENCY_S)
+    """Seconds each reply takes (to rehearse progress bars, interrupts and crashes), at most an hour."""
     # Judge-only knobs: the fake judge emits verdicts in the prompt set's format.
     tie_rate: float = Field(0.1, ge=0, le=1)
     position_bias: float = Field(0.0, ge=-1, le=1)
     """Extra probability that position A wins (negative favours B)."""
     failure_rate: float = Field(0.0, ge=0, le=1)
     """Share of replies with no parsable verdict."""
+
+    @field_validator("script")
+    @classmethod
+    def _script_answers(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and not value:
+            raise ValueError("fake.script is empty, so it answers no call; give at least 1 reply, or drop script "
+                             "for seeded random text")
+        return value
+
+    @model_validator(mode="after")
+    def _word_range(self) -> FakeOptions:
+        if self.min_words > self.max_words:
+            raise ValueError(f"fake.min_words {self.min_words} is above fake.max_words {self.max_words}; lower "
+                             "min_words or raise max_words")
+        return self
 
 
 class FakeSpec(ProviderSpec):
@@ -169,6 +205,17 @@ class FakeSpec(ProviderSpec):
         from arena.keys import seed_from
 
         return self.fake.seed if self.fake.seed is not None else seed_from("fake-candidate", seed, name)
+
+    def check_calls(self, *, name: str, pending: Callable[[], tuple[int, int]]) -> None:
+        script = self.fake.script
+        if script is None:
+            return
+        calls, questions = pending()
+        if calls > len(script):
+            replies = f"{len(script)} repl{'y' if len(script) == 1 else 'ies'}"
+            raise SpecProblem("fake.script", f"fake.script has {replies}, and this run asks model '{name}' for "
+                              f"{calls} ({questions} questions not answered yet, one reply per turn); add "
+                              "replies, or drop script for seeded random text")
 
     def build(self, *, seed: int, name: str) -> Provider:
         from arena.providers.fake import FakeProvider
