@@ -298,25 +298,20 @@ class OpenAISpec(ProviderSpec):
     batch_price_factor: ClassVar[float] = 0.5
     """The Batch API's price as a share of the live price (OpenAI: 50% of input and output)."""
 
-    @field_validator("base_url")
-    @classmethod
-    def _urls_given(cls, value: str | list[str] | None) -> str | list[str] | None:
-        # Refused here, at load, so that it comes before the API-key check (an empty list is not loopback).
-        urls = [value] if isinstance(value, str) else value or []
-        if value is not None and not urls:
-            raise ValueError("base_url is an empty list; give at least one OpenAI-compatible URL, or leave "
-                             "base_url out for $OPENAI_BASE_URL")
-        if any(not u.strip() for u in urls):
-            raise ValueError("base_url has a blank URL; give OpenAI-compatible URLs (http://host:port/v1), or "
-                             "leave base_url out for $OPENAI_BASE_URL")
-        return value
-
     def price_factor(self) -> float:
         return self.batch_price_factor if self.batch else 1.0
 
     def check(self, *, question_ids: set[str], spend: bool) -> None:
         from arena.providers.openai_wire import api_key_missing
 
+        # The URLs first: an empty list is not loopback, so the key check would blame a missing key.
+        urls = [self.base_url] if isinstance(self.base_url, str) else self.base_url
+        if urls is not None and not urls:
+            raise SpecProblem("base_url", "base_url is an empty list; give at least one OpenAI-compatible URL, "
+                              "or leave base_url out for $OPENAI_BASE_URL")
+        if urls is not None and any(not u.strip() for u in urls):
+            raise SpecProblem("base_url", "base_url has a blank URL; give OpenAI-compatible URLs "
+                              "(http://host:port/v1), or leave base_url out for $OPENAI_BASE_URL")
         if spend and api_key_missing(self.base_url, self.api_key_env):
             raise SpecProblem("api_key_env", f"{self.api_key_env} is not set in the environment; export it or set "
                               "api_key_env (a server that needs no key, off loopback: export a dummy value)")
