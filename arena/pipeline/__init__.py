@@ -73,6 +73,23 @@ class RunResult:
     """Adaptive judging (``judge.budget``/``target_ci``/``both_orders: auto``): rounds and why it stopped."""
 
 
+def make_work_dir(cfg: ArenaConfig) -> None:
+    """Make the work dir (and the folders above it) and check it can be written, before any work.
+
+    Raises:
+        UserError: one line naming ``work_dir``, the folder and the reason (``/proc/nope``: no such file or
+            directory; a path under a file: not a directory; a read-only folder).
+    """
+    where = f"{cfg.where('work_dir')}: key 'work_dir'"
+    fix = "give a folder you can write (relative to the config file)"
+    try:
+        cfg.work_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"{where}: cannot make the folder {cfg.work_dir} ({exc.strerror or exc}); {fix}") from None
+    if not os.access(cfg.work_dir, os.W_OK | os.X_OK):
+        raise UserError(f"{where}: cannot write in the folder {cfg.work_dir} (permission denied or read-only); {fix}")
+
+
 def pending_calls(cfg: ArenaConfig, name: str, questions: list[Question]) -> tuple[int, int]:
     """``(calls, questions)`` that generating will ask model ``name`` for: one call per turn of each question
     whose answer is not on disk yet (or is an error), as :func:`~arena.generate.generate_answers` chooses them."""
@@ -102,6 +119,7 @@ def run_generate(cfg: ArenaConfig, *, progress: bool = True) -> tuple[list[Quest
     """Stage 1 for every enabled model (each is first checked to answer every call, :func:`check_calls`)."""
     questions, all_ids = load_run_questions(cfg.questions)
     check_calls(cfg, questions)
+    make_work_dir(cfg)
     stats = [
         generate_answers(questions, name, mcfg, cfg.work_dir, seed=cfg.seed, all_question_ids=all_ids, progress=progress)
         for name, mcfg in cfg.enabled_models.items()
@@ -139,6 +157,7 @@ def run_judge(cfg: ArenaConfig, questions: list[Question] | None = None, *, dry_
     """Stage 2 and 3: plan, judge pending games (each judge of a jury in turn), write battles, rate, report."""
     if questions is None:
         questions, _ = load_run_questions(cfg.questions)
+    make_work_dir(cfg)
     run_dir = cfg.work_dir / DRY_RUN_DIR if dry_run else cfg.work_dir
     if dry_run:
         _link_answers(run_dir)
