@@ -169,8 +169,8 @@ def _read_json_array(path: Path) -> pd.DataFrame:
 def _read_flat_jsonl(path: Path) -> pd.DataFrame | None:
     """JSON lines through pyarrow's reader (several times faster than pandas' or a Python loop on a large
     file), where it gives exactly the frame of the line-by-line reader: every column strings, numbers or
-    booleans (nulls among them). Anything else (a broken or torn line, nested values, a column of nulls
-    only, text pyarrow would read as a timestamp, no pyarrow) gives None, and the line-by-line reader decides, with its ``file:line`` errors."""
+    booleans (nulls among them). Anything else (a broken or torn line, bytes that are not UTF-8, nested values,
+    a column of nulls only, text pyarrow would read as a timestamp, no pyarrow) gives None, and the line-by-line reader decides, with its ``file:line`` errors."""
     try:
         import pyarrow as pa
         import pyarrow.json as pa_json
@@ -178,6 +178,7 @@ def _read_flat_jsonl(path: Path) -> pd.DataFrame | None:
         return None
     try:
         table = pa_json.read_json(path)
+        table.validate(full=True)  # pyarrow reads bytes that are not UTF-8 into text without a check
     except (pa.ArrowException, OSError, ValueError):
         return None
     flat = (pa.types.is_string, pa.types.is_large_string, pa.types.is_integer, pa.types.is_floating,

@@ -385,6 +385,25 @@ def test_csv_names_that_pandas_reads_as_missing_keep_their_name(tmp_path):
         read_battles(votes)
 
 
+@pytest.mark.parametrize("suffix", ["jsonl", "csv"])
+def test_a_file_that_is_not_utf8_is_refused_naming_where(tmp_path, suffix):
+    """JSON lines in Latin-1 crashed arena rate, import and the browser with a UnicodeDecodeError (exit 1):
+    pyarrow's fast reader took the bytes as text unchecked. Now every reader refuses it in one line."""
+    path = tmp_path / f"b.{suffix}"
+    if suffix == "jsonl":
+        path.write_bytes(b'{"model_a": "a", "model_b": "b", "winner": "model_a"}\n'
+                         b'{"model_a": "caf\xe9", "model_b": "b", "winner": "tie"}\n')
+        where = r"b\.jsonl:2: not UTF-8 text"
+    else:
+        path.write_bytes(b"model_a,model_b,winner\na,b,model_a\ncaf\xe9,b,tie\n")
+        where = r"b\.csv: not UTF-8 text"
+    with pytest.raises(DataError, match=where):
+        read_battles(path)
+    from arena import browse as vd
+
+    assert any("not UTF-8 text" in note for note in vd.load_source(path).notes)
+
+
 @pytest.mark.parametrize("sep,suffix", [(",", "csv"), ("\t", "tsv")])
 def test_a_header_that_names_a_column_twice_is_refused(tmp_path, sep, suffix):
     """pandas reads a repeated ``winner`` as ``winner.1``, and the first was rated silently; names that merely
