@@ -49,8 +49,8 @@ def length_bias(judgments: Sequence[Judgment], answers: Mapping[str, Answer]) ->
         if j.model_b is None or j.verdict in (None, "A=B"):
             continue
         a, b = answers.get(j.answer_a), answers.get(j.answer_b or "")
-        if a is None or b is None:
-            continue
+        if a is None or b is None or j.turn > min(len(a.turns), len(b.turns)):
+            continue  # an answer without the judged turn (imported data) says nothing about length
         la, lb = len(a.turns[j.turn - 1]), len(b.turns[j.turn - 1])
         if la == lb:
             continue

@@ -116,7 +116,7 @@ class Judgment(_Record):
     mode: Mode
     question_id: str
     category: str = "general"
-    turn: int = 1
+    turn: int = Field(1, ge=1)
     model_a: str
     model_b: str | None = None
     answer_a: str
@@ -160,7 +160,7 @@ class Battle(_Record):
     model_b: str
     winner: Winner
     judge: str = ""
-    turn: int = 1
+    turn: int = Field(1, ge=1)
     category: str = "general"
     weight: float = 1.0
     count: float = 1.0

@@ -48,6 +48,16 @@ def test_length_bias() -> None:
     assert lb["longer_answer_win_rate"] == pytest.approx(4 / 6, abs=1e-4)
 
 
+def test_length_bias_skips_a_turn_the_answers_lack_and_turn_0_is_no_turn() -> None:
+    """A judgment of turn 2 on one-turn answers (imported data) crashed the report with an IndexError; turn 0
+    read the last turn (index -1). The first is left out of the length statistic; the second never validates."""
+    second = _j("g5", "long", "short", "A>B", False).model_copy(update={"turn": 2})
+    lb = length_bias([j for j in JUDGMENTS if j.error is None] + [second], ANSWERS)
+    assert lb["decisive_with_length_difference"] == 6
+    with pytest.raises(ValueError, match="greater than or equal to 1"):
+        Judgment.model_validate({**_j("g6", "long", "short", "A>B", False).model_dump(), "turn": 0})
+
+
 def test_report() -> None:
     r = judge_report(JUDGMENTS, ANSWERS, price_in_per_1m=1.0, price_out_per_1m=2.0)
     assert r.judgments == 8 and r.parse_failures == 1 and r.failure_kinds == {"no verdict": 1}
