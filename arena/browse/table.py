@@ -99,7 +99,8 @@ def _run_table(data: RunData) -> pd.DataFrame:
     t["verdict"] = verdict.where(verdict.notna(), "error")
     t["winner"] = t["verdict"].map(WINNER_OF).fillna("error")
     t["winner_model"] = _winner_model(t["model_a"], t["model_b"], t["winner"])
-    weights = dict(zip(data.battles["key"], data.battles["weight"], strict=False)) if "key" in data.battles.columns else {}
+    weights = {k: w for k, w in zip(data.battles["key"], data.battles["weight"], strict=False) if isinstance(k, str)} \
+        if "key" in data.battles.columns else {}  # a key that is not text (a damaged line) joins no judgment
     t["weight"] = t["bid"].map(weights).fillna(0.0)
     t["judge"] = j.get("judge", "").astype(str)
     t["swapped"] = j.get("swapped", False).fillna(False).astype(bool)

@@ -183,6 +183,21 @@ def test_evalscope_battles_without_a_model_column_say_so(evalscope_file: Path, t
     assert len(data.battles) == 0
 
 
+def test_a_battle_key_that_is_not_text_joins_no_judgment(run_dir: Path, tmp_path: Path) -> None:
+    """A damaged battles.jsonl line whose key is a list crashed the battle table (unhashable type: 'list')."""
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    lines = (copy / "battles.jsonl").read_text(encoding="utf-8").splitlines()
+    first = json.loads(lines[0])
+    lines[0] = json.dumps({**first, "key": [first["key"]]})
+    (copy / "battles.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    data, whole = vd.load_source(copy), vd.load_source(run_dir)
+    assert data.table["bid"].tolist() == whole.table["bid"].tolist()
+    changed = data.table["bid"] == first["key"]
+    assert data.table.loc[changed, "weight"].tolist() == [0.0]
+    assert data.table.loc[~changed, "weight"].tolist() == whole.table.loc[~changed, "weight"].tolist()
+
+
 @pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".parquet"])
 def test_bare_battles_file(run_dir: Path, tmp_path: Path, suffix: str) -> None:
     frame = pd.DataFrame([json.loads(x) for x in (run_dir / "battles.jsonl").read_text().splitlines()])
