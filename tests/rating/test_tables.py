@@ -322,6 +322,17 @@ def test_a_header_or_winner_that_does_not_fit_says_what_the_file_has(tmp_path, c
         read_battles(path)
 
 
+def _every_format(rows: list[dict], folder: Path) -> dict[str, Path]:
+    """The same rows as ``b.csv``, ``b.tsv``, ``b.jsonl`` and ``b.parquet`` in ``folder``, by suffix."""
+    frame = pd.DataFrame(rows)
+    paths = {s: folder / f"b.{s}" for s in ("csv", "tsv", "jsonl", "parquet")}
+    frame.to_csv(paths["csv"], index=False)
+    frame.to_csv(paths["tsv"], index=False, sep="\t")
+    paths["jsonl"].write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    frame.to_parquet(paths["parquet"])
+    return paths
+
+
 def test_csv_names_keep_their_text_as_in_json_lines_and_parquet(tmp_path):
     """Models, question ids and judges that look like numbers (``007``, ``1.10``, ``1.1``, ``TRUE``) are the
     file's text in CSV and TSV, as JSON lines and parquet keep them (pandas alone reads 7, 1.1, 1.1, True:
@@ -334,11 +345,7 @@ def test_csv_names_keep_their_text_as_in_json_lines_and_parquet(tmp_path):
     for k, row in enumerate(rows):  # quoted values over two lines: the text columns are read again around them
         row["note"] = f"line {k}\n\"quoted\", too"
     frame = pd.DataFrame(rows)
-    paths = {s: tmp_path / f"b.{s}" for s in ("csv", "tsv", "jsonl", "parquet")}
-    frame.to_csv(paths["csv"], index=False)
-    frame.to_csv(paths["tsv"], index=False, sep="\t")
-    paths["jsonl"].write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    frame.to_parquet(paths["parquet"])
+    paths = _every_format(rows, tmp_path)
     want = read_battles(paths["jsonl"])
     assert want["model_a"].tolist() == ["007", "1.1", "1.10"] and want["judge"].tolist() == ["TRUE", "2", ""]
     for suffix, path in paths.items():
@@ -362,12 +369,7 @@ def test_csv_names_that_pandas_reads_as_missing_keep_their_name(tmp_path):
         a, b = rng.choice(len(words), 2, replace=False)
         rows.append({"model_a": words[a], "model_b": words[b], "winner": ["model_a", "model_b", "tie"][k % 3],
                      "question_id": words[k % len(words)] if k % 5 else None, "judge": words[(k + 1) % len(words)]})
-    frame = pd.DataFrame(rows)
-    paths = {s: tmp_path / f"b.{s}" for s in ("csv", "tsv", "jsonl", "parquet")}
-    frame.to_csv(paths["csv"], index=False)
-    frame.to_csv(paths["tsv"], index=False, sep="\t")
-    paths["jsonl"].write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    frame.to_parquet(paths["parquet"])
+    paths = _every_format(rows, tmp_path)
     want = read_battles(paths["jsonl"])
     assert sorted(set(want["model_a"])) == sorted(words)
     boards = {}
