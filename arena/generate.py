@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -142,6 +142,12 @@ def _answer_chunk(
     ]
 
 
+def unanswered(questions: Sequence[Question], store: JsonlStore[Answer], keys: Mapping[str, str]) -> list[Question]:
+    """The questions generating asks a model for: those whose answer (under its key in ``keys``, by question id)
+    is not in ``store`` yet, or is an error."""
+    return [q for q in questions if (a := store.get(keys[q.question_id])) is None or a.error is not None]
+
+
 def generate_answers(
     questions: Sequence[Question],
     name: str,
@@ -157,15 +163,9 @@ def generate_answers(
     spec = model_spec(cfg, seed, name)
     store = JsonlStore(answers_path(run_dir, name), Answer)
     stats = GenerateStats(model=name, total=len(questions))
-    todo = []
     answers_source = provider_factory(cfg, seed, name) if cfg.spec.pregenerated else None
-    keys = expected_keys(questions, spec, answers_source)
-    for q in questions:
-        existing = store.get(keys[q.question_id])
-        if existing is not None and existing.error is None:
-            stats.done_before += 1
-        else:
-            todo.append(q)
+    todo = unanswered(questions, store, expected_keys(questions, spec, answers_source))
+    stats.done_before = len(questions) - len(todo)
     if not todo:
         return stats
     start = time.perf_counter()

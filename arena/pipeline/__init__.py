@@ -23,6 +23,7 @@ from arena.generate import (
     generate_answers,
     load_answers,
     model_spec,
+    unanswered,
 )
 from arena.judging.adaptive import AdaptiveOutcome, adaptive_review, adaptive_settings, asked_games
 from arena.judging.battles import build_battles
@@ -95,8 +96,7 @@ def pending_calls(cfg: ArenaConfig, name: str, questions: list[Question]) -> tup
     whose answer is not on disk yet (or is an error), as :func:`~arena.generate.generate_answers` chooses them."""
     mcfg = cfg.enabled_models[name]
     store = JsonlStore(answers_path(cfg.work_dir, name), Answer)
-    keys = expected_keys(questions, model_spec(mcfg, cfg.seed, name))
-    todo = [q for q in questions if (a := store.get(keys[q.question_id])) is None or a.error is not None]
+    todo = unanswered(questions, store, expected_keys(questions, model_spec(mcfg, cfg.seed, name)))
     return sum(len(q.turns) for q in todo), len(todo)
 
 
