@@ -239,6 +239,13 @@ def write_text_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def folder_error(where: str, folder: Path, exc: OSError | None = None) -> UserError:
+    """The one-line error for a work dir that cannot be made (``exc``: why) or written (no ``exc``)."""
+    problem = f"cannot make the folder {folder} ({exc.strerror or exc})" if exc is not None else \
+        f"cannot write in the folder {folder} (permission denied or read-only)"
+    return UserError(f"{where}: {problem}; give a folder you can write (relative to the config file)")
+
+
 class RunLock:
     """Exclusive lock on a run dir (``.arena.lock``) held for the life of a run.
 
@@ -247,16 +254,21 @@ class RunLock:
     dir the lock created is removed on release when the run wrote nothing into it.
     """
 
-    def __init__(self, run_dir: Path) -> None:
+    def __init__(self, run_dir: Path, where: str | None = None) -> None:
         self.path = Path(run_dir) / ".arena.lock"
+        self.where = where or str(run_dir)
+        """What an error names first: the config's ``file:line: key 'work_dir'``, else the folder."""
         self._fh: Any = None
         self._created: list[Path] = []
 
     def acquire(self) -> None:
         # Folders this lock creates, deepest first: removed again on release if the run wrote nothing.
         self._created = [d for d in [self.path.parent, *self.path.parent.parents] if not d.exists()]
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fh = self.path.open("a+", encoding="utf-8")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fh = self.path.open("a+", encoding="utf-8")
+        except OSError as exc:
+            raise folder_error(self.where, self.path.parent, exc) from None
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -85,8 +85,6 @@ def test_good_work_dir_is_made_with_its_parents(tmp_path: Path) -> None:
 
 
 @needs_proc
-@pytest.mark.xfail(strict=True, reason="arena/store.py RunLock.acquire (entered by the CLI before the pipeline) "
-                   "still lets the OSError of its mkdir through; it needs the same refusal")
 @pytest.mark.parametrize("command", [["run", "-q", "--dry-run"], ["generate", "-q"]], ids=["run", "generate"])
 def test_cli_refuses_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]) -> None:
     try:

@@ -40,7 +40,7 @@ from arena.providers.specs import SpecProblem
 from arena.questions import load_run_questions
 from arena.records import Answer, Battle, HumanVote, JudgeReport, Judgment, Question, now_iso
 from arena.rundir.outputs import rating_baseline, score_rows, write_outputs
-from arena.store import JsonlStore, read_jsonl, write_json_atomic
+from arena.store import JsonlStore, folder_error, read_jsonl, write_json_atomic
 
 log = logging.getLogger(__name__)
 
@@ -81,14 +81,18 @@ def make_work_dir(cfg: ArenaConfig) -> None:
         UserError: one line naming ``work_dir``, the folder and the reason (``/proc/nope``: no such file or
             directory; a path under a file: not a directory; a read-only folder).
     """
-    where = f"{cfg.where('work_dir')}: key 'work_dir'"
-    fix = "give a folder you can write (relative to the config file)"
+    where = work_dir_key(cfg)
     try:
         cfg.work_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UserError(f"{where}: cannot make the folder {cfg.work_dir} ({exc.strerror or exc}); {fix}") from None
+        raise folder_error(where, cfg.work_dir, exc) from None
     if not os.access(cfg.work_dir, os.W_OK | os.X_OK):
-        raise UserError(f"{where}: cannot write in the folder {cfg.work_dir} (permission denied or read-only); {fix}")
+        raise folder_error(where, cfg.work_dir)
+
+
+def work_dir_key(cfg: ArenaConfig) -> str:
+    """``file:line: key 'work_dir'``: what an error about the work dir names first."""
+    return f"{cfg.where('work_dir')}: key 'work_dir'"
 
 
 def pending_calls(cfg: ArenaConfig, name: str, questions: list[Question]) -> tuple[int, int]:
