@@ -13,35 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from arena.cli import main
-
-BASE = """\
-name: t
-work_dir: run
-questions: {set: mt_bench, limit: 2}
-models:
-  a: {provider: fake}
-  b: {provider: fake}
-judge: {provider: fake, mode: pairwise-all}
-rating: {bootstrap: 5}
-"""
+from tests.helpers.cli_config import BASE, run_cli
 
 
 @pytest.fixture(autouse=True)
 def _key(monkeypatch: pytest.MonkeyPatch) -> None:
     """The OpenAI cases have a key: what is refused is the option, not a missing key."""
     monkeypatch.setenv("ARENA_TEST_CHECKS_KEY", "sk-dummy-for-the-test")
-
-
-def _run(tmp_path: Path, text: str, args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    path = tmp_path / "cfg.yaml"
-    path.write_text(text)
-    try:
-        main([*args, "-c", str(path)])
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    return code, capsys.readouterr().err
 
 
 CASES = [
@@ -91,7 +69,7 @@ CASES = [
 @pytest.mark.parametrize(("label", "text", "expected"), CASES, ids=[c[0] for c in CASES])
 def test_refused_before_any_work(tmp_path: Path, capsys: pytest.CaptureFixture[str], label: str, text: str,
                                  expected: list[str], command: list[str]) -> None:
-    code, err = _run(tmp_path, text, command, capsys)
+    code, err = run_cli(tmp_path, text, command, capsys)
     assert code == 2, (label, err)
     assert err.startswith("arena: error: ") and err.count("\n") == 1, err
     for part in expected:
@@ -102,7 +80,7 @@ def test_refused_before_any_work(tmp_path: Path, capsys: pytest.CaptureFixture[s
 def test_second_candidate_is_checked_before_the_first_answers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The run used to generate model a's answers, then fail building model b's provider."""
     text = BASE.replace("b: {provider: fake}", "b: {provider: openai, model: m, base_url: [], api_key_env: ARENA_TEST_CHECKS_KEY}")
-    code, err = _run(tmp_path, text, ["run", "-q", "--dry-run"], capsys)
+    code, err = run_cli(tmp_path, text, ["run", "-q", "--dry-run"], capsys)
     assert code == 2 and "models.b.base_url" in err
     assert not (tmp_path / "run" / "answers").exists()
 
@@ -112,10 +90,10 @@ def test_real_judge_provider_is_built_before_generation(tmp_path: Path, capsys: 
     a dry run (the fake judge stands in) is not stopped by it."""
     text = BASE.replace("judge: {provider: fake, mode: pairwise-all}",
                         "judge: {provider: openai, model: j, base_url: [], api_key_env: ARENA_TEST_CHECKS_KEY, mode: pairwise-all}")
-    code, err = _run(tmp_path, text, ["run", "-q"], capsys)
+    code, err = run_cli(tmp_path, text, ["run", "-q"], capsys)
     assert code == 2 and "cfg.yaml:7: key 'judge.base_url': base_url is an empty list" in err, err
     assert not (tmp_path / "run").exists()
-    code, err = _run(tmp_path, text, ["run", "-q", "--dry-run"], capsys)
+    code, err = run_cli(tmp_path, text, ["run", "-q", "--dry-run"], capsys)
     assert code == 0, err
 
 
@@ -135,7 +113,7 @@ def test_rating_settings_the_rater_takes_pass(tmp_path: Path, capsys: pytest.Cap
                                              rating: str) -> None:
     for mode in ("pairwise-all", "pairwise-baseline, baseline: a", "single"):
         text = BASE.replace("{bootstrap: 5}", rating).replace("mode: pairwise-all", f"mode: {mode}")
-        code, err = _run(tmp_path, text, ["validate"], capsys)
+        code, err = run_cli(tmp_path, text, ["validate"], capsys)
         assert code == 0, (label, mode, err)
 
 
@@ -144,5 +122,5 @@ def test_shipped_fake_configs_run(tmp_path: Path, capsys: pytest.CaptureFixture[
     root = Path(__file__).parents[1] / "configs"
     for name in ("fake.yaml", "jury.yaml"):
         text = (root / name).read_text().replace("work_dir: ../outputs/", "work_dir: run/")
-        code, err = _run(tmp_path, textwrap.dedent(text), ["run", "-q", "--dry-run"], capsys)
+        code, err = run_cli(tmp_path, textwrap.dedent(text), ["run", "-q", "--dry-run"], capsys)
         assert code == 0, (name, err)

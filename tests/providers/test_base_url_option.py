@@ -12,7 +12,7 @@ import pytest
 
 from arena.errors import UserError
 from arena.providers.specs import OpenAISpec, SpecProblem
-from tests.providers.cli_refusal import BASE, assert_refused, run_cli
+from tests.helpers.cli_config import BASE, assert_refused, run_cli
 
 BATCH_JUDGE = "judge: {provider: openai, model: j, base_url: [], batch: true, api_key_env: ARENA_TEST_REFUSALS_KEY, mode: pairwise-all}"
 

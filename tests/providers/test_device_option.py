@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from arena.errors import UserError
-from tests.providers.cli_refusal import BASE, COMMAND_IDS, COMMANDS, assert_refused
+from tests.helpers.cli_config import BASE, COMMAND_IDS, COMMANDS, assert_refused
 
 pytest.importorskip("torch")
 pytest.importorskip("transformers")

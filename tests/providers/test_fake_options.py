@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from arena.errors import ProviderError
 from arena.providers.specs import FakeOptions, FakeSpec
-from tests.providers.cli_refusal import BASE, COMMAND_IDS, COMMANDS, assert_refused, run_cli
+from tests.helpers.cli_config import BASE, COMMAND_IDS, COMMANDS, assert_refused, run_cli
 
 FAKE_CASES = [
     ("max_words huge", "{max_words: 1000000000000000000000000000000}",

@@ -1,4 +1,4 @@
-"""Running the CLI on a config text and checking a one-line refusal, for the provider option tests."""
+"""Running the CLI on a config text and checking a one-line refusal (config checks and provider options)."""
 
 from __future__ import annotations
 
