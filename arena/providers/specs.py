@@ -312,6 +312,9 @@ class OpenAISpec(ProviderSpec):
         if urls is not None and any(not u.strip() for u in urls):
             raise SpecProblem("base_url", "base_url has a blank URL; give OpenAI-compatible URLs "
                               "(http://host:port/v1), or leave base_url out for $OPENAI_BASE_URL")
+        if self.batch and urls is not None and len(urls) > 1:
+            raise SpecProblem("base_url", f"batch: true sends the calls as one Batch API job to one server, and "
+                              f"base_url lists {len(urls)}; give one URL, or set batch: false to spread calls over all")
         if spend and api_key_missing(self.base_url, self.api_key_env):
             raise SpecProblem("api_key_env", f"{self.api_key_env} is not set in the environment; export it or set "
                               "api_key_env (a server that needs no key, off loopback: export a dummy value)")

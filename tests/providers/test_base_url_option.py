@@ -64,6 +64,18 @@ def test_spec_check_takes_urls_and_none(base_url: Any, monkeypatch: pytest.Monke
     OpenAISpec(model="m", base_url=base_url, api_key_env="ARENA_TEST_REFUSALS_KEY").check(question_ids=set(), spend=True)
 
 
+def test_a_batch_judge_with_several_urls_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Batch API provider silently used the first of several base_urls: one job goes to one server."""
+    monkeypatch.setenv("ARENA_TEST_REFUSALS_KEY", "sk-dummy-for-the-test")
+    urls = ["http://127.0.0.1:1/v1", "http://localhost:2/v1"]
+    with pytest.raises(SpecProblem, match="base_url lists 2; give one URL") as caught:
+        OpenAISpec(model="m", base_url=urls, api_key_env="ARENA_TEST_REFUSALS_KEY", batch=True).check(
+            question_ids=set(), spend=True)
+    assert caught.value.key == "base_url"
+    OpenAISpec(model="m", base_url=urls[:1], api_key_env="ARENA_TEST_REFUSALS_KEY", batch=True).check(
+        question_ids=set(), spend=True)
+
+
 def test_batch_provider_refuses_an_empty_list_before_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
     from arena.providers.openai_batch import OpenAIBatchProvider
 
