@@ -204,12 +204,16 @@ def check_config(cfg: ArenaConfig, *, generate: bool = True, judge: bool = True,
     if q.file is not None and not q.file.exists():
         raise _fail(cfg, ("questions", "file"), f"{q.file} does not exist; fix the path (relative to the config file)")
     with _at(cfg, ("questions", "file") if q.file is not None else ("questions",)):
-        _, all_ids = load_run_questions(q)
+        questions, all_ids = load_run_questions(q)
     for name, m in cfg.enabled_models.items():
         loc = ("models", name)
         _check_spec(cfg, loc, m.spec, all_ids, spend=generate)
         if generate:
             _build(cfg, loc, m.spec, lambda m=m, name=name: m.spec.build(seed=cfg.seed, name=name))
+    if generate:
+        from arena.pipeline import check_calls
+
+        check_calls(cfg, questions)  # a fake script shorter than the calls generating makes
     if not judge:
         return
     for i, jc in enumerate(cfg.judges):

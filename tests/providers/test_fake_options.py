@@ -54,12 +54,12 @@ def test_fake_options_at_their_bounds_are_taken() -> None:
 SHORT_SCRIPT = BASE.replace("b: {provider: fake}", "b: {provider: fake, fake: {script: [only one]}}")
 
 
-@pytest.mark.parametrize("command", [["run", "-q", "--dry-run"], ["run", "-q"], ["generate", "-q"]],
-                         ids=["dry-run", "run", "generate"])
+@pytest.mark.parametrize("command", [["validate"], ["run", "-q", "--dry-run"], ["run", "-q"], ["generate", "-q"]],
+                         ids=["validate", "dry-run", "run", "generate"])
 def test_script_shorter_than_the_calls_is_refused_before_any_answer(tmp_path: Path, command: list[str],
                                                                     capsys: pytest.CaptureFixture[str]) -> None:
     """Two MT-Bench questions of two turns each need four replies; it failed with ProviderError (exit 1) after
-    model a had answered. Now no model answers."""
+    model a had answered. Now no model answers, and arena validate says so too."""
     code, err = run_cli(tmp_path, SHORT_SCRIPT, command, capsys)
     assert code == 2, err
     assert err.startswith("arena: error: ") and err.count("\n") == 1, err
