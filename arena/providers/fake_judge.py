@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING
 
+from arena.errors import UserError
 from arena.providers.base import Conversation
 from arena.providers.fake import FakeProvider
 from arena.providers.specs import FakeOptions
@@ -36,6 +37,9 @@ def make_fake_judge(judge: Judge, opts: FakeOptions, seed: int) -> FakeProvider:
 
     In single mode the score is drawn uniformly from the format's labels (1 to 10 for ``brackets-rating``).
     """
+    if opts.script is not None:  # a scripted judge would have been silently ignored
+        raise UserError("fake.script scripts a fake candidate's answers; a fake judge draws its verdicts from "
+                        "tie_rate, position_bias and failure_rate: drop script")
     fmt = judge.verdict_format
 
     def respond(conversation: Conversation, rng: random.Random) -> str:

@@ -88,3 +88,12 @@ def test_fake_provider_still_fails_loudly_when_called_past_its_script() -> None:
     assert provider.generate([[{"role": "user", "content": "q"}]], settings)[0].text == "x"
     with pytest.raises(ProviderError, match="the script ran out after 1 replies"):
         provider.generate([[{"role": "user", "content": "q"}]], settings)
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=COMMAND_IDS)
+def test_a_fake_judge_refuses_a_script_it_would_ignore(tmp_path: Path, command: list[str],
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """A fake judge draws its verdicts (tie_rate, position_bias, failure_rate): its script was silently ignored."""
+    text = BASE.replace("judge: {provider: fake, mode: pairwise-all}",
+                        'judge: {provider: fake, mode: pairwise-all, fake: {script: ["[[A]]"]}}')
+    assert_refused(tmp_path, text, command, capsys, ["key 'judge.fake': fake.script scripts a fake candidate's answers"])
