@@ -32,7 +32,7 @@ from pydantic_core import InitErrorDetails
 
 from arena.errors import UserError, did_you_mean
 from arena.providers.base import GenerationSettings
-from arena.providers.specs import FakeOptions, FakeSpec, ProviderSpec, spec_class
+from arena.providers.specs import FAKE_JUDGE_SCRIPT, FakeOptions, FakeSpec, ProviderSpec, spec_class
 from arena.rating.settings import RatingSettings
 from arena.records import Mode
 
@@ -196,6 +196,9 @@ class JudgeConfig(_WithSpec):
     def _needs(self) -> JudgeConfig:
         if not self.spec.can_judge:
             raise ValueError(f"provider '{self.spec.provider}' cannot judge; use openai, transformers or fake")
+        fake = getattr(self.spec, "fake", None)
+        if fake is not None and fake.script is not None:
+            raise ValueError(FAKE_JUDGE_SCRIPT)
         if self.mode == "pairwise-baseline" and not self.baseline:
             raise ValueError("mode 'pairwise-baseline' needs 'baseline': the name of one of the models")
         if self.adaptive and self.mode == "single":

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from arena.errors import UserError
 from arena.providers.base import Conversation
 from arena.providers.fake import FakeProvider
-from arena.providers.specs import FakeOptions
+from arena.providers.specs import FAKE_JUDGE_SCRIPT, FakeOptions
 
 if TYPE_CHECKING:  # the judge is passed in; its verdict format says how a reply is written
     from arena.judging.judge import Judge
@@ -38,8 +38,7 @@ def make_fake_judge(judge: Judge, opts: FakeOptions, seed: int) -> FakeProvider:
     In single mode the score is drawn uniformly from the format's labels (1 to 10 for ``brackets-rating``).
     """
     if opts.script is not None:  # a scripted judge would have been silently ignored
-        raise UserError("fake.script scripts a fake candidate's answers; a fake judge draws its verdicts from "
-                        "tie_rate, position_bias and failure_rate: drop script")
+        raise UserError(FAKE_JUDGE_SCRIPT)
     fmt = judge.verdict_format
 
     def respond(conversation: Conversation, rng: random.Random) -> str:

@@ -143,6 +143,11 @@ MAX_FAKE_LATENCY_S = 3600.0
 """Longest pause per fake reply: an hour rehearses any progress bar; more reads as a hang."""
 
 
+FAKE_JUDGE_SCRIPT = ("fake.script scripts a fake candidate's answers; a fake judge draws its verdicts from tie_rate, "
+                     "position_bias and failure_rate: drop script")
+"""Why a fake judge refuses ``fake.script`` (it would be ignored)."""
+
+
 class FakeOptions(BaseModel):
     """Options of the ``fake`` provider (offline, deterministic)."""
 

@@ -96,4 +96,4 @@ def test_a_fake_judge_refuses_a_script_it_would_ignore(tmp_path: Path, command: 
     """A fake judge draws its verdicts (tie_rate, position_bias, failure_rate): its script was silently ignored."""
     text = BASE.replace("judge: {provider: fake, mode: pairwise-all}",
                         'judge: {provider: fake, mode: pairwise-all, fake: {script: ["[[A]]"]}}')
-    assert_refused(tmp_path, text, command, capsys, ["key 'judge.fake': fake.script scripts a fake candidate's answers"])
+    assert_refused(tmp_path, text, command, capsys, ["cfg.yaml:7: key 'judge", "fake.script scripts a fake candidate's answers"])
