@@ -18,7 +18,17 @@ from pathlib import Path
 from typing import Any
 
 from arena.errors import DataError, UserError
-from arena.interop.common import ImportedRun, exists_or_fail, name_or, qid_of, require
+from arena.interop.common import (
+    ImportedRun,
+    answers_to_export,
+    battles_not_held,
+    created_of,
+    exists_or_fail,
+    name_or,
+    qid_of,
+    require,
+    write_export_notes,
+)
 from arena.judging.parsers import normalise_five
 from arena.providers.answers import NotText, _turns_of
 from arena.questions import read_question_file
@@ -85,7 +95,7 @@ def _read_answers(run: ImportedRun, path: Path) -> None:
         if turns is None:
             raise DataError(f"{where}: cannot find the answer text (expected 'messages' or 'choices[0].turns')")
         model = name_or(obj, ["model", "model_id"], where, path.stem)
-        run.add_answer(model, run.question(qid), turns, where=where)
+        run.add_answer(model, run.question(qid), turns, created=created_of(obj), where=where)
 
 
 def _read_judgments(run: ImportedRun, path: Path, judge_dir: str) -> None:
@@ -137,7 +147,9 @@ def export_arena_hard(run_dir: Path, dest: Path, *, baseline: str | None = None)
     ``model_judgment/<judge>/<model>.jsonl`` with one line per question and model against the baseline:
     game 1 is the judgment that showed the baseline as A, game 2 the swap (``null`` when that order was not
     judged). Only turn-1 games of pairs that include the baseline have an arena-hard form; the rest are
-    counted and skipped.
+    counted and skipped, and ``EXPORT_NOTES.txt`` says so, with what else an import of the export would not
+    give back of the run's battles (:func:`arena.interop.common.battles_not_held`). ``ans_id`` is the run's
+    answer key (an import gives its answers keys of its own).
 
     Raises:
         UserError: no baseline (the run is not pairwise-baseline and ``baseline`` was not given).
@@ -146,7 +158,7 @@ def export_arena_hard(run_dir: Path, dest: Path, *, baseline: str | None = None)
     from arena.rundir.load import load_run
 
     data = load_run(run_dir, require=True)
-    answers_by_model = data.answers_by_model()
+    answers_by_model = answers_to_export(data)
     if baseline is None:
         baseline = data.manifest.baseline if data.manifest is not None else None
     if not baseline:
@@ -176,6 +188,7 @@ def export_arena_hard(run_dir: Path, dest: Path, *, baseline: str | None = None)
     # (judge, model) -> question id -> [game 1, game 2]
     out: dict[tuple[str, str], dict[str, list[Judgment | None]]] = defaultdict(dict)
     skipped = 0
+    exported: list[Judgment] = []
     for j in data.judgments:
         if j.model_b is None or j.turn != 1 or baseline not in (j.model_a, j.model_b):
             skipped += 1
@@ -183,6 +196,7 @@ def export_arena_hard(run_dir: Path, dest: Path, *, baseline: str | None = None)
         model = j.model_b if j.model_a == baseline else j.model_a
         slots = out[(j.judge, model)].setdefault(j.question_id, [None, None])
         slots[0 if j.model_a == baseline else 1] = j
+        exported.append(j)
     for (judge, model), per_question in out.items():
         path = dest / "model_judgment" / _safe(judge) / f"{_safe(model)}.jsonl"
         recs = [{"uid": qid, "model": model, "judge": judge,
@@ -191,9 +205,7 @@ def export_arena_hard(run_dir: Path, dest: Path, *, baseline: str | None = None)
                 for qid, games in per_question.items()]
         _write_lines(path, recs)
         written.append(path)
-    if skipped:
-        note = dest / "EXPORT_NOTES.txt"
-        note.write_text(f"{skipped} judgments skipped: single-mode, turn > 1, or a pair without the baseline "
-                        f"{baseline}; arena-hard has no form for them.\n", encoding="utf-8")
-        written.append(note)
-    return written
+    notes = [f"{skipped} judgments skipped: single-mode, turn > 1, or a pair without the baseline {baseline}; "
+             "arena-hard has no form for them"] if skipped else []
+    note = write_export_notes(dest, notes + battles_not_held(data, exported, "arena-hard"))
+    return [*written, note] if note else written

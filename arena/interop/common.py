@@ -43,6 +43,7 @@ from arena.store import JsonlStore, read_jsonl, text_of, write_json_atomic
 
 if TYPE_CHECKING:
     from arena.rating import LeaderboardResult
+    from arena.rundir.load import Run
 
 log = logging.getLogger(__name__)
 
@@ -198,12 +199,14 @@ class ImportedRun:
         weight: float | None = None,
         make_battle: bool = True,
         where: str | None = None,
+        created: str | None = None,
     ) -> Judgment:
         """One pairwise judge call over the canonical pair ``(model_1, model_2)``.
 
         ``swapped`` False: ``model_1`` was shown in position A; True: ``model_2`` was. ``verdict`` is in
         the positions the judge saw (``A>B``: position A won). A battle row is added unless the judgment
-        failed; ``weight`` overrides the strong-verdict weight.
+        failed; ``weight`` overrides the strong-verdict weight; ``created`` is when the other tool judged it
+        (default: now).
 
         Raises:
             DataError: an imported answer of either model has fewer turns than ``turn`` (naming ``where``).
@@ -222,7 +225,7 @@ class ImportedRun:
             turn=turn, model_a=a, model_b=b, answer_a=ka, answer_b=kb, swapped=swapped, judge=judge,
             prompt_set=f"imported:{self.fmt}", prompt_name=prompt_name, prompt_version="imported", output=output,
             verdict=verdict if error is None else None,
-            error=error, notes=list(notes), probabilities=probabilities,
+            error=error, notes=list(notes), probabilities=probabilities, **({"created": created} if created else {}),
         )
         self.judgments.append(j)
         if make_battle and j.verdict is not None:
@@ -232,8 +235,10 @@ class ImportedRun:
     def add_single_judgment(
         self, *, question: Question, model: str, score: float | None, judge: str, turn: int = 1,
         output: str = "", prompt_name: str = "", error: str | None = None, where: str | None = None,
+        created: str | None = None,
     ) -> Judgment:
-        """One single-answer grading; its score also becomes a score row.
+        """One single-answer grading; its score also becomes a score row (``created``: as in
+        :meth:`add_pair_judgment`).
 
         Raises:
             DataError: the imported answer has fewer turns than ``turn`` (naming ``where``).
@@ -247,7 +252,7 @@ class ImportedRun:
             game_key=content_key(["single", ka, turn]), mode="single", question_id=question.question_id,
             category=question.category, turn=turn, model_a=model, answer_a=ka, judge=judge,
             prompt_set=f"imported:{self.fmt}", prompt_name=prompt_name, prompt_version="imported", output=output,
-            score=score if error is None else None, error=error,
+            score=score if error is None else None, error=error, **({"created": created} if created else {}),
         )
         self.judgments.append(j)
         if j.score is not None:
@@ -460,6 +465,102 @@ def qid_of(obj: dict[str, Any], where: str) -> str | None:
     """
     key = "question_id" if obj.get("question_id") is not None else "uid"
     return None if obj.get(key) is None else text_of(obj, key, where)
+
+
+def created_of(obj: dict[str, Any], key: str = "tstamp") -> str | None:
+    """When a record was made, as arena's ISO text: ``obj[key]`` as written (text, e.g. arena's own export) or
+    converted from a Unix time (FastChat's and arena-hard's ``tstamp``); None when absent or unreadable."""
+    value = obj.get(key)
+    if isinstance(value, str) and value.strip():
+        return value
+    seconds = finite_number(value) if not isinstance(value, str) else None
+    if seconds is None:
+        return None
+    from datetime import datetime, timezone
+
+    try:
+        return datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat(timespec="seconds")
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+# ---------------------------------------------------------------------------------------------- export notes
+
+EXPORT_NOTES = "EXPORT_NOTES.txt"
+"""The file an export writes beside the other tool's files when the layout could not hold all of the run."""
+
+
+def battles_not_held(data: Run, exported: Iterable[Judgment], layout: str, strong_weight: float = 3.0) -> list[str]:
+    """What an import of the export would not give back of the run's ``battles.jsonl``, as note lines.
+
+    An import rebuilds one battle of weight 1 (``strong_weight`` for a strong verdict, as the importers'
+    default) from each exported pairwise judgment with a verdict, and single mode's implied battles (key
+    ``<judgment key>|<judgment key>``) from the exported scores. Notes: battle rows whose judgments are not
+    exported (a layout with no form for them, a battle with no judge call behind it), rows that weigh
+    otherwise or stand for several battles (``count``), and exported judgments with no battle row (a jury's
+    judges that ``rating.jury`` does not rate: an import pools every judge's battles).
+    """
+    judgments = list(exported)
+    keys_out = {j.key for j in judgments}
+    pairs = {j.key: j for j in judgments if j.model_b is not None}
+    frame = data.battles
+    if frame is None or frame.empty:
+        return []
+    n = len(frame)
+    keys = [str(k) if isinstance(k, str) else "" for k in (frame["key"] if "key" in frame.columns else [""] * n)]
+    weights = frame["weight"] if "weight" in frame.columns else [1.0] * n
+    counts = frame["count"] if "count" in frame.columns else [1.0] * n
+    missing = reweighed = 0
+    example = ""
+    for key, weight, count in zip(keys, weights, counts, strict=True):
+        parts = key.split("|")
+        if not key or not all(p in keys_out for p in parts):
+            missing += 1
+            continue
+        j = pairs.get(key)
+        rebuilt = strong_weight if j is not None and j.verdict is not None and ">>" in j.verdict else 1.0
+        if abs(float(weight) - rebuilt) > 1e-9 or abs(float(count) - 1.0) > 1e-9:
+            reweighed += 1
+            example = example or (f"weight {float(weight):g}" + (f", count {float(count):g}" if count != 1 else "")
+                                  + (f" of {j.model_a} vs {j.model_b} on question {j.question_id}" if j else ""))
+    rated = set(keys)
+    unrated = [j for j in pairs.values() if j.verdict is not None and j.error is None and j.key not in rated]
+    notes = []
+    if missing:
+        notes.append(f"{missing} battle rows of battles.jsonl have no judgment in this {layout} export (a judgment "
+                     "the layout cannot hold, or a battle with no judge call behind it): an import of it will not "
+                     "have them")
+    if reweighed:
+        notes.append(f"{reweighed} battle rows weigh other than their verdict's 1 ({strong_weight:g} for a strong "
+                     f"verdict) or stand for several battles, e.g. {example}; {layout} holds only the verdict: an "
+                     f"import of it counts each as one battle of weight 1 ({strong_weight:g} if strong)")
+    if unrated:
+        judges = sorted({j.judge for j in unrated})
+        notes.append(f"{len(unrated)} exported judgments (of {', '.join(judges)}) have no battle row in battles.jsonl "
+                     "(a jury rated by its rule, rating.jury): an import of this export rates every judge's "
+                     "judgments, pooled")
+    return notes
+
+
+def answers_to_export(data: Run) -> dict[str, list[Answer]]:
+    """Model -> the answers an export writes: those the judgments use, and every usable answer of a model whose
+    answers no judgment uses (a model judged only in games the layout cannot hold still has its answers
+    exported, so exporting the import of an export writes the same files)."""
+    used = data.answers_by_model()
+    every = data.answers_by_model(used_only=False)
+    return used | {m: answers for m, answers in every.items() if m not in used}
+
+
+def write_export_notes(dest: Path, notes: Sequence[str]) -> Path | None:
+    """Write ``notes`` (one per line) to ``dest/EXPORT_NOTES.txt``; None when there are none (an earlier
+    export's notes file in ``dest`` is removed then: it would describe other files)."""
+    path = Path(dest) / EXPORT_NOTES
+    if not notes:
+        path.unlink(missing_ok=True)
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{n}\n" for n in notes), encoding="utf-8")
+    return path
 
 
 def exists_or_fail(src: Path, fmt: str) -> Path:

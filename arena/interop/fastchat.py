@@ -37,13 +37,18 @@ from arena.errors import DataError, UserError
 from arena.interop.common import (
     ImportedRun,
     answer_text,
+    answers_to_export,
+    battles_not_held,
+    created_of,
     exists_or_fail,
     finite_number,
     name_or,
     qid_of,
     require,
     turn_of,
+    write_export_notes,
 )
+from arena.judging.parsers import normalise_five
 from arena.providers.answers import NotText, _turn
 from arena.questions import read_question_dir, read_question_file
 from arena.records import Judgment
@@ -124,7 +129,7 @@ def _read_answers(run: ImportedRun, path: Path) -> None:
         except NotText as exc:
             raise DataError(f"{where}: {exc}") from None
         model = name_or(obj, ["model_id"], where, path.stem)
-        run.add_answer(model, run.question(qid), texts, where=where)
+        run.add_answer(model, run.question(qid), texts, created=created_of(obj), where=where)
 
 
 def _judge_of(obj: dict[str, Any]) -> tuple[str, str]:
@@ -155,11 +160,30 @@ def _read_pair_judgments(run: ImportedRun, path: Path) -> None:
                 # Position A is model_1 in game 1 and model_2 in game 2.
                 a_won = (winner == "model_1") != swapped
                 verdict = "A>B" if a_won else "B>A"
+            verdict = _with_strength(obj, game, verdict, where)
             run.add_pair_judgment(
                 question=q, model_1=m1, model_2=m2, swapped=swapped, verdict=verdict, judge=judge,
                 mode="pairwise-all", turn=turn, output=str(obj.get(f"{game}_judgment", "")), prompt_name=prompt,
                 error="judge reply had no verdict (FastChat 'error')" if winner == "error" else None, where=where,
+                created=created_of(obj),
             )
+
+
+def _with_strength(obj: dict[str, Any], game: str, verdict: str | None, where: str) -> str | None:
+    """``verdict`` (from the winner) with the strength of arena's ``g1_verdict``/``g2_verdict`` (``A>>B``), which
+    arena's export adds because FastChat's winners cannot say it.
+
+    Raises:
+        DataError: the verdict is not a five-level label, or it names another winner than ``<game>_winner``.
+    """
+    label = obj.get(f"{game}_verdict")
+    if label is None or verdict is None:
+        return verdict
+    full = normalise_five(str(label))
+    if full is None or full.replace(">>", ">").replace("<<", "<") != verdict:
+        raise DataError(f"{where}: {game}_verdict {label!r:.40} does not agree with {game}_winner "
+                        f"{obj.get(f'{game}_winner')!r}; give a verdict of that winner (e.g. {verdict}) or drop it")
+    return full
 
 
 def _read_single_judgments(run: ImportedRun, path: Path) -> None:
@@ -175,6 +199,7 @@ def _read_single_judgments(run: ImportedRun, path: Path) -> None:
             score=None if score < 0 else score, judge=judge, turn=turn_of(obj, where),
             output=str(obj.get("judgment", "")), prompt_name=prompt,
             error="judge reply had no rating (FastChat score -1)" if score < 0 else None, where=where,
+            created=created_of(obj),
         )
 
 
@@ -270,15 +295,19 @@ def _safe(name: str) -> str:
 def export_fastchat(run_dir: Path, dest: Path) -> list[Path]:
     """Write a run dir's questions, answers and judgments in FastChat's MT-Bench layout under ``dest``.
 
-    Pairwise judgments are joined by game into ``model_judgment/<judge>_pair.jsonl`` records (game 1 = the
-    canonical order, game 2 = the swap; an order that was not judged is written as ``null``); single
-    judgments go to ``<judge>_single.jsonl``. A verdict's strength (``A>>B``) has no FastChat form and is
-    written as a plain win.
+    Pairwise judgments are joined by judge and game into ``model_judgment/<judge>_pair.jsonl`` records (game
+    1 = the canonical order, game 2 = the swap; an order that was not judged is written as ``null``); single
+    judgments go to ``<judge>_single.jsonl``. FastChat's winners have no strength: each record also holds
+    ``g1_verdict``/``g2_verdict`` (the five-level verdict, e.g. ``A>>B``, in the positions the judge saw), which
+    FastChat ignores and :func:`import_fastchat` reads back. ``answer_id`` is the run's answer key (an import
+    gives its answers keys of its own). What an import of the export would not give back of the run's
+    ``battles.jsonl`` (weights other than the verdict's, battles without a judgment, a jury's rule) is said in
+    ``EXPORT_NOTES.txt`` (:func:`arena.interop.common.battles_not_held`).
     """
     from arena.rundir.load import load_run
 
     data = load_run(run_dir, require=True)
-    answers_by_model = data.answers_by_model()
+    answers_by_model = answers_to_export(data)
     dest = Path(dest)
     written: list[Path] = []
     qpath = dest / "question.jsonl"
@@ -298,8 +327,9 @@ def export_fastchat(run_dir: Path, dest: Path) -> list[Path]:
         written.append(path)
     pairs: dict[str, list[dict[str, Any]]] = defaultdict(list)
     singles: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    games: dict[str, dict[bool, Judgment]] = defaultdict(dict)
-    order: list[str] = []
+    # (judge, game key) -> order -> judgment: every judge of a jury judges the same games (same game keys).
+    games: dict[tuple[str, str], dict[bool, Judgment]] = defaultdict(dict)
+    order: list[tuple[str, str]] = []
     for j in data.judgments:
         if j.model_b is None:
             singles[j.judge].append({
@@ -308,9 +338,10 @@ def export_fastchat(run_dir: Path, dest: Path) -> list[Path]:
                 "turn": j.turn, "tstamp": j.created,
             })
             continue
-        if j.game_key not in games:
-            order.append(j.game_key)
-        games[j.game_key][j.swapped] = j
+        game_id = (j.judge, j.game_key)
+        if game_id not in games:
+            order.append(game_id)
+        games[game_id][j.swapped] = j
     for gk in order:
         g = games[gk]
         first = g.get(False) or g[True]
@@ -319,6 +350,9 @@ def export_fastchat(run_dir: Path, dest: Path) -> list[Path]:
         for game, swapped in (("g1", False), ("g2", True)):
             jg = g.get(swapped)
             rec[f"{game}_winner"] = None if jg is None else _fastchat_winner(jg)
+        for game, swapped in (("g1", False), ("g2", True)):
+            jg = g.get(swapped)
+            rec[f"{game}_verdict"] = None if jg is None else jg.verdict
         rec["judge"] = [first.judge, first.prompt_name]
         for game, swapped in (("g1", False), ("g2", True)):
             jg = g.get(swapped)
@@ -335,7 +369,8 @@ def export_fastchat(run_dir: Path, dest: Path) -> list[Path]:
         path = dest / "model_judgment" / f"{_safe(judge)}_single.jsonl"
         _write_lines(path, recs)
         written.append(path)
-    return written
+    note = write_export_notes(dest, battles_not_held(data, data.judgments, "FastChat"))
+    return [*written, note] if note else written
 
 
 def _fastchat_winner(j: Judgment) -> str:
