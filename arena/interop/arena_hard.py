@@ -152,7 +152,8 @@ def export_arena_hard(run_dir: Path, dest: Path, *, baseline: str | None = None)
     answer key (an import gives its answers keys of its own).
 
     Raises:
-        UserError: no baseline (the run is not pairwise-baseline and ``baseline`` was not given).
+        UserError: no baseline (the run is not pairwise-baseline and ``baseline`` was not given), or no
+            judgment of the run has an arena-hard form (nothing judged would be exported).
     """
     from arena.interop.fastchat import _safe, _write_lines
     from arena.rundir.load import load_run
@@ -164,6 +165,11 @@ def export_arena_hard(run_dir: Path, dest: Path, *, baseline: str | None = None)
     if not baseline:
         raise UserError(f"{run_dir}: arena-hard judgments compare every model with one baseline; "
                         "pass --baseline MODEL")
+    held = [j for j in data.judgments if j.model_b is not None and j.turn == 1 and baseline in (j.model_a, j.model_b)]
+    if not held:
+        raise UserError(f"{run_dir}: none of its {len(data.judgments)} judgments has an arena-hard form (single mode, "
+                        f"turn > 1, or a pair without the baseline {baseline}); export fastchat instead, or give "
+                        "--baseline a model judged in pairs")
     dest = Path(dest)
     written = []
     qpath = dest / "question.jsonl"
@@ -187,16 +193,12 @@ def export_arena_hard(run_dir: Path, dest: Path, *, baseline: str | None = None)
         written.append(path)
     # (judge, model) -> question id -> [game 1, game 2]
     out: dict[tuple[str, str], dict[str, list[Judgment | None]]] = defaultdict(dict)
-    skipped = 0
-    exported: list[Judgment] = []
-    for j in data.judgments:
-        if j.model_b is None or j.turn != 1 or baseline not in (j.model_a, j.model_b):
-            skipped += 1
-            continue
-        model = j.model_b if j.model_a == baseline else j.model_a
-        slots = out[(j.judge, model)].setdefault(j.question_id, [None, None])
+    skipped = len(data.judgments) - len(held)
+    for j in held:
+        other = j.model_b if j.model_a == baseline else j.model_a
+        assert other is not None  # held judgments are pairwise
+        slots = out[(j.judge, other)].setdefault(j.question_id, [None, None])
         slots[0 if j.model_a == baseline else 1] = j
-        exported.append(j)
     for (judge, model), per_question in out.items():
         path = dest / "model_judgment" / _safe(judge) / f"{_safe(model)}.jsonl"
         recs = [{"uid": qid, "model": model, "judge": judge,
@@ -207,5 +209,5 @@ def export_arena_hard(run_dir: Path, dest: Path, *, baseline: str | None = None)
         written.append(path)
     notes = [f"{skipped} judgments skipped: single-mode, turn > 1, or a pair without the baseline {baseline}; "
              "arena-hard has no form for them"] if skipped else []
-    note = write_export_notes(dest, notes + battles_not_held(data, exported, "arena-hard"))
+    note = write_export_notes(dest, notes + battles_not_held(data, held, "arena-hard"))
     return [*written, note] if note else written

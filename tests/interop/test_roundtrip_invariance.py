@@ -152,3 +152,13 @@ def test_arena_hard_export_of_an_import_writes_the_same_answers(tmp_path: Path) 
     export_run("arena-hard", tmp_path / "back", tmp_path / "two")
     one, two = _answer_ids_removed(_files(tmp_path / "one")), _answer_ids_removed(_files(tmp_path / "two"))
     assert {k: v for k, v in one.items() if k != "EXPORT_NOTES.txt"} == two
+
+
+def test_arena_hard_export_of_a_single_mode_run_is_refused(tmp_path: Path) -> None:
+    # Old: every judgment was skipped, and an export with answers but no judgment was written (exit 0).
+    from arena.errors import UserError
+
+    run_dir = _run(tmp_path, models=["alpha", "beta"], judge="{provider: fake, mode: single, prompts: mt-bench}")
+    with pytest.raises(UserError, match=r"none of its 8 judgments has an arena-hard form.*export fastchat"):
+        export_run("arena-hard", run_dir, tmp_path / "ah", baseline="alpha")
+    assert not (tmp_path / "ah").exists()
