@@ -50,9 +50,8 @@ FIVE = [
     ("[A>>B]", "A>>B"),
     ("My final verdict is A>B.", "A>B"),
     ("[[A]]", "A>B"),  # weak judges' slip: accepted as the slight verdict
-    ("[[B>>A]] then garbage [[A>A]]", "B>>A"),  # invalid last label skipped
 ]
-FIVE_FAIL = ["", "A is better than B", "[[A>A]]", "[[C>D]]"]
+FIVE_FAIL = ["", "A is better than B", "[[A>A]]", "[[C>D]]", "[[B>>A]] then garbage [[A>A]]"]  # the last label decides
 
 
 @pytest.mark.parametrize(("text", "verdict"), FIVE)
