@@ -87,7 +87,7 @@ def export_command(fmt: str, run_dir: Path, dest: Path, baseline: str | None) ->
     options = {"baseline": baseline} if baseline is not None else {}
     if options and fmt != "arena-hard":
         raise click.UsageError("--baseline applies to arena-hard exports only")
-    from arena.interop.common import EXPORT_NOTES
+    from arena.interop.export import EXPORT_NOTES
 
     paths = export_run(fmt, run_dir, dest, **options)
     click.echo(f"exported {run_dir} as {fmt}: {len(paths)} files under {dest}")

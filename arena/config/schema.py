@@ -32,7 +32,8 @@ from pydantic_core import InitErrorDetails
 
 from arena.errors import UserError, did_you_mean
 from arena.providers.base import GenerationSettings
-from arena.providers.specs import FAKE_JUDGE_SCRIPT, FakeOptions, FakeSpec, ProviderSpec, spec_class
+from arena.providers.fake_options import FAKE_JUDGE_SCRIPT, FakeOptions
+from arena.providers.specs import FakeSpec, ProviderSpec, spec_class
 from arena.rating.settings import RatingSettings
 from arena.records import Mode
 

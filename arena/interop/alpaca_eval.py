@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from arena.errors import DataError, UserError
-from arena.interop.common import ImportedRun, answer_text, exists_or_fail, finite_number, require
+from arena.interop.common import ImportedRun, exists_or_fail
+from arena.interop.fields import answer_text, finite_number, require
 from arena.judging.battles import style_features
 from arena.keys import content_key
 from arena.records import Battle, Question

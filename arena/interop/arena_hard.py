@@ -18,17 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from arena.errors import DataError, UserError
-from arena.interop.common import (
-    ImportedRun,
-    answers_to_export,
-    battles_not_held,
-    created_of,
-    exists_or_fail,
-    name_or,
-    qid_of,
-    require,
-    write_export_notes,
-)
+from arena.interop.common import ImportedRun, exists_or_fail
+from arena.interop.export import answers_to_export, battles_not_held, write_export_notes
+from arena.interop.fields import created_of, name_or, qid_of, require
 from arena.judging.parsers import normalise_five
 from arena.providers.answers import NotText, _turns_of
 from arena.questions import read_question_file
@@ -148,7 +140,7 @@ def export_arena_hard(run_dir: Path, dest: Path, *, baseline: str | None = None)
     game 1 is the judgment that showed the baseline as A, game 2 the swap (``null`` when that order was not
     judged). Only turn-1 games of pairs that include the baseline have an arena-hard form; the rest are
     counted and skipped, and ``EXPORT_NOTES.txt`` says so, with what else an import of the export would not
-    give back of the run's battles (:func:`arena.interop.common.battles_not_held`). ``ans_id`` is the run's
+    give back of the run's battles (:func:`arena.interop.export.battles_not_held`). ``ans_id`` is the run's
     answer key (an import gives its answers keys of its own).
 
     Raises:

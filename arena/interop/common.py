@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import shutil
 import tempfile
@@ -39,11 +38,10 @@ from arena.records import (
     Question,
     now_iso,
 )
-from arena.store import JsonlStore, read_jsonl, text_of, write_json_atomic
+from arena.store import JsonlStore, read_jsonl, write_json_atomic
 
 if TYPE_CHECKING:
     from arena.rating import LeaderboardResult
-    from arena.rundir.load import Run
 
 log = logging.getLogger(__name__)
 
@@ -390,177 +388,6 @@ def _write_files(run: ImportedRun, dest: Path, *, bootstrap: int, seed: int) -> 
 
 
 # ---------------------------------------------------------------------------------------------- helpers
-
-
-def require(obj: dict[str, Any], keys: Sequence[str], where: str, what: str) -> None:
-    """Raise a one-line :class:`DataError` naming the missing keys of ``obj``."""
-    missing = [k for k in keys if k not in obj]
-    if missing:
-        raise DataError(f"{where}: missing {', '.join(repr(k) for k in missing)} in {what}; "
-                        f"expected keys {', '.join(keys)}")
-
-
-def answer_text(obj: dict[str, Any], key: str, where: str) -> str:
-    """An answer's text ``obj[key]``: a number is written as text, ``""`` is an empty answer; null, a list or an
-    object is no answer text (never the answer ``"None"``).
-
-    Raises:
-        DataError: one line naming the record (``where``) and the key.
-    """
-    value = obj[key]
-    if value is None or isinstance(value, (list, tuple, dict, set)):
-        shown = "null" if value is None else f"{type(value).__name__} {value!r:.60}"
-        raise DataError(f"{where}: {key!r} is {shown}; expected the answer's text (\"\" for an empty answer)")
-    return str(value)
-
-
-def finite_number(value: Any) -> float | None:
-    """``value`` as a finite float (a number, or text that reads as one); None for anything else (a boolean,
-    NaN, infinity, null, a list)."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return None
-    try:
-        number = float(value)
-    except (ValueError, OverflowError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def name_or(obj: dict[str, Any], keys: Sequence[str], where: str, default: str) -> str:
-    """The first of ``keys`` that ``obj`` has with a value (a model or judge name), as text; ``default`` when
-    none has one (absent, null or ``""``).
-
-    Raises:
-        DataError: the value is a list, an object or blank (naming ``where`` and the key).
-    """
-    for key in keys:
-        if obj.get(key) is not None and obj.get(key) != "":
-            return text_of(obj, key, where)
-    return default
-
-
-def turn_of(obj: dict[str, Any], where: str) -> int:
-    """A judgment record's ``turn`` (1 when absent): a whole number from 1 to :data:`MAX_TURN`.
-
-    Raises:
-        DataError: one line naming the record (``where``) and the value.
-    """
-    from arena.rating.frame import MAX_TURN
-
-    if "turn" not in obj:
-        return 1
-    value = obj["turn"]
-    whole = isinstance(value, int) or (isinstance(value, float) and math.isfinite(value) and value.is_integer())
-    if isinstance(value, bool) or not whole or not 1 <= value <= MAX_TURN:
-        raise DataError(f"{where}: turn {value!r:.60} is not a whole number from 1 to {MAX_TURN:,}; "
-                        "write the turn judged (1 for the first)")
-    return int(value)
-
-
-def qid_of(obj: dict[str, Any], where: str) -> str | None:
-    """A record's question id (``question_id`` or arena-hard's ``uid``) as text; None when it has neither.
-
-    Raises:
-        DataError: the id is a list, an object or blank (naming ``where``).
-    """
-    key = "question_id" if obj.get("question_id") is not None else "uid"
-    return None if obj.get(key) is None else text_of(obj, key, where)
-
-
-def created_of(obj: dict[str, Any], key: str = "tstamp") -> str | None:
-    """When a record was made, as arena's ISO text: ``obj[key]`` as written (text, e.g. arena's own export) or
-    converted from a Unix time (FastChat's and arena-hard's ``tstamp``); None when absent or unreadable."""
-    value = obj.get(key)
-    if isinstance(value, str) and value.strip():
-        return value
-    seconds = finite_number(value) if not isinstance(value, str) else None
-    if seconds is None:
-        return None
-    from datetime import datetime, timezone
-
-    try:
-        return datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat(timespec="seconds")
-    except (OverflowError, OSError, ValueError):
-        return None
-
-
-# ---------------------------------------------------------------------------------------------- export notes
-
-EXPORT_NOTES = "EXPORT_NOTES.txt"
-"""The file an export writes beside the other tool's files when the layout could not hold all of the run."""
-
-
-def battles_not_held(data: Run, exported: Iterable[Judgment], layout: str, strong_weight: float = 3.0) -> list[str]:
-    """What an import of the export would not give back of the run's ``battles.jsonl``, as note lines.
-
-    An import rebuilds one battle of weight 1 (``strong_weight`` for a strong verdict, as the importers'
-    default) from each exported pairwise judgment with a verdict, and single mode's implied battles (key
-    ``<judgment key>|<judgment key>``) from the exported scores. Notes: battle rows whose judgments are not
-    exported (a layout with no form for them, a battle with no judge call behind it), rows that weigh
-    otherwise or stand for several battles (``count``), and exported judgments with no battle row (a jury's
-    judges that ``rating.jury`` does not rate: an import pools every judge's battles).
-    """
-    judgments = list(exported)
-    keys_out = {j.key for j in judgments}
-    pairs = {j.key: j for j in judgments if j.model_b is not None}
-    frame = data.battles
-    if frame is None or frame.empty:
-        return []
-    n = len(frame)
-    keys = [str(k) if isinstance(k, str) else "" for k in (frame["key"] if "key" in frame.columns else [""] * n)]
-    weights = frame["weight"] if "weight" in frame.columns else [1.0] * n
-    counts = frame["count"] if "count" in frame.columns else [1.0] * n
-    missing = reweighed = 0
-    example = ""
-    for key, weight, count in zip(keys, weights, counts, strict=True):
-        parts = key.split("|")
-        if not key or not all(p in keys_out for p in parts):
-            missing += 1
-            continue
-        j = pairs.get(key)
-        rebuilt = strong_weight if j is not None and j.verdict is not None and ">>" in j.verdict else 1.0
-        if abs(float(weight) - rebuilt) > 1e-9 or abs(float(count) - 1.0) > 1e-9:
-            reweighed += 1
-            example = example or (f"weight {float(weight):g}" + (f", count {float(count):g}" if count != 1 else "")
-                                  + (f" of {j.model_a} vs {j.model_b} on question {j.question_id}" if j else ""))
-    rated = set(keys)
-    unrated = [j for j in pairs.values() if j.verdict is not None and j.error is None and j.key not in rated]
-    notes = []
-    if missing:
-        notes.append(f"{missing} battle rows of battles.jsonl have no judgment in this {layout} export (a judgment "
-                     "the layout cannot hold, or a battle with no judge call behind it): an import of it will not "
-                     "have them")
-    if reweighed:
-        notes.append(f"{reweighed} battle rows weigh other than their verdict's 1 ({strong_weight:g} for a strong "
-                     f"verdict) or stand for several battles, e.g. {example}; {layout} holds only the verdict: an "
-                     f"import of it counts each as one battle of weight 1 ({strong_weight:g} if strong)")
-    if unrated:
-        judges = sorted({j.judge for j in unrated})
-        notes.append(f"{len(unrated)} exported judgments (of {', '.join(judges)}) have no battle row in battles.jsonl "
-                     "(a jury rated by its rule, rating.jury): an import of this export rates every judge's "
-                     "judgments, pooled")
-    return notes
-
-
-def answers_to_export(data: Run) -> dict[str, list[Answer]]:
-    """Model -> the answers an export writes: those the judgments use, and every usable answer of a model whose
-    answers no judgment uses (a model judged only in games the layout cannot hold still has its answers
-    exported, so exporting the import of an export writes the same files)."""
-    used = data.answers_by_model()
-    every = data.answers_by_model(used_only=False)
-    return used | {m: answers for m, answers in every.items() if m not in used}
-
-
-def write_export_notes(dest: Path, notes: Sequence[str]) -> Path | None:
-    """Write ``notes`` (one per line) to ``dest/EXPORT_NOTES.txt``; None when there are none (an earlier
-    export's notes file in ``dest`` is removed then: it would describe other files)."""
-    path = Path(dest) / EXPORT_NOTES
-    if not notes:
-        path.unlink(missing_ok=True)
-        return None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(f"{n}\n" for n in notes), encoding="utf-8")
-    return path
 
 
 def exists_or_fail(src: Path, fmt: str) -> Path:

@@ -34,20 +34,9 @@ from pathlib import Path
 from typing import Any
 
 from arena.errors import DataError, UserError
-from arena.interop.common import (
-    ImportedRun,
-    answer_text,
-    answers_to_export,
-    battles_not_held,
-    created_of,
-    exists_or_fail,
-    finite_number,
-    name_or,
-    qid_of,
-    require,
-    turn_of,
-    write_export_notes,
-)
+from arena.interop.common import ImportedRun, exists_or_fail
+from arena.interop.export import answers_to_export, battles_not_held, write_export_notes
+from arena.interop.fields import answer_text, created_of, finite_number, name_or, qid_of, require, turn_of
 from arena.judging.parsers import normalise_five
 from arena.providers.answers import NotText, _turn
 from arena.questions import read_question_dir, read_question_file
@@ -302,7 +291,7 @@ def export_fastchat(run_dir: Path, dest: Path) -> list[Path]:
     FastChat ignores and :func:`import_fastchat` reads back. ``answer_id`` is the run's answer key (an import
     gives its answers keys of its own). What an import of the export would not give back of the run's
     ``battles.jsonl`` (weights other than the verdict's, battles without a judgment, a jury's rule) is said in
-    ``EXPORT_NOTES.txt`` (:func:`arena.interop.common.battles_not_held`).
+    ``EXPORT_NOTES.txt`` (:func:`arena.interop.export.battles_not_held`).
     """
     from arena.rundir.load import load_run
 

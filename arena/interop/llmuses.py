@@ -22,14 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from arena.errors import DataError
-from arena.interop.common import (
-    VERDICT_OF_WINNER,
-    ImportedRun,
-    answer_text,
-    exists_or_fail,
-    finite_number,
-    require,
-)
+from arena.interop.common import VERDICT_OF_WINNER, ImportedRun, exists_or_fail
+from arena.interop.fields import answer_text, finite_number, require
 from arena.questions import read_question_file
 from arena.records import WINNERS
 from arena.store import read_jsonl, text_of

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from arena.errors import UserError
 from arena.providers.base import Conversation
 from arena.providers.fake import FakeProvider
-from arena.providers.specs import FAKE_JUDGE_SCRIPT, FakeOptions
+from arena.providers.fake_options import FAKE_JUDGE_SCRIPT, FakeOptions
 
 if TYPE_CHECKING:  # the judge is passed in; its verdict format says how a reply is written
     from arena.judging.judge import Judge

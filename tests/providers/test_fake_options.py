@@ -14,7 +14,8 @@ import pytest
 from pydantic import ValidationError
 
 from arena.errors import ProviderError
-from arena.providers.specs import FakeOptions, FakeSpec
+from arena.providers.fake_options import FakeOptions
+from arena.providers.specs import FakeSpec
 from tests.helpers.cli_config import BASE, COMMAND_IDS, COMMANDS, assert_refused, run_cli
 
 FAKE_CASES = [
