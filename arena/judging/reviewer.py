@@ -99,6 +99,15 @@ def _error_kind(error: str) -> str:
     return error.split(":", 1)[0].strip()[:60]
 
 
+def _parse_safely(parse: Callable[[str], Parsed], text: str) -> Parsed:
+    """``parse(text)``; a parser that raises gives a judgment with an error (its reply kept, so a re-parse can
+    read it) instead of stopping the run and losing the calls in flight."""
+    try:
+        return parse(text)
+    except Exception as exc:  # noqa: BLE001 - any parser bug: this reply's verdict is an error, the run goes on
+        return Parsed(error=f"parser error: {type(exc).__name__}: {str(exc)[:200]}")
+
+
 def make_judgment(judge: Judge, game: Game, completion: Completion, prompt_name: str, notes: list[str],
                   key: str | None = None, *, created: str | None = None,
                   parse: Callable[[str], Parsed] | None = None) -> Judgment:
@@ -108,7 +117,7 @@ def make_judgment(judge: Judge, game: Game, completion: Completion, prompt_name:
     to find what is pending); None computes it here. ``created`` (the record's timestamp, now when None)
     and ``parse`` (``judge.parse`` when None) are given once for a group of records by the reviewer.
     """
-    parsed = (parse or judge.parse)(completion.text) if completion.error is None else None
+    parsed = _parse_safely(parse or judge.parse, completion.text) if completion.error is None else None
     error = completion.error if completion.error is not None else (parsed.error if parsed else None)
     probabilities = completion.meta.get("probabilities") if completion.meta else None
     return Judgment(

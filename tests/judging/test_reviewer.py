@@ -10,6 +10,7 @@ import pytest
 
 from arena.judging import reviewer
 from arena.judging.judge import Judge
+from arena.judging.parsers import Parsed
 from arena.judging.plan import plan_games
 from arena.judging.reviewer import GroupWriter, judgments_path, make_judgment, review
 from arena.keys import PartialKey, content_key
@@ -256,3 +257,16 @@ def test_writer_builds_records_in_its_thread_and_reraises_a_failure(tmp_path, ga
     failing.add([99])
     with pytest.raises(RuntimeError, match="bad reply"):
         failing.close()
+
+
+def test_a_parser_that_raises_gives_a_failed_judgment_not_a_stopped_run(games, make_judge) -> None:
+    """A parser bug (``KeyError('a')`` on "My final verdict is a tie." once) stopped the whole judging run: the
+    reply is now kept with a parser error, as any reply without a verdict is."""
+    judge = make_judge()
+
+    def broken(text: str) -> Parsed:
+        raise KeyError("a")
+
+    record = make_judgment(judge, games[0], Completion(text="My final verdict is a tie."), "p", [], parse=broken)
+    assert record.verdict is None and record.error == "parser error: KeyError: 'a'"
+    assert record.output == "My final verdict is a tie."
