@@ -85,7 +85,8 @@ def test_good_work_dir_is_made_with_its_parents(tmp_path: Path) -> None:
 
 
 @needs_proc
-@pytest.mark.parametrize("command", [["run", "-q", "--dry-run"], ["generate", "-q"]], ids=["run", "generate"])
+@pytest.mark.parametrize("command", [["validate"], ["run", "-q", "--dry-run"], ["generate", "-q"]],
+                         ids=["validate", "run", "generate"])
 def test_cli_refuses_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]) -> None:
     try:
         main([*command, "-c", str(_config(tmp_path, "/proc/nope"))])

@@ -11,7 +11,9 @@ these models). Each failure is one line naming ``file:line``, the config key and
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from arena.config.schema import ArenaConfig, JudgeConfig
 from arena.errors import UserError
 from arena.providers.specs import ProviderSpec, SpecProblem
+from arena.store import folder_error
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -93,13 +96,21 @@ def _build(cfg: ArenaConfig, loc: tuple[str, ...], spec: ProviderSpec, build: An
 
 
 def _check_work_dir(cfg: ArenaConfig) -> None:
-    """The work dir is a folder, or can be made one: neither it nor a folder above it is a file."""
+    """The work dir is a folder, or can be made one: neither it nor a folder above it is a file, and a folder
+    can be made in the nearest one that exists (tried with a temporary folder, removed again: ``/proc/nope``)."""
     for folder in (cfg.work_dir, *cfg.work_dir.parents):
         if folder.exists():
             if not folder.is_dir():
                 what = "is a file" if folder == cfg.work_dir else f"is inside {folder}, which is a file"
                 raise _fail(cfg, ("work_dir",), f"{cfg.work_dir} {what}; give a folder for the run (relative to "
                             "the config file)")
+            if folder != cfg.work_dir:
+                try:
+                    os.rmdir(tempfile.mkdtemp(prefix=".arena-check-", dir=folder))
+                except OSError as exc:
+                    from arena.pipeline import work_dir_key
+
+                    raise folder_error(work_dir_key(cfg), cfg.work_dir, exc) from None
             return
 
 
