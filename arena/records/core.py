@@ -160,7 +160,7 @@ class Battle(_Record):
     model_b: str
     winner: Winner
     judge: str = ""
-    turn: int = Field(1, ge=1)
+    turn: int = Field(1, ge=0)  # as battle tables may hold it (0-based turns); a judgment's is at least 1
     category: str = "general"
     weight: float = 1.0
     count: float = 1.0

@@ -65,6 +65,15 @@ def test_chatbot_arena_logs_and_counts(tmp_path: Path) -> None:
     assert board["x"]["rating"] - board["y"]["rating"] == pytest.approx(400 * 0.47712125472, abs=0.5)
 
 
+def test_a_log_with_turn_0_imports_as_arena_rate_reads_it(tmp_path: Path) -> None:
+    """A 0-based turn, which arena rate takes, crashed the import (a Battle record's turn had to be at least 1)."""
+    log = tmp_path / "log.jsonl"
+    write_jsonl(log, [{"model_a": "x", "model_b": "y", "winner": "model_a", "question_id": "q1", "turn": 0},
+                      {"model_a": "y", "model_b": "x", "winner": "tie", "question_id": "q1", "turn": 1}])
+    import_run("chatbot-arena", log, tmp_path / "run", bootstrap=0)
+    assert battle_rows(tmp_path / "run") == [("q1", 0, "x", "y", "model_a", 1.0), ("q1", 1, "y", "x", "tie", 1.0)]
+
+
 def test_chatbot_arena_bad_rows(tmp_path: Path) -> None:
     bad = write_jsonl(tmp_path / "b.jsonl", [{"model_a": "x", "model_b": "y", "winner": "left"}])
     with pytest.raises(DataError, match=r"b.jsonl: row 1: unknown winner 'left'.*--winner-labels"):
