@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 
 from arena.config import ArenaConfig, load_config
-from arena.pipeline.checks import check_config
+from arena.pipeline.checks import check_config, config_key
 from arena.store import RunLock
 
 if TYPE_CHECKING:
@@ -94,12 +94,12 @@ def _adaptive_line(a: AdaptiveOutcome) -> str:
 @_quiet
 def run_command(config_path: Path, dry_run: bool, quiet: bool) -> None:
     """Run the whole arena: generate answers, judge, rate, write the run dir."""
-    from arena.pipeline import run, work_dir_key
+    from arena.pipeline import run
 
     cfg = load_config(config_path)
     check_config(cfg, dry_run=dry_run)
     console = _console()
-    with RunLock(cfg.work_dir, work_dir_key(cfg)):
+    with RunLock(cfg.work_dir, config_key(cfg, "work_dir")):
         result = run(cfg, dry_run=dry_run, config_path=str(config_path), progress=not quiet)
     _print_summary(result, console, cfg, dry_run)
 
@@ -122,11 +122,11 @@ def validate_command(config_path: Path, dry_run: bool) -> None:
 @_quiet
 def generate_command(config_path: Path, quiet: bool) -> None:
     """Stage 1 alone: answer the questions with every enabled model."""
-    from arena.pipeline import run_generate, work_dir_key
+    from arena.pipeline import run_generate
 
     cfg = load_config(config_path)
     check_config(cfg, judge=False)
-    with RunLock(cfg.work_dir, work_dir_key(cfg)):
+    with RunLock(cfg.work_dir, config_key(cfg, "work_dir")):
         _, stats = run_generate(cfg, progress=not quiet)
     for g in stats:
         click.echo(f"{g.model}: {g.generated} new, {g.done_before} already on disk, {g.errors} failed")
@@ -139,11 +139,11 @@ def generate_command(config_path: Path, quiet: bool) -> None:
 @_quiet
 def judge_command(config_path: Path, retry_errors: bool, dry_run: bool, quiet: bool) -> None:
     """Stages 2-3 alone: judge the answers on disk, write battles, rate."""
-    from arena.pipeline import run_judge, work_dir_key
+    from arena.pipeline import run_judge
 
     cfg = load_config(config_path)
     check_config(cfg, generate=False, dry_run=dry_run)
-    with RunLock(cfg.work_dir, work_dir_key(cfg)):
+    with RunLock(cfg.work_dir, config_key(cfg, "work_dir")):
         result = run_judge(cfg, dry_run=dry_run, retry_errors=retry_errors, progress=not quiet)
     _print_summary(result, _console(), cfg, dry_run)
 

@@ -10,21 +10,11 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import asdict, dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 from arena.config import ArenaConfig, JudgeConfig, Prices
-from arena.errors import UserError
-from arena.generate import (
-    GenerateStats,
-    answers_path,
-    expected_keys,
-    generate_answers,
-    load_answers,
-    model_spec,
-    unanswered,
-)
+from arena.generate import GenerateStats, generate_answers, load_answers
 from arena.judging.adaptive import AdaptiveOutcome, adaptive_review, adaptive_settings, asked_games
 from arena.judging.battles import build_battles
 from arena.judging.estimate import SpendEstimate, estimate_spend, total_estimate
@@ -36,7 +26,7 @@ from arena.judging.plan import Plan, plan_games
 from arena.judging.prompts import load_prompt_set
 from arena.judging.reviewer import ReviewStats, judgments_path, pending_games, review
 from arena.judging.votes import judge_vs_people
-from arena.providers.specs import SpecProblem
+from arena.pipeline.checks import check_calls, config_key
 from arena.questions import load_run_questions
 from arena.records import Answer, Battle, HumanVote, JudgeReport, Judgment, Question, now_iso
 from arena.rundir.outputs import rating_baseline, score_rows, write_outputs
@@ -81,42 +71,13 @@ def make_work_dir(cfg: ArenaConfig) -> None:
         UserError: one line naming ``work_dir``, the folder and the reason (``/proc/nope``: no such file or
             directory; a path under a file: not a directory; a read-only folder).
     """
-    where = work_dir_key(cfg)
+    where = config_key(cfg, "work_dir")
     try:
         cfg.work_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise folder_error(where, cfg.work_dir, exc) from None
     if not os.access(cfg.work_dir, os.W_OK | os.X_OK):
         raise folder_error(where, cfg.work_dir)
-
-
-def work_dir_key(cfg: ArenaConfig) -> str:
-    """``file:line: key 'work_dir'``: what an error about the work dir names first."""
-    return f"{cfg.where('work_dir')}: key 'work_dir'"
-
-
-def pending_calls(cfg: ArenaConfig, name: str, questions: list[Question]) -> tuple[int, int]:
-    """``(calls, questions)`` that generating will ask model ``name`` for: one call per turn of each question
-    whose answer is not on disk yet (or is an error), as :func:`~arena.generate.generate_answers` chooses them."""
-    mcfg = cfg.enabled_models[name]
-    store = JsonlStore(answers_path(cfg.work_dir, name), Answer)
-    todo = unanswered(questions, store, expected_keys(questions, model_spec(mcfg, cfg.seed, name)))
-    return sum(len(q.turns) for q in todo), len(todo)
-
-
-def check_calls(cfg: ArenaConfig, questions: list[Question]) -> None:
-    """Refuse, before any model answers, a candidate that cannot answer every call generating will make (a
-    fake ``script`` shorter than them), naming ``file:line`` and the key.
-
-    Raises:
-        UserError: one line, ``file:line: key 'models.<name>.<option>': problem; fix``.
-    """
-    for name, mcfg in cfg.enabled_models.items():
-        try:
-            mcfg.spec.check_calls(name=name, pending=partial(pending_calls, cfg, name, questions))
-        except SpecProblem as exc:
-            loc = ("models", name, *exc.key.split("."))
-            raise UserError(f"{cfg.where(*loc)}: key '{'.'.join(loc)}': {exc.problem}") from None
 
 
 def run_generate(cfg: ArenaConfig, *, progress: bool = True) -> tuple[list[Question], list[GenerateStats]]:

@@ -16,6 +16,7 @@ import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,8 @@ from arena.store import folder_error
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from arena.records import Question
 
 MAX_FILE_NAME_BYTES = 255
 """Longest file name (in bytes, UTF-8) the common file systems take (ext4, APFS, NTFS, XFS)."""
@@ -38,8 +41,13 @@ _KEY_AT_START = re.compile(r"^(questions|judge|models|rating|work_dir)((?:\.[A-Z
 inverse-pair: ...`` (not ``rating method 'elo': ...``, which is about no one key)."""
 
 
+def config_key(cfg: ArenaConfig, *loc: str) -> str:
+    """``file:line: key 'a.b'``: what an error about the config key ``loc`` names first."""
+    return f"{cfg.where(*loc)}: key '{'.'.join(loc)}'"
+
+
 def _fail(cfg: ArenaConfig, loc: tuple[str, ...], problem: str) -> UserError:
-    return UserError(f"{cfg.where(*loc)}: key '{'.'.join(loc)}': {problem}")
+    return UserError(f"{config_key(cfg, *loc)}: {problem}")
 
 
 def _keyed(loc: tuple[str, ...], message: str) -> tuple[tuple[str, ...], str]:
@@ -108,9 +116,7 @@ def _check_work_dir(cfg: ArenaConfig) -> None:
                 try:
                     os.rmdir(tempfile.mkdtemp(prefix=".arena-check-", dir=folder))
                 except OSError as exc:
-                    from arena.pipeline import work_dir_key
-
-                    raise folder_error(work_dir_key(cfg), cfg.work_dir, exc) from None
+                    raise folder_error(config_key(cfg, "work_dir"), cfg.work_dir, exc) from None
             return
 
 
@@ -179,6 +185,33 @@ def _check_rating(cfg: ArenaConfig) -> None:
         compute_leaderboard(frame, settings, baseline=baseline, scores=scores)
 
 
+def pending_calls(cfg: ArenaConfig, name: str, questions: list[Question]) -> tuple[int, int]:
+    """``(calls, questions)`` that generating will ask model ``name`` for: one call per turn of each question
+    whose answer is not on disk yet (or is an error), as :func:`~arena.generate.generate_answers` chooses them."""
+    from arena.generate import answers_path, expected_keys, model_spec, unanswered
+    from arena.records import Answer
+    from arena.store import JsonlStore
+
+    mcfg = cfg.enabled_models[name]
+    store = JsonlStore(answers_path(cfg.work_dir, name), Answer)
+    todo = unanswered(questions, store, expected_keys(questions, model_spec(mcfg, cfg.seed, name)))
+    return sum(len(q.turns) for q in todo), len(todo)
+
+
+def check_calls(cfg: ArenaConfig, questions: list[Question]) -> None:
+    """Refuse, before any model answers, a candidate that cannot answer every call generating will make (a
+    fake ``script`` shorter than them), naming ``file:line`` and the key.
+
+    Raises:
+        UserError: one line, ``file:line: key 'models.<name>.<option>': problem; fix``.
+    """
+    for name, mcfg in cfg.enabled_models.items():
+        try:
+            mcfg.spec.check_calls(name=name, pending=partial(pending_calls, cfg, name, questions))
+        except SpecProblem as exc:
+            raise _fail(cfg, ("models", name, *exc.key.split(".")), exc.problem) from None
+
+
 def _judge_loc(cfg: ArenaConfig, i: int) -> tuple[str, ...]:
     return ("judge", str(i)) if cfg.jurors else ("judge",)
 
@@ -222,8 +255,6 @@ def check_config(cfg: ArenaConfig, *, generate: bool = True, judge: bool = True,
         if generate:
             _build(cfg, loc, m.spec, lambda m=m, name=name: m.spec.build(seed=cfg.seed, name=name))
     if generate:
-        from arena.pipeline import check_calls
-
         check_calls(cfg, questions)  # a fake script shorter than the calls generating makes
     if not judge:
         return
