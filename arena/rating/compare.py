@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from arena.errors import DataError, UserError
+from arena.rating.frame import blank_cells
 from arena.text import md_escape
 
 Format = Literal["table", "json", "md"]
@@ -92,7 +93,7 @@ def board_from_table(frame: pd.DataFrame, source: str) -> pd.DataFrame:
                         f"rating column: {'/'.join(_RATING_COLUMNS)}) nor battles (model_a, model_b, winner); "
                         f"the file has: {', '.join(map(str, frame.columns)) or '(none)'}")
     models = frame[model_col].astype(str)  # names as battles keep them (not stripped); a missing one stays missing
-    blank = np.flatnonzero(models.isna().to_numpy() | (models.str.strip() == "").to_numpy())
+    blank = np.flatnonzero(blank_cells(models))
     if len(blank):
         raise DataError(f"{source}: row {blank[0] + 1}: no model name in column {model_col!r}; every leaderboard row "
                         "names its model (drop or fill the row)")

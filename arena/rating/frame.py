@@ -135,7 +135,7 @@ def validate_frame(frame: pd.DataFrame, where: str = "battles") -> pd.DataFrame:
     out = frame.copy()
     notes = frame_notes(frame)
     given = frame.attrs.get(QUESTIONS_ATTR, True) is not False
-    blank = _blank(out["question_id"]) if "question_id" in out.columns else None
+    blank = blank_cells(out["question_id"]) if "question_id" in out.columns else None
     if blank is None or blank.all():
         given = False
         out["question_id"] = _row_ids(out.index)
@@ -304,7 +304,7 @@ def _row_ids(index: pd.Index, prefix: str = "") -> pd.Series:
     return prefix + ids if prefix else ids
 
 
-def _blank(column: pd.Series) -> np.ndarray:
+def blank_cells(column: pd.Series) -> np.ndarray:
     """Where ``column`` is missing, or text of spaces only (a number never is)."""
     missing = column.isna().to_numpy(dtype=bool, copy=True)
     if pd.api.types.is_string_dtype(column) or column.dtype == object:
@@ -333,7 +333,7 @@ def _style_counts(column: pd.Series, where: str) -> pd.Series:
     missing (the battle then has no difference in that feature); text that is not a number, a negative or an
     infinite value is refused, naming its row (it would have been read as no difference, or broken the fit)."""
     values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    given = ~_blank(column)
+    given = ~blank_cells(column)
     bad = (np.isnan(values) & given) | ~(np.isnan(values) | np.isfinite(values) & (values >= 0))
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
@@ -372,7 +372,7 @@ def _text(column: pd.Series) -> pd.Series:
 def question_ids(column: pd.Series) -> pd.Series:
     """A question-id column as :func:`validate_frame` reads it: text (``1.0`` is ``"1"``), and a row without an id
     its own question (``#`` and its row number), for a reader that keys other records by question first."""
-    return _question_ids(column, _blank(column))
+    return _question_ids(column, blank_cells(column))
 
 
 def _question_ids(qid: pd.Series, missing: np.ndarray) -> pd.Series:
