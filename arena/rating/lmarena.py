@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -55,7 +57,9 @@ def metadata_style(column: pd.Series, where: str) -> dict[str, pd.Series]:
     missing value; a mapping written as text (a JSON object, or Python's repr of a dict, as a CSV export of the
     dump holds it) is read; a row whose metadata is not a mapping, or a count that is neither a number nor a
     mapping of numbers, is refused, naming its row."""
-    metas = [_mapping_text(m) if isinstance(m, str) else m for m in column.tolist()]
+    metas = column.tolist()
+    if any(issubclass(kind, str) for kind in set(map(type, metas))):
+        metas = [_mapping_text(m) if isinstance(m, str) else m for m in metas]
     fast = _metadata_fast(metas)
     if fast is not None:
         return {col: pd.Series(v, index=column.index) for col, v in fast.items()}
@@ -91,28 +95,36 @@ def _mapping_text(text: str) -> Any:
     return text
 
 
+_NO_METADATA: dict[str, Any] = dict.fromkeys(METADATA_STYLE.values())
+"""The stand-in of a row without ``conv_metadata``: every count missing."""
+
+
 def _metadata_fast(metas: list[Any]) -> dict[str, np.ndarray] | None:
-    """:func:`_metadata_style`'s columns in one pass per key (several times faster than its row-by-row checks)
-    where every row is a dict or missing and every count a number or a dict of numbers; None where anything is
-    not, and those checks decide."""
-    if not all(type(m) is dict or m is None or (type(m) is float and m != m) for m in metas):
-        return None
-
-    def total(item: Any) -> Any:
-        kind = type(item)
-        if kind is dict:
-            return sum(item.values())  # a TypeError on anything but numbers: the checks decide
-        if kind is int or kind is float:
-            return item
-        if item is None:
-            return np.nan
-        raise TypeError(kind)
-
+    """:func:`metadata_style`'s columns in one pass over the rows and one conversion (several times faster than its
+    row-by-row checks) where every row is a dict or missing and every count a number (int or float), missing, or a
+    dict of numbers (summed); None where anything is not, and those checks decide."""
+    keys = tuple(METADATA_STYLE.values())
+    present = metas
+    if set(map(type, metas)) - {dict}:
+        if not all(type(m) is dict or m is None or (type(m) is float and m != m) for m in metas):
+            return None
+        present = [m if type(m) is dict else _NO_METADATA for m in metas]
     try:
-        return {col: np.array([total(m.get(key)) if type(m) is dict else np.nan for m in metas], dtype=float)
-                for col, key in METADATA_STYLE.items()}
-    except TypeError:
+        rows = list(map(itemgetter(*keys), present))
+    except KeyError:  # some row lacks a key: a missing value
+        rows = [tuple(map(m.get, keys)) for m in present]
+    flat = list(chain.from_iterable(rows))
+    kinds = set(map(type, flat))
+    if dict in kinds:  # a count given per kind ({"h1": 2, "h2": 1}): summed
+        parts = chain.from_iterable(v.values() for v in flat if type(v) is dict)
+        if not set(map(type, parts)) <= {int, float}:
+            return None
+        flat = [sum(v.values()) if type(v) is dict else v for v in flat]
+        kinds = set(map(type, flat))
+    if not kinds <= {int, float, type(None)}:  # None converts to NaN below
         return None
+    table = np.array(flat, dtype=float).reshape(len(rows), len(keys))
+    return {col: np.ascontiguousarray(table[:, k]) for k, col in enumerate(METADATA_STYLE)}
 
 
 def _metadata_count(item: Any) -> float | None:

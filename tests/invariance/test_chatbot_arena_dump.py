@@ -14,6 +14,7 @@ import pytest
 
 from arena.errors import DataError
 from arena.rating import battles_frame, compute_leaderboard
+from arena.rating.lmarena import METADATA_STYLE, _metadata_count, metadata_style
 from tests.invariance.conftest import ENTRY_POINTS, RefusedError, api_rows, assert_same_rows, settings_for
 
 KINDS = {"header": ("h1", "h2", "h3"), "list": ("ordered", "unordered"), "bold": ("**", "__")}
@@ -114,6 +115,30 @@ def test_missing_metadata_is_a_missing_style_value() -> None:
     frame = battles_frame(rows)
     assert np.isnan(frame["len_a"].iloc[0]) and frame["len_a"].iloc[1] == 5 and frame["header_a"].iloc[1] == 1
     assert np.isnan(frame["header_b"].iloc[1])
+
+
+@pytest.mark.parametrize("metas", [
+    [{"sum_assistant_a_tokens": 5, "header_count_a": {"h1": 2, "h2": 1}}, None, float("nan"),
+     {"sum_assistant_b_tokens": 7.5, "list_count_b": {}, "bold_count_a": None}],
+    [{"sum_assistant_a_tokens": 3, "header_count_a": {"h1": 1, "h2": None}}],  # None among a kind's counts: 0
+    [{key: k for k, key in enumerate(METADATA_STYLE.values())} for _ in range(3)],
+], ids=["mixed", "none-in-kinds", "every-key"])
+def test_metadata_read_in_one_pass_as_row_by_row(metas: list[Any]) -> None:
+    """The one-pass reading of ``conv_metadata`` gives the row-by-row reading's columns (or hands over to it)."""
+    column = pd.Series(metas, dtype=object)
+    fast = metadata_style(column, "x")
+    slow = {col: [np.nan if m is None or isinstance(m, float) else _metadata_count(m.get(key)) for m in metas]
+            for col, key in METADATA_STYLE.items()}
+    for col in METADATA_STYLE:
+        assert np.array_equal(fast[col].to_numpy(dtype=float), np.array(slow[col], dtype=float), equal_nan=True), col
+
+
+@pytest.mark.parametrize("count", [True, {"h1": True}, "3", {"h1": "2"}])
+def test_a_count_that_is_not_a_number_is_refused_however_many_rows(count: Any) -> None:
+    """A boolean or text count is refused in a table of any size (the one-pass reading does not sum it)."""
+    metas = [{"header_count_a": 1}] * 50 + [{"header_count_a": count}]
+    with pytest.raises(DataError, match="row 51: conv_metadata.header_count_a"):
+        metadata_style(pd.Series(metas, dtype=object), "x")
 
 
 def test_given_style_columns_win_over_conv_metadata(flat: pd.DataFrame) -> None:
