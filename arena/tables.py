@@ -194,12 +194,12 @@ def _read_flat_jsonl(path: Path) -> pd.DataFrame | None:
 
 def _read_csv_arrow(path: Path, sep: str, texts: set[str], names: set[str]) -> pd.DataFrame | None:
     """A CSV or TSV file in one read by pyarrow (both cores), where that gives exactly the frame of the pandas
-    reading below: the ``texts`` columns as text (only an empty cell missing in ``names``, pandas' missing words
-    missing in the others), every other column integers, floats or booleans without gaps. Anything else (a
-    column of other text, dates, a column with no value, booleans with gaps, integers past 2**53 read as floats,
+    reading below: pandas' missing words (:data:`_NA_TEXT`) missing, the ``texts`` columns as text, the others
+    numbers or booleans without gaps. Anything else gives None, and the pandas reading decides, with its errors: a
+    missing cell in a ``names`` column (where only an empty cell is missing, and pyarrow cannot tell which it read),
+    a column of other text, dates, a column with no value, booleans with gaps, integers past 2**53 read as floats,
     number columns in a file that holds an ``x`` or ``X`` (pyarrow reads ``0x10`` as 16) or a ``+`` (pyarrow reads
-    ``+3`` as 3.0), a name given twice or empty, bytes that are not UTF-8, a row of the wrong length, no pyarrow)
-    gives None, and the pandas reading decides, with its errors."""
+    ``+3`` as 3.0), a name given twice or empty, bytes that are not UTF-8, a row of the wrong length, no pyarrow."""
     try:
         import pyarrow as pa
         import pyarrow.compute as pa_compute
@@ -214,7 +214,7 @@ def _read_csv_arrow(path: Path, sep: str, texts: set[str], names: set[str]) -> p
         table = pa_csv.read_csv(
             path, parse_options=pa_csv.ParseOptions(delimiter=sep, newlines_in_values=quoted),
             convert_options=pa_csv.ConvertOptions(
-                column_types=dict.fromkeys(texts, pa.string()), strings_can_be_null=True, null_values=[""],
+                column_types=dict.fromkeys(texts, pa.string()), strings_can_be_null=True, null_values=list(_NA_TEXT),
                 true_values=["True", "TRUE", "true"], false_values=["False", "FALSE", "false"]),  # pandas' words
         )
     except (pa.ArrowException, OSError, ValueError):  # text that is not UTF-8 too (check_utf8)
@@ -239,12 +239,11 @@ def _read_csv_arrow(path: Path, sep: str, texts: set[str], names: set[str]) -> p
         with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
             if any(data.find(byte) >= 0 for byte in sorted(unlike)):
                 return None
-    for name in texts & set(table.column_names) - names:  # labels: pandas' missing words are missing
-        k = table.column_names.index(name)
-        label = table.column(k)
-        label = pa_compute.if_else(pa_compute.is_in(label, value_set=pa.array(_NA_TEXT)), None, label)
-        no_label = label.null_count == len(label)  # pandas reads a column of no label as numbers: NaN
-        table = table.set_column(k, name, label.cast(pa.float64()) if no_label else label)
+    if any(table.column(name).null_count for name in names & set(table.column_names)):
+        return None  # an empty name cell, or a model named NA
+    for name in texts & set(table.column_names) - names:
+        if table.column(name).null_count == table.num_rows:  # pandas reads a column of no label as numbers: NaN
+            table = table.set_column(table.column_names.index(name), name, table.column(name).cast(pa.float64()))
     return table.to_pandas()
 
 

@@ -13,7 +13,15 @@ import pandas as pd
 import pytest
 
 from arena.rating.read import read_battles
-from arena.tables import NAME_COLUMNS, TEXT_COLUMNS, _read_csv, _read_csv_arrow, _text_as_written, read_table
+from arena.tables import (
+    _NA_TEXT,
+    NAME_COLUMNS,
+    TEXT_COLUMNS,
+    _read_csv,
+    _read_csv_arrow,
+    _text_as_written,
+    read_table,
+)
 
 NAMES = ["a", "b", "007", "1.10", "NA", "None", "null", "nan", "", "n/a", "#N/A", "True", "x y", '"q,1"',
          '"two\nlines"']
@@ -31,13 +39,13 @@ OTHER = {
 
 PLAIN = {"weight": ["1", "1.0", "0.5", "2", "0.25"], "count": ["1", "2", "10", "0"], "turn": ["1", "2"],
          "tstamp": ["1700000000.5", "1700000001"], "anony": ["True", "False"], "note": ["free text", "3"]}
-"""Number columns as most files hold them, so that the one read takes many of the files (about half)."""
+"""Number columns as most files hold them, so that the one read takes many of the files (about a third)."""
 
 
 def _file(rng: random.Random) -> str:
     plain = rng.random() < 0.5
     other = PLAIN if plain else OTHER
-    names = [n for n in NAMES if "x" not in n] if plain else NAMES
+    names = [n for n in NAMES if "x" not in n and n not in _NA_TEXT] if plain else NAMES
     columns = ["model_a", "model_b", "winner", *rng.sample(["question_id", "judge", "category", *OTHER], 3)]
     sep = rng.choice([",", "\t"])
     rows = []
@@ -82,11 +90,19 @@ def test_the_one_read_takes_a_plain_battle_file(tmp_path: Path) -> None:
     differential test above then checks the path that runs, not only the hand-over."""
     path = tmp_path / "b.csv"
     path.write_text("question_id,model_a,model_b,winner,weight,count,turn\n"
-                    "81,NA,b,model_a,0.5,2,1\n82,007,NA,tie,1.0,1,2\n83,a,b,NA,1,1,1\n")
+                    "81,1.10,b,model_a,0.5,2,1\n82,007,a,tie,1.0,1,2\n83,a,b,NA,1,NA,1\n")
     fast = _read_csv_arrow(path, ",", set(TEXT_COLUMNS), set(NAME_COLUMNS))
     assert fast is not None
-    assert fast["question_id"].tolist() == ["81", "82", "83"] and fast["model_a"].tolist()[:2] == ["NA", "007"]
-    assert fast["winner"].isna().tolist() == [False, False, True]
-    path.write_text(path.read_text().replace("a,b,NA", "a,b,tie"))
+    assert fast["question_id"].tolist() == ["81", "82", "83"] and fast["model_a"].tolist()[:2] == ["1.10", "007"]
+    assert fast["winner"].isna().tolist() == [False, False, True] and fast["count"].isna().tolist()[2]
+    path.write_text(path.read_text().replace("a,b,NA,1,NA", "a,b,tie,1,1"))
     battles = read_battles(path)
-    assert sorted(set(battles["model_a"]) | set(battles["model_b"])) == ["007", "NA", "a", "b"]
+    assert sorted(set(battles["model_a"]) | set(battles["model_b"])) == ["007", "1.10", "a", "b"]
+
+
+def test_a_name_pandas_reads_as_missing_hands_over(tmp_path: Path) -> None:
+    """A model named NA: pyarrow cannot tell it from a missing cell, so the pandas reading takes the file."""
+    path = tmp_path / "b.csv"
+    path.write_text("model_a,model_b,winner\nNA,b,model_a\n")
+    assert _read_csv_arrow(path, ",", set(TEXT_COLUMNS), set(NAME_COLUMNS)) is None
+    assert read_table(path)["model_a"].tolist() == ["NA"]
