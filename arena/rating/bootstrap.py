@@ -138,6 +138,8 @@ def make_resampler(
     """
     battle_weight = np.asarray(battle_weight, dtype=float)
     cell_weight = np.bincount(cell_of_battle, battle_weight, n_cells)
+    if resample == "battle":  # questions do not matter (numbering them took 11 ms of a 0.3 s bootstrap of 1.67M)
+        return _battle_resampler(cell_weight)
     # Questions with no battles (rows of count or weight 0) are not questions: number the others only,
     # keeping sorted order, so a count-0 row changes nothing, as no row would.
     live = battle_weight > 0
@@ -150,12 +152,17 @@ def make_resampler(
         and bool(np.all(np.asarray(battle_count) == 1))
         and bool(np.all(battle_weight == 1))
     )
-    if resample == "battle" or single:
-        held = cell_weight > 0
-        return Resampler(cell_weight, None, None if held.all() else np.flatnonzero(held))
+    if single:
+        return _battle_resampler(cell_weight)
     matrix = csr_matrix((battle_weight, (cell_of_battle, group)), shape=(n_cells, n_groups))
     matrix.sum_duplicates()
     return Resampler(cell_weight, matrix)
+
+
+def _battle_resampler(cell_weight: np.ndarray) -> Resampler:
+    """Resampling single battles: only the cells that hold battles are drawn."""
+    held = cell_weight > 0
+    return Resampler(cell_weight, None, None if held.all() else np.flatnonzero(held))
 
 
 def bootstrap_strengths(
@@ -293,7 +300,10 @@ class Refitter:
             step = self.h_inv @ grad
             size_step = np.abs(step).max(axis=0)
             active = ~done & ~alone & np.isfinite(size_step) & (size_step < 2 * last)
-            s[:, active] += step[:, active]
+            if active.all():  # the usual case: no copy of the steps
+                s += step
+            else:
+                s[:, active] += step[:, active]
             done |= active & (size_step < tol)
             last = np.where(active, size_step, -1.0)
             if (done | ~active).all():

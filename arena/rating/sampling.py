@@ -61,7 +61,7 @@ class GuideTable:
             if not todo.size:
                 return k
         # Long runs (a tail slot spans many entries): one binary search in every law's CDF shifted by its index.
-        d = 0 if law is None else np.broadcast_to(law, u.shape)[np.unravel_index(todo, u.shape)]
+        d = 0 if law is None else _broadcast_pick(np.asarray(law), u.shape, todo)
         flat[todo] = self.value[np.searchsorted(self.shifted_cdf, d + x, side="right")]
         return k
 
@@ -169,6 +169,13 @@ class MultinomialTable:
         # Ones of the counts' own type: numpy's fast path for ufunc.at.
         np.add.at(flat, cell * rounds + np.repeat(np.arange(rounds), gap), np.ones(len(cell), flat.dtype))
         return counts
+
+
+def _broadcast_pick(law: np.ndarray, shape: tuple[int, ...], flat: np.ndarray) -> np.ndarray:
+    """``np.broadcast_to(law, shape).reshape(-1)[flat]`` without building the broadcast array or its copy."""
+    law = law.reshape((1,) * (len(shape) - law.ndim) + law.shape)
+    where = np.unravel_index(flat, shape)
+    return law[tuple(i if size > 1 else 0 for i, size in zip(where, law.shape, strict=True))]
 
 
 def uniform_bits(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
