@@ -22,6 +22,8 @@ import pandas as pd
 from arena.errors import DataError, UserError, did_you_mean
 
 if TYPE_CHECKING:
+    import pyarrow.csv as pa_csv
+
     from arena.records import HumanVote
 
 JSON_SUFFIXES: tuple[str, ...] = (".jsonl", ".json", ".ndjson")
@@ -192,6 +194,20 @@ def _read_flat_jsonl(path: Path) -> pd.DataFrame | None:
     return table.to_pandas()
 
 
+def _holds(path: Path, needles: list[bytes]) -> bool:
+    """Whether the (non-empty) file's bytes hold any of ``needles``."""
+    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        return any(data.find(needle) >= 0 for needle in needles)
+
+
+def _csv_parse_options(path: Path, sep: str) -> pa_csv.ParseOptions:
+    """pyarrow's CSV parsing of the file: a value can hold a newline only where the file holds a quote; without
+    one pyarrow reads in parallel blocks (~2x)."""
+    import pyarrow.csv as pa_csv
+
+    return pa_csv.ParseOptions(delimiter=sep, newlines_in_values=_holds(path, [b'"']))
+
+
 def _read_csv_arrow(path: Path, sep: str, texts: set[str], names: set[str]) -> pd.DataFrame | None:
     """A CSV or TSV file in one read by pyarrow (both cores), where that gives exactly the frame of the pandas
     reading below: pandas' missing words (:data:`_NA_TEXT`) missing, the ``texts`` columns as text, the others
@@ -208,11 +224,9 @@ def _read_csv_arrow(path: Path, sep: str, texts: set[str], names: set[str]) -> p
         return None
     if path.stat().st_size == 0:
         return None
-    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        quoted = data.find(b'"') >= 0  # else no value can hold a newline: pyarrow reads in parallel blocks (~2x)
     try:
         table = pa_csv.read_csv(
-            path, parse_options=pa_csv.ParseOptions(delimiter=sep, newlines_in_values=quoted),
+            path, parse_options=_csv_parse_options(path, sep),
             convert_options=pa_csv.ConvertOptions(
                 column_types=dict.fromkeys(texts, pa.string()), strings_can_be_null=True, null_values=list(_NA_TEXT),
                 true_values=["True", "TRUE", "true"], false_values=["False", "FALSE", "false"]),  # pandas' words
@@ -235,10 +249,8 @@ def _read_csv_arrow(path: Path, sep: str, texts: set[str], names: set[str]) -> p
                 return None
         else:
             return None
-    if unlike:
-        with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            if any(data.find(byte) >= 0 for byte in sorted(unlike)):
-                return None
+    if unlike and _holds(path, sorted(unlike)):
+        return None
     if any(table.column(name).null_count for name in names & set(table.column_names)):
         return None  # an empty name cell, or a model named NA
     for name in texts & set(table.column_names) - names:
@@ -289,11 +301,9 @@ def _text_as_written(frame: pd.DataFrame, path: Path, sep: str, texts: set[str],
     import pyarrow as pa
     import pyarrow.csv as pa_csv
 
-    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        quoted = data.find(b'"') >= 0  # else no value can hold a newline: pyarrow reads in parallel blocks (~2x)
     try:
         table = pa_csv.read_csv(
-            path, parse_options=pa_csv.ParseOptions(delimiter=sep, newlines_in_values=quoted),
+            path, parse_options=_csv_parse_options(path, sep),
             convert_options=pa_csv.ConvertOptions(include_columns=redo, column_types=dict.fromkeys(redo, pa.string()),
                                                   strings_can_be_null=True, null_values=[""]),
         )
