@@ -11,19 +11,16 @@ rater's validation; a table of human votes (``human_votes.jsonl``) is recognised
 from __future__ import annotations
 
 import json
-import mmap
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from arena.csv_table import read_csv_table
 from arena.errors import DataError, UserError, did_you_mean
 
 if TYPE_CHECKING:
-    import pyarrow.csv as pa_csv
-
     from arena.records import HumanVote
 
 JSON_SUFFIXES: tuple[str, ...] = (".jsonl", ".json", ".ndjson")
@@ -90,11 +87,6 @@ NAME_COLUMNS: tuple[str, ...] = tuple(c for c in TEXT_COLUMNS if c != "winner")
 ``null`` or ``nan`` keeps its name, as in JSON lines and parquet (pandas reads those words as missing). A winner
 is a label: its missing words stay missing (a skipped vote written by R as ``NA``)."""
 
-_NA_TEXT: tuple[str, ...] = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
-                             "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null")
-"""The cells ``pd.read_csv`` reads as missing (its default ``na_values``)."""
-
-
 def read_table(path: Path, columns: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Read a table, keeping file order.
 
@@ -129,11 +121,7 @@ def read_table(path: Path, columns: Mapping[str, str] | None = None) -> pd.DataF
         def theirs(ours: tuple[str, ...]) -> set[str]:
             return {(columns or {}).get(c, c) for c in ours} | set(ours)
 
-        texts, names = theirs(TEXT_COLUMNS), theirs(NAME_COLUMNS)
-        fast = _read_csv_arrow(path, sep, texts, names)
-        if fast is not None:
-            return fast
-        return _text_as_written(_read_csv(path, sep), path, sep, texts, names)
+        return read_csv_table(path, sep, theirs(TEXT_COLUMNS), theirs(NAME_COLUMNS))
     if suffix in PARQUET_SUFFIXES:
         if kind in ("json", "csv", "tsv"):
             raise _wrong_format(path, "parquet", kind)
@@ -192,130 +180,6 @@ def _read_flat_jsonl(path: Path) -> pd.DataFrame | None:
     if not all(any(kind(field.type) for kind in flat) for field in table.schema):
         return None
     return table.to_pandas()
-
-
-def _holds(path: Path, needles: list[bytes]) -> bool:
-    """Whether the (non-empty) file's bytes hold any of ``needles``."""
-    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        return any(data.find(needle) >= 0 for needle in needles)
-
-
-def _csv_parse_options(path: Path, sep: str) -> pa_csv.ParseOptions:
-    """pyarrow's CSV parsing of the file: a value can hold a newline only where the file holds a quote; without
-    one pyarrow reads in parallel blocks (~2x)."""
-    import pyarrow.csv as pa_csv
-
-    return pa_csv.ParseOptions(delimiter=sep, newlines_in_values=_holds(path, [b'"']))
-
-
-def _read_csv_arrow(path: Path, sep: str, texts: set[str], names: set[str]) -> pd.DataFrame | None:
-    """A CSV or TSV file in one read by pyarrow (both cores), where that gives exactly the frame of the pandas
-    reading below: pandas' missing words (:data:`_NA_TEXT`) missing, the ``texts`` columns as text, the others
-    numbers or booleans without gaps. Anything else gives None, and the pandas reading decides, with its errors: a
-    missing cell in a ``names`` column (where only an empty cell is missing, and pyarrow cannot tell which it read),
-    a column of other text, dates, a column with no value, booleans with gaps, integers past 2**53 read as floats,
-    number columns in a file that holds an ``x`` or ``X`` (pyarrow reads ``0x10`` as 16) or a ``+`` (pyarrow reads
-    ``+3`` as 3.0), a name given twice or empty, bytes that are not UTF-8, a row of the wrong length, no pyarrow."""
-    try:
-        import pyarrow as pa
-        import pyarrow.compute as pa_compute
-        import pyarrow.csv as pa_csv
-    except ImportError:
-        return None
-    if path.stat().st_size == 0:
-        return None
-    try:
-        table = pa_csv.read_csv(
-            path, parse_options=_csv_parse_options(path, sep),
-            convert_options=pa_csv.ConvertOptions(
-                column_types=dict.fromkeys(texts, pa.string()), strings_can_be_null=True, null_values=list(_NA_TEXT),
-                true_values=["True", "TRUE", "true"], false_values=["False", "FALSE", "false"]),  # pandas' words
-        )
-    except (pa.ArrowException, OSError, ValueError):  # text that is not UTF-8 too (check_utf8)
-        return None
-    if len(set(table.column_names)) < table.num_columns or "" in table.column_names:
-        return None
-    unlike = set()  # bytes whose presence could make pandas read a number column otherwise
-    for field, column in zip(table.schema, table.columns, strict=True):
-        kind = field.type
-        if field.name in texts or (pa.types.is_boolean(kind) and not column.null_count):
-            continue
-        if pa.types.is_integer(kind):
-            unlike |= {b"x", b"X"}  # pyarrow reads 0x10 as 16, pandas as text
-        elif pa.types.is_floating(kind):
-            unlike.add(b"+")  # pandas reads +3 as the integer 3, pyarrow as the float 3.0
-            big = pa_compute.max(pa_compute.abs(column)).as_py()  # pandas keeps huge integers exact; pyarrow not
-            if big is not None and big >= 2.0**53:
-                return None
-        else:
-            return None
-    if unlike and _holds(path, sorted(unlike)):
-        return None
-    if any(table.column(name).null_count for name in names & set(table.column_names)):
-        return None  # an empty name cell, or a model named NA
-    for name in texts & set(table.column_names) - names:
-        if table.column(name).null_count == table.num_rows:  # pandas reads a column of no label as numbers: NaN
-            table = table.set_column(table.column_names.index(name), name, table.column(name).cast(pa.float64()))
-    return table.to_pandas()
-
-
-def _read_csv(path: Path, sep: str) -> pd.DataFrame:
-    try:
-        frame = pd.read_csv(path, sep=sep, encoding="utf-8-sig")
-        if any(re.search(r"\.\d+$", str(c)) for c in frame.columns):  # pandas renames a repeated x to x.1
-            _refuse_repeated_columns(path, sep)
-        return frame
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{path}: empty file; expected a header line with column names") from None
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 text (byte {exc.start}); re-save the file as UTF-8") from None
-    except pd.errors.ParserError as exc:
-        kind = "TSV" if sep == "\t" else "CSV"
-        raise DataError(f"{path}: cannot read as {kind} ({str(exc).splitlines()[0]})") from None
-
-
-def _refuse_repeated_columns(path: Path, sep: str) -> None:
-    """Refuse a header that names a column twice: pandas would read the second as ``x.1`` and every reader
-    would take the first, silently ignoring the other (two ``winner`` columns that disagree)."""
-    header = pd.read_csv(path, sep=sep, encoding="utf-8-sig", header=None, nrows=1, dtype=str).iloc[0].tolist()
-    seen: dict[str, int] = {}
-    for k, name in enumerate(header, start=1):
-        if not isinstance(name, str):  # an empty header cell: pandas names it "Unnamed: k"
-            continue
-        if name in seen:
-            raise DataError(f"{path}: the header names column {name!r} twice (columns {seen[name]} and {k}); "
-                            "rename or drop one")
-        seen[name] = k
-
-
-def _text_as_written(frame: pd.DataFrame, path: Path, sep: str, texts: set[str], names: set[str]) -> pd.DataFrame:
-    """``frame`` with its columns in ``texts`` that pandas read as numbers or booleans, and its columns in ``names``
-    where pandas read a cell as missing, read again as the text the file holds (pyarrow, those columns only:
-    about what casting them to text costs). In ``names`` only an empty cell is missing; in the other columns
-    pandas' missing words stay missing. Where pyarrow cannot read the file so (a column name it sees
-    otherwise, rows it counts otherwise), ``frame`` is returned as is."""
-    redo = [c for c in frame.columns if (c in texts and not pd.api.types.is_string_dtype(frame[c])
-                                         and frame[c].notna().any()) or (c in names and frame[c].isna().any())]
-    if not redo:
-        return frame
-    import pyarrow as pa
-    import pyarrow.csv as pa_csv
-
-    try:
-        table = pa_csv.read_csv(
-            path, parse_options=_csv_parse_options(path, sep),
-            convert_options=pa_csv.ConvertOptions(include_columns=redo, column_types=dict.fromkeys(redo, pa.string()),
-                                                  strings_can_be_null=True, null_values=[""]),
-        )
-    except (pa.ArrowException, KeyError, ValueError):
-        return frame
-    if table.num_rows != len(frame) or table.column_names != redo:
-        return frame
-    out = frame.copy()
-    for name in redo:
-        text = pd.Series(table.column(name).to_pandas(), index=frame.index, dtype="str")
-        out[name] = text if name in names else text.mask(text.isin(_NA_TEXT))
-    return out
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:

@@ -12,7 +12,7 @@ LAYER: dict[str, int] = {
     # foundation
     "__init__": 0, "errors": 0, "keys": 0, "resources": 0, "text": 0,
     # records at file boundaries, their store and the table reader
-    "records": 1, "store": 1, "tables": 1,
+    "records": 1, "store": 1, "tables": 1, "csv_table": 1,
     # config schema and loader; provider specs
     "config": 2, "providers": 2,
     # stages

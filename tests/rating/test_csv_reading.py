@@ -1,6 +1,6 @@
 """A CSV or TSV file reads to the same frame whichever reader takes it: pyarrow's one read where it can
-(:func:`arena.tables._read_csv_arrow`) or pandas' read with the text columns read again as written
-(:func:`arena.tables._read_csv` then ``_text_as_written``). Differential: random small files from a vocabulary of
+(:func:`arena.csv_table._read_csv_arrow`) or pandas' read with the text columns read again as written
+(:func:`arena.csv_table._read_csv` then ``_text_as_written``). Differential: random small files from a vocabulary of
 the cells that read differently (names pandas takes for missing, numbers that are names, huge integers, dates,
 booleans with gaps, quoted newlines, a byte-order mark, CRLF), each read both ways."""
 
@@ -12,16 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from arena.csv_table import _NA_TEXT, _read_csv, _read_csv_arrow, _text_as_written
 from arena.rating.read import read_battles
-from arena.tables import (
-    _NA_TEXT,
-    NAME_COLUMNS,
-    TEXT_COLUMNS,
-    _read_csv,
-    _read_csv_arrow,
-    _text_as_written,
-    read_table,
-)
+from arena.tables import NAME_COLUMNS, TEXT_COLUMNS, read_table
 
 NAMES = ["a", "b", "007", "1.10", "NA", "None", "null", "nan", "", "n/a", "#N/A", "True", "x y", '"q,1"',
          '"two\nlines"']
@@ -100,9 +93,13 @@ def test_the_one_read_takes_a_plain_battle_file(tmp_path: Path) -> None:
     assert sorted(set(battles["model_a"]) | set(battles["model_b"])) == ["007", "1.10", "a", "b"]
 
 
-def test_a_name_pandas_reads_as_missing_hands_over(tmp_path: Path) -> None:
-    """A model named NA: pyarrow cannot tell it from a missing cell, so the pandas reading takes the file."""
+def test_names_pandas_reads_as_missing_are_read_again_as_written(tmp_path: Path) -> None:
+    """A model named NA and an empty category: pyarrow reads both as missing, so those columns are read again as the
+    file's text, where only the empty cell is missing; the frame is the pandas reading's."""
     path = tmp_path / "b.csv"
-    path.write_text("model_a,model_b,winner\nNA,b,model_a\n")
-    assert _read_csv_arrow(path, ",", set(TEXT_COLUMNS), set(NAME_COLUMNS)) is None
-    assert read_table(path)["model_a"].tolist() == ["NA"]
+    path.write_text("model_a,model_b,winner,category,turn\nNA,b,model_a,,1\nb,NA,NA,code,2\n")
+    fast = _read_csv_arrow(path, ",", set(TEXT_COLUMNS), set(NAME_COLUMNS))
+    assert fast is not None
+    assert fast["model_a"].tolist() == ["NA", "b"] and fast["model_b"].tolist() == ["b", "NA"]
+    assert fast["category"].isna().tolist() == [True, False] and fast["winner"].isna().tolist() == [False, True]
+    pd.testing.assert_frame_equal(fast, _pandas_reading(path), check_exact=True)
